@@ -1,0 +1,21 @@
+/** Tests are TypeScript compiled to CommonJS by swc; vendor/flyteidl2 is ESM and goes through swc too. */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/test"],
+  testMatch: ["**/*.test.ts"],
+  moduleNameMapper: {
+    "^#idl/(.*)\\.js$": "<rootDir>/vendor/flyteidl2/$1.js",
+    "^(\\.{1,2}/.*)\\.js$": "$1",
+  },
+  transformIgnorePatterns: ["/node_modules/"],
+  transform: {
+    "^.+\\.(t|j)s$": [
+      "@swc/jest",
+      {
+        jsc: { parser: { syntax: "typescript" }, target: "es2022" },
+        module: { type: "commonjs" },
+      },
+    ],
+  },
+  testTimeout: 30000,
+};

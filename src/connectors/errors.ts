@@ -1,0 +1,36 @@
+/**
+ * An error a connector throws from `get` to report that the job failed, with a message for the user.
+ * The service turns it into a successful GetTask with phase RETRYABLE_FAILED or FAILED, never an RPC error:
+ * the executor shows that message and retries only when it says retryable (executor-contract.md §4.5).
+ * Thrown from `create` or `delete`, it becomes an INTERNAL error with its message.
+ *
+ * @example
+ * if (res.status >= 500) throw ConnectorError.retryable(`job API answered ${res.status}`);
+ */
+export class ConnectorError extends Error {
+  readonly code = "FC_CONNECTOR_ERROR";
+
+  private constructor(
+    message: string,
+    readonly retryable: boolean,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "ConnectorError";
+  }
+
+  /** The job failed but may succeed if run again: RETRYABLE_FAILED. */
+  static retryable(message: string, options?: ErrorOptions): ConnectorError {
+    return new ConnectorError(message, true, options);
+  }
+
+  /** The job failed and running it again will not help: FAILED. */
+  static permanent(message: string, options?: ErrorOptions): ConnectorError {
+    return new ConnectorError(message, false, options);
+  }
+
+  // A connector may bring its own copy of flyte-connect; recognise its errors too.
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === "object" && value !== null && (value as { code?: unknown }).code === "FC_CONNECTOR_ERROR";
+  }
+}

@@ -1,0 +1,247 @@
+/**
+ * JSON in the exact bytes Python's `json.dumps` writes with its defaults — `", "` and `": "` separators,
+ * non-ASCII escaped as `\uXXXX`, bare `NaN`/`Infinity` — and a parser that reads those bytes back,
+ * keeping integers beyond 2^53 exact as bigint. Resource metadata travels in this form so that a task
+ * started by the Python connector service can be polled by ours and the reverse (python-reference.md §1.1).
+ */
+
+/** A value that {@link stringifyPythonJson} can write and {@link parsePythonJson} returns. */
+export type PythonJsonValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | readonly PythonJsonValue[]
+  | { readonly [key: string]: PythonJsonValue | undefined };
+
+/** Writes a value as Python's `json.dumps(value)` would. Object keys keep insertion order. */
+export function stringifyPythonJson(value: unknown): string {
+  return write(value, "$");
+}
+
+function write(value: unknown, path: string): string {
+  if (value === null) return "null";
+  switch (typeof value) {
+    case "boolean":
+      return value ? "true" : "false";
+    case "bigint":
+      return value.toString();
+    case "number":
+      return pythonNumber(value);
+    case "string":
+      return pythonString(value);
+    case "object": {
+      if (Array.isArray(value)) return `[${value.map((v, i) => write(v ?? null, `${path}[${i}]`)).join(", ")}]`;
+      if (value instanceof Date || value instanceof Uint8Array || value instanceof Map || value instanceof Set) {
+        throw new TypeError(`${path}: ${value.constructor.name} is not JSON serializable`);
+      }
+      const parts: string[] = [];
+      for (const [k, v] of Object.entries(value)) {
+        if (v === undefined) continue;
+        parts.push(`${pythonString(k)}: ${write(v, `${path}.${k}`)}`);
+      }
+      return `{${parts.join(", ")}}`;
+    }
+    default:
+      throw new TypeError(`${path}: ${typeof value} is not JSON serializable`);
+  }
+}
+
+function pythonNumber(n: number): string {
+  if (Number.isNaN(n)) return "NaN";
+  if (n === Infinity) return "Infinity";
+  if (n === -Infinity) return "-Infinity";
+  if (Number.isInteger(n) && Math.abs(n) < 1e16) return String(n);
+  return pythonFloatRepr(n);
+}
+
+/** Python's float repr: shortest round-trip digits like JS, but exponents as `e+XX`/`e-XX` with two digits. */
+function pythonFloatRepr(n: number): string {
+  const s = String(n);
+  const m = /^(-?)(\d+)(?:\.(\d+))?e([+-])(\d+)$/.exec(s);
+  if (m) {
+    const [, sign, int, frac, esign, exp] = m;
+    return `${sign}${int}${frac ? "." + frac : ""}e${esign}${exp!.padStart(2, "0")}`;
+  }
+  // Python switches to exponent form at 1e16 and below 1e-4; JS at 1e21 and below 1e-6.
+  const abs = Math.abs(n);
+  if (abs >= 1e16 || (abs !== 0 && abs < 1e-4)) {
+    const [mant, e] = n.toExponential().split("e") as [string, string];
+    const sign = e.startsWith("-") ? "-" : "+";
+    return `${mant}e${sign}${e.replace(/^[+-]/, "").padStart(2, "0")}`;
+  }
+  return Number.isInteger(n) ? `${s}.0` : s;
+}
+
+function pythonString(s: string): string {
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x22) out += '\\"';
+    else if (c === 0x5c) out += "\\\\";
+    else if (c === 0x0a) out += "\\n";
+    else if (c === 0x0d) out += "\\r";
+    else if (c === 0x09) out += "\\t";
+    else if (c === 0x08) out += "\\b";
+    else if (c === 0x0c) out += "\\f";
+    else if (c < 0x20 || c > 0x7e) out += "\\u" + c.toString(16).padStart(4, "0");
+    else out += s[i];
+  }
+  return out + '"';
+}
+
+/** A syntax error in JSON text, with the byte offset where parsing stopped. */
+export class PythonJsonSyntaxError extends SyntaxError {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
+    super(`${message} at offset ${offset}`);
+    this.name = "PythonJsonSyntaxError";
+  }
+}
+
+/**
+ * Parses JSON, also accepting Python's bare `NaN`, `Infinity` and `-Infinity`. Integers outside the safe
+ * range come back as bigint so that no digit is lost.
+ */
+export function parsePythonJson(text: string): PythonJsonValue {
+  let i = 0;
+  const fail = (msg: string): never => {
+    throw new PythonJsonSyntaxError(msg, i);
+  };
+  const ws = () => {
+    while (i < text.length) {
+      const c = text.charCodeAt(i);
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
+      else break;
+    }
+  };
+  const literal = (word: string, value: PythonJsonValue): PythonJsonValue => {
+    if (text.startsWith(word, i)) {
+      i += word.length;
+      return value;
+    }
+    return fail(`unexpected token`);
+  };
+  const str = (): string => {
+    i++; // opening quote
+    let out = "";
+    let start = i;
+    for (;;) {
+      if (i >= text.length) fail("unterminated string");
+      const c = text.charCodeAt(i);
+      if (c === 0x22) {
+        out += text.slice(start, i);
+        i++;
+        return out;
+      }
+      if (c < 0x20) fail("control character in string");
+      if (c !== 0x5c) {
+        i++;
+        continue;
+      }
+      out += text.slice(start, i);
+      const e = text[i + 1];
+      i += 2;
+      switch (e) {
+        case '"': out += '"'; break;
+        case "\\": out += "\\"; break;
+        case "/": out += "/"; break;
+        case "b": out += "\b"; break;
+        case "f": out += "\f"; break;
+        case "n": out += "\n"; break;
+        case "r": out += "\r"; break;
+        case "t": out += "\t"; break;
+        case "u": {
+          const hex = text.slice(i, i + 4);
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail("bad unicode escape");
+          out += String.fromCharCode(parseInt(hex, 16));
+          i += 4;
+          break;
+        }
+        default:
+          fail("bad escape");
+      }
+      start = i;
+    }
+  };
+  const num = (): PythonJsonValue => {
+    const m = /^-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+    if (!m) return fail("bad number");
+    i += m[0].length;
+    if (m[1] === undefined && m[2] === undefined) {
+      const n = Number(m[0]);
+      return Number.isSafeInteger(n) ? n : BigInt(m[0]);
+    }
+    return Number(m[0]);
+  };
+  const value = (depth: number): PythonJsonValue => {
+    if (depth > 512) fail("nesting too deep");
+    ws();
+    const c = text[i];
+    if (c === "{") {
+      i++;
+      const obj: Record<string, PythonJsonValue> = {};
+      ws();
+      if (text[i] === "}") {
+        i++;
+        return obj;
+      }
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail("expected a string key");
+        const key = str();
+        ws();
+        if (text[i] !== ":") fail("expected ':'");
+        i++;
+        Object.defineProperty(obj, key, { value: value(depth + 1), enumerable: true, writable: true, configurable: true });
+        ws();
+        if (text[i] === ",") {
+          i++;
+          continue;
+        }
+        if (text[i] === "}") {
+          i++;
+          return obj;
+        }
+        fail("expected ',' or '}'");
+      }
+    }
+    if (c === "[") {
+      i++;
+      const arr: PythonJsonValue[] = [];
+      ws();
+      if (text[i] === "]") {
+        i++;
+        return arr;
+      }
+      for (;;) {
+        arr.push(value(depth + 1));
+        ws();
+        if (text[i] === ",") {
+          i++;
+          continue;
+        }
+        if (text[i] === "]") {
+          i++;
+          return arr;
+        }
+        fail("expected ',' or ']'");
+      }
+    }
+    if (c === '"') return str();
+    if (c === "t") return literal("true", true);
+    if (c === "f") return literal("false", false);
+    if (c === "n") return literal("null", null);
+    if (c === "N") return literal("NaN", NaN);
+    if (c === "I") return literal("Infinity", Infinity);
+    if (c === "-" && text.startsWith("-Infinity", i)) return literal("-Infinity", -Infinity);
+    return num();
+  };
+  const result = value(0);
+  ws();
+  if (i !== text.length) fail("unexpected trailing characters");
+  return result;
+}
