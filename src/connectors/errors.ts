@@ -34,3 +34,18 @@ export class ConnectorError extends Error {
     return typeof value === "object" && value !== null && (value as { code?: unknown }).code === "FC_CONNECTOR_ERROR";
   }
 }
+
+/**
+ * The task's template, configuration or inputs are not what the connector accepts (a missing `custom`
+ * field, a negative duration). Thrown from `create`, the service answers INVALID_ARGUMENT with this message.
+ */
+export class InvalidTaskError extends Error {
+  readonly code = "FC_INVALID_TASK";
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "InvalidTaskError";
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === "object" && value !== null && (value as { code?: unknown }).code === "FC_INVALID_TASK";
+  }
+}

@@ -1,0 +1,55 @@
+import { isAbsolute, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { AnyConnector } from "../connectors/connector.js";
+import { AsyncConnector } from "../connectors/connector.js";
+import type { ConnectorRegistry } from "../registry/connector-registry.js";
+
+/** A module given to `--modules` that has no usable `connectors` export. */
+export class ConnectorModuleError extends Error {
+  readonly code = "FC_BAD_CONNECTOR_MODULE";
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ConnectorModuleError";
+  }
+}
+
+/** Looks like a file path rather than a package name. */
+function isPath(spec: string): boolean {
+  return spec.startsWith(".") || isAbsolute(spec) || /\.(m?js|cjs)$/.test(spec);
+}
+
+/**
+ * Imports each module and registers the connectors it exports as `connectors` (an array of connector
+ * instances). A path is resolved against the working directory; anything else is a package name. A module
+ * that fails to load stops the start: a service silently missing a connector is worse than one that does
+ * not start (Python's `--modules` behaves the same).
+ */
+export async function loadConnectorModules(specs: readonly string[], registry: ConnectorRegistry, cwd = process.cwd()): Promise<void> {
+  for (const spec of specs) {
+    const target = isPath(spec) ? pathToFileURL(resolve(cwd, spec)).href : spec;
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await import(target)) as Record<string, unknown>;
+    } catch (e) {
+      throw new ConnectorModuleError(`cannot load connector module ${spec}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+    const connectors = mod["connectors"];
+    if (!Array.isArray(connectors) || connectors.length === 0) {
+      throw new ConnectorModuleError(`connector module ${spec} must export a non-empty array "connectors" of connector instances`);
+    }
+    for (const c of connectors) {
+      if (!isConnector(c)) throw new ConnectorModuleError(`connector module ${spec}: every element of "connectors" must be an AsyncConnector instance`);
+      registry.register(c);
+    }
+  }
+}
+
+function isConnector(value: unknown): value is AnyConnector {
+  if (value instanceof AsyncConnector) return true;
+  // A module may bring its own copy of flyte-connect; accept anything with the connector's shape.
+  const v = value as Partial<AnyConnector> | null;
+  return (
+    typeof v === "object" && v !== null && typeof v.taskTypeName === "string" && typeof v.name === "string" &&
+    typeof v.create === "function" && typeof v.get === "function" && typeof v.delete === "function" && typeof v.metadata === "object"
+  );
+}

@@ -1,0 +1,68 @@
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { InputsSchema, OutputsSchema } from "#idl/flyteidl2/task/common_pb.js";
+import { TypedInterfaceSchema } from "#idl/flyteidl2/core/interface_pb.js";
+import { outputsFromValues, outputTypesFromJson, outputTypesToJson, valuesFromInputs } from "../../literals/convert.js";
+import { LiteralError } from "../../literals/errors.js";
+import { AsyncConnector, type CreateRequest, type OutputTypes, type Resource } from "../connector.js";
+import { jsonResourceMeta, ResourceMetaError, type MetaRecord } from "../resource-meta.js";
+
+/** The outputs as `flyteidl2.task.Outputs` bytes (base64) with their types, or why they could not be made. */
+export interface EchoMeta {
+  readonly outputs_b64: string;
+  readonly output_types: unknown;
+  readonly error?: string;
+}
+
+/**
+ * A demo connector with no external dependency: SUCCEEDED at once, with outputs equal to the inputs of the
+ * same names, typed by the template's output interface. Values make the whole trip — literal → JS value at
+ * create, JS value → literal for the metadata, back to values at get, and to literals for the executor —
+ * so it doubles as an end-to-end check of the type engine. Its metadata carries the outputs themselves:
+ * fine for a demo, not for large values.
+ */
+export class EchoConnector extends AsyncConnector<EchoMeta> {
+  readonly name = "Echo Connector";
+  readonly taskTypeName = "echo";
+  override readonly metadata = jsonResourceMeta<EchoMeta>({ parse: parseEchoMeta });
+
+  async create(request: CreateRequest): Promise<EchoMeta> {
+    const output_types = outputTypesToJson(request.outputTypes);
+    const values: Record<string, unknown> = {};
+    for (const name of Object.keys(request.outputTypes)) {
+      if (name in request.inputs) values[name] = request.inputs[name];
+    }
+    try {
+      const outputs = outputsFromValues(values, request.outputTypes);
+      return { outputs_b64: Buffer.from(toBinary(OutputsSchema, outputs)).toString("base64"), output_types };
+    } catch (e) {
+      // A mismatch is the job's failure, reported by get, not a failed CreateTask.
+      if (!(e instanceof LiteralError)) throw e;
+      return { outputs_b64: "", output_types, error: e.message };
+    }
+  }
+
+  async get(meta: EchoMeta): Promise<Resource> {
+    if (meta.error !== undefined) return { phase: "FAILED", message: `echo cannot return its inputs as outputs: ${meta.error}` };
+    const outputTypes = outputTypesFromJson(meta.output_types);
+    const outputs = fromBinary(OutputsSchema, Buffer.from(meta.outputs_b64, "base64"));
+    return { phase: "SUCCEEDED", outputs: valuesFromOutputs(outputs.literals, outputTypes), outputTypes };
+  }
+
+  async delete(): Promise<void> {
+    // Echo finishes inside create: there is never anything to cancel.
+  }
+}
+
+function valuesFromOutputs(literals: ReturnType<typeof create<typeof InputsSchema>>["literals"], types: OutputTypes): Record<string, unknown> {
+  const iface = create(TypedInterfaceSchema, {
+    inputs: { variables: Object.entries(types).map(([key, type]) => ({ key, value: { type } })) },
+  });
+  return valuesFromInputs(create(InputsSchema, { literals }), iface);
+}
+
+function parseEchoMeta(record: MetaRecord): EchoMeta {
+  const { outputs_b64, output_types, error } = record;
+  if (typeof outputs_b64 !== "string") throw new ResourceMetaError(`field "outputs_b64" must be a string`);
+  if (error !== undefined && typeof error !== "string") throw new ResourceMetaError(`field "error" must be a string`);
+  return { outputs_b64, output_types, ...(error === undefined ? {} : { error }) };
+}

@@ -1,0 +1,48 @@
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Health } from "../gen/health/v1/health_pb.js";
+
+/**
+ * The server's drain state. Once draining, new RPCs are refused with UNAVAILABLE (the executor retries
+ * them on another replica), health still answers so probes see NOT_SERVING, and calls already running
+ * go on until they finish or the grace period ends.
+ */
+export interface Drain {
+  readonly draining: boolean;
+  /** Aborts, with an UNAVAILABLE reason, when the grace period is over: every running call is cancelled. */
+  readonly signal: AbortSignal;
+  /** Fires when draining starts, for streams that should end at once (health Watch). */
+  readonly started: AbortSignal;
+  start(graceMs: number): void;
+  /** Cancels whatever still runs and clears the grace timer. */
+  finish(): void;
+  readonly interceptor: Interceptor;
+}
+
+export function createDrain(): Drain {
+  const started = new AbortController();
+  const shutdown = new AbortController();
+  const reason = new ConnectError("server is shutting down", Code.Unavailable);
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    get draining() {
+      return started.signal.aborted;
+    },
+    signal: shutdown.signal,
+    started: started.signal,
+    start(graceMs) {
+      if (started.signal.aborted) return;
+      started.abort(reason);
+      timer = setTimeout(() => shutdown.abort(reason), graceMs);
+      // A pending grace timer must not keep the process alive (connect-on-node.md pitfall 4).
+      timer.unref();
+    },
+    finish() {
+      clearTimeout(timer);
+      if (!shutdown.signal.aborted) shutdown.abort(reason);
+    },
+    interceptor: (next) => async (req) => {
+      if (started.signal.aborted && req.service.typeName !== Health.typeName) throw reason;
+      return next(req);
+    },
+  };
+}
