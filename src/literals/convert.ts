@@ -1,0 +1,130 @@
+import { fromBinary, toBinary, type JsonObject } from "@bufbuild/protobuf";
+import { base64Decode, base64Encode } from "@bufbuild/protobuf/wire";
+import type { TypedInterface } from "#idl/flyteidl2/core/interface_pb.js";
+import { LiteralTypeSchema, type LiteralType } from "#idl/flyteidl2/core/types_pb.js";
+import type { Inputs, NamedLiteral, Outputs } from "#idl/flyteidl2/task/common_pb.js";
+import type { OutputTypes } from "../connectors/connector.js";
+import { describeValue } from "./describe.js";
+import { LiteralError, literalErrorWithin } from "./errors.js";
+import { literalFromValue } from "./literal-from-value.js";
+import { admitsNone } from "./union-variants.js";
+import { setEntry, valueFromLiteral } from "./value-from-literal.js";
+
+/**
+ * The service's side of the type engine: CreateTask inputs become values by the template's interface, and a
+ * connector's output values become `Outputs` by their declared types.
+ */
+
+/**
+ * Converts CreateTask inputs into values keyed by input name, each by the type `iface.inputs` declares for that
+ * name. Literals arrive in any order (the executor iterates a Go map) and are matched by name, never position.
+ * An input the interface does not declare, a duplicate, a literal that does not fit, and a missing input whose
+ * type does not admit None all throw {@link LiteralError} naming the input; a missing Optional input reads as null.
+ *
+ * @example
+ * const values = valuesFromInputs(request.inputs, request.template?.interface); // { n: 42n, name: "x" }
+ */
+export function valuesFromInputs(inputs: Inputs | undefined, iface: TypedInterface | undefined): Record<string, unknown> {
+  const variables = iface?.inputs?.variables ?? [];
+  const types = new Map<string, LiteralType | undefined>();
+  for (const v of variables) types.set(v.key, v.value?.type);
+  const values: Record<string, unknown> = {};
+  const seen = new Set<string>();
+  for (const named of inputs?.literals ?? []) {
+    const { name } = named;
+    if (!types.has(name)) {
+      throw new LiteralError(`not declared by the task interface (declared inputs: ${list(types.keys())})`).within(`input '${name}'`);
+    }
+    if (seen.has(name)) throw new LiteralError("given more than once").within(`input '${name}'`);
+    seen.add(name);
+    const type = types.get(name);
+    if (type === undefined) throw new LiteralError("the task interface declares it without a type").within(`input '${name}'`);
+    if (named.value === undefined) throw new LiteralError("has no literal").within(`input '${name}'`);
+    try {
+      setEntry(values, name, valueFromLiteral(named.value, type));
+    } catch (err) {
+      throw literalErrorWithin(err, `input '${name}'`);
+    }
+  }
+  for (const [name, type] of types) {
+    if (seen.has(name)) continue;
+    // flyte-sdk fills defaults in, so an absent input is one the caller left out; only None can stand for it.
+    if (!admitsNone(type)) throw new LiteralError("is missing").within(`input '${name}'`);
+    setEntry(values, name, null);
+  }
+  return values;
+}
+
+/**
+ * Converts a connector's output values into `Outputs`, each by its declared type and under its declared name,
+ * in the order of `types` (the interface's order). A value that does not fit, an output the types do not declare,
+ * and a missing output whose type does not admit None throw {@link LiteralError} naming the output; a missing
+ * Optional output is written as None.
+ *
+ * @example
+ * outputsFromValues({ o0: 42 }, outputTypesOf(template.interface));
+ */
+export function outputsFromValues(values: Readonly<Record<string, unknown>>, types: OutputTypes): Outputs {
+  for (const name of Object.keys(values)) {
+    if (!Object.hasOwn(types, name)) {
+      throw new LiteralError(`not declared by the task interface (declared outputs: ${list(Object.keys(types))})`).within(
+        `output '${name}'`,
+      );
+    }
+  }
+  const literals: NamedLiteral[] = [];
+  for (const name of Object.keys(types)) {
+    const type = types[name]!;
+    const value = Object.hasOwn(values, name) ? values[name] : undefined;
+    if (value === undefined && !admitsNone(type)) throw new LiteralError("is missing").within(`output '${name}'`);
+    try {
+      literals.push({ $typeName: "flyteidl2.task.NamedLiteral", name, value: literalFromValue(value, type) });
+    } catch (err) {
+      throw literalErrorWithin(err, `output '${name}'`);
+    }
+  }
+  return { $typeName: "flyteidl2.task.Outputs", literals };
+}
+
+/** The declared output types of an interface, by output name, in the interface's order. */
+export function outputTypesOf(iface: TypedInterface | undefined): OutputTypes {
+  const types: Record<string, LiteralType> = {};
+  for (const v of iface?.outputs?.variables ?? []) {
+    if (v.value?.type === undefined) throw new LiteralError("the task interface declares it without a type").within(`output '${v.key}'`);
+    setEntry(types, v.key, v.value.type);
+  }
+  return types;
+}
+
+/**
+ * Output types as small JSON, to keep in a connector's resource metadata: GetTask carries no task template.
+ * Each type is its binary `LiteralType` in base64 (`{"o0":"CAE="}` for one INTEGER output), about a third the
+ * size of proto-JSON, because the executor stores and resends metadata on every poll.
+ */
+export function outputTypesToJson(types: OutputTypes): JsonObject {
+  const json: JsonObject = {};
+  for (const name of Object.keys(types)) setEntry(json, name, base64Encode(toBinary(LiteralTypeSchema, types[name]!)));
+  return json;
+}
+
+/** Reads what {@link outputTypesToJson} wrote. Throws {@link LiteralError} for anything else. */
+export function outputTypesFromJson(json: unknown): OutputTypes {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new LiteralError(`output types: expected an object of base64 LiteralTypes, got ${describeValue(json)}`);
+  }
+  const types: Record<string, LiteralType> = {};
+  for (const [name, encoded] of Object.entries(json)) {
+    if (typeof encoded !== "string") throw new LiteralError(`expected a base64 LiteralType, got ${describeValue(encoded)}`).within(`output type '${name}'`);
+    try {
+      setEntry(types, name, fromBinary(LiteralTypeSchema, base64Decode(encoded)));
+    } catch (err) {
+      throw new LiteralError(`not a base64 LiteralType: ${(err as Error).message}`, { cause: err }).within(`output type '${name}'`);
+    }
+  }
+  return types;
+}
+
+function list(names: Iterable<string>): string {
+  const all = [...names];
+  return all.length === 0 ? "none" : all.join(", ");
+}

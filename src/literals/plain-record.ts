@@ -1,0 +1,10 @@
+/**
+ * Whether a value is a plain object (`{…}` or `Object.create(null)`), the JS form of Flyte maps and structs,
+ * as opposed to arrays, Dates, Maps, class instances and the like.
+ * @internal
+ */
+export function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}

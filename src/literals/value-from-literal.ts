@@ -1,0 +1,176 @@
+import type { Literal } from "#idl/flyteidl2/core/literals_pb.js";
+import { SimpleType, type LiteralType } from "#idl/flyteidl2/core/types_pb.js";
+import { describeLiteral, describeType } from "./describe.js";
+import { LiteralError, literalErrorWithin } from "./errors.js";
+import {
+  booleanFromScalar,
+  datetimeFromScalar,
+  floatFromScalar,
+  integerFromScalar,
+  mismatch,
+  noneFromScalar,
+  stringFromScalar,
+  timedeltaFromScalar,
+} from "./primitive-values.js";
+import { isPickleUnion, sameTypeIgnoringTag, variantTag } from "./union-variants.js";
+
+/**
+ * Converts a Flyte literal into the plain JS value its declared type stands for (see docs/type-engine.md for
+ * the table): INTEGER → bigint, FLOAT → number, DATETIME → Datetime, list → array, map → object, …
+ * The declared type drives the conversion, as the task template's interface declares it; the literal must fit
+ * it. Throws {@link LiteralError} naming where and why it does not.
+ *
+ * @example
+ * valueFromLiteral(literal, create(LiteralTypeSchema, { type: { case: "simple", value: SimpleType.INTEGER } })); // 42n
+ */
+export function valueFromLiteral(literal: Literal, type: LiteralType): unknown {
+  return read(literal, type);
+}
+
+function read(literal: Literal, type: LiteralType): unknown {
+  const t = type.type;
+  if (t.case !== "unionType") {
+    // A union-wrapped literal for a plain type (a Python `Optional[T]` output read as T) is read as its value.
+    const scalar = scalarOf(literal);
+    if (scalar?.case === "union" && scalar.value.value !== undefined) return read(scalar.value.value, type);
+  }
+  switch (t.case) {
+    case "simple":
+      return readSimple(literal, t.value, type);
+    case "collectionType":
+      return readCollection(literal, t.value, type);
+    case "mapValueType":
+      return readMap(literal, t.value, type);
+    case "unionType":
+      return readUnion(literal, t.value.variants, type);
+    case "enumType":
+      return readEnum(literal, t.value.values, type);
+    default:
+      throw new LiteralError(`${describeType(type)} inputs are not supported`);
+  }
+}
+
+function scalarOf(literal: Literal) {
+  return literal.value.case === "scalar" ? literal.value.value.value : undefined;
+}
+
+function readSimple(literal: Literal, simple: SimpleType, type: LiteralType): unknown {
+  const scalar = scalarOf(literal);
+  if (scalar !== undefined) {
+    let value: unknown;
+    switch (simple) {
+      case SimpleType.INTEGER:
+        value = integerFromScalar(scalar);
+        break;
+      case SimpleType.FLOAT:
+        value = floatFromScalar(scalar);
+        break;
+      case SimpleType.STRING:
+        value = stringFromScalar(scalar);
+        break;
+      case SimpleType.BOOLEAN:
+        value = booleanFromScalar(scalar);
+        break;
+      case SimpleType.DATETIME:
+        value = datetimeFromScalar(scalar);
+        break;
+      case SimpleType.DURATION:
+        value = timedeltaFromScalar(scalar);
+        break;
+      case SimpleType.NONE:
+        value = noneFromScalar(scalar);
+        break;
+      default:
+        throw new LiteralError(`${describeType(type)} inputs are not supported`);
+    }
+    if (value !== undefined) return value;
+  }
+  throw mismatch(describeType(type), literal);
+}
+
+function readCollection(literal: Literal, element: LiteralType, type: LiteralType): unknown[] {
+  if (literal.value.case !== "collection") throw mismatch(describeType(type), literal);
+  const literals = literal.value.value.literals;
+  const out = new Array<unknown>(literals.length);
+  let i = 0;
+  try {
+    for (; i < literals.length; i++) out[i] = read(literals[i]!, element);
+  } catch (err) {
+    throw literalErrorWithin(err, `[${i}]`);
+  }
+  return out;
+}
+
+function readMap(literal: Literal, valueType: LiteralType, type: LiteralType): Record<string, unknown> {
+  if (literal.value.case !== "map") throw mismatch(describeType(type), literal);
+  const out: Record<string, unknown> = {};
+  const literals = literal.value.value.literals;
+  let key = "";
+  try {
+    for (key in literals) setEntry(out, key, read(literals[key]!, valueType));
+  } catch (err) {
+    throw literalErrorWithin(err, `[${JSON.stringify(key)}]`);
+  }
+  return out;
+}
+
+/** Sets a key on a plain object; `__proto__` becomes an own property instead of changing the prototype. @internal */
+export function setEntry(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
+function readEnum(literal: Literal, values: readonly string[], type: LiteralType): string {
+  const scalar = scalarOf(literal);
+  const s = scalar === undefined ? undefined : stringFromScalar(scalar);
+  if (s === undefined) throw mismatch(describeType(type), literal);
+  if (!values.includes(s)) throw new LiteralError(`${JSON.stringify(s)} is not one of the enum values ${values.join(", ")}`);
+  return s;
+}
+
+/**
+ * Dispatch as flyte-sdk's UnionTransformer does (literals.md §2.8): a union literal goes to the variants whose
+ * tag equals `union.type.structure.tag`; a raw literal (e.g. a plain integer for `Optional[int]`) is tried
+ * against every variant and must fit exactly one.
+ */
+function readUnion(literal: Literal, variants: readonly LiteralType[], type: LiteralType): unknown {
+  if (isPickleUnion(type)) throw new LiteralError("pickled values are not supported yet");
+  const scalar = scalarOf(literal);
+  if (scalar?.case === "union") {
+    const inner = scalar.value.value;
+    if (inner === undefined) throw new LiteralError("union literal without a value");
+    const tag = scalar.value.type?.structure?.tag ?? "";
+    // Without a tag flyte-sdk fails; we accept a variant of exactly the literal's union type instead.
+    const candidates =
+      tag !== "" ? variants.filter((v) => variantTag(v) === tag) : variants.filter((v) => sameTypeIgnoringTag(v, scalar.value.type));
+    if (candidates.length === 0) {
+      const known = variants.map(variantTag).join(", ");
+      throw new LiteralError(
+        tag !== ""
+          ? `unknown union tag ${JSON.stringify(tag)} (the variants are tagged ${known})`
+          : `union literal of type ${describeType(scalar.value.type)} without a tag matches no variant of ${describeType(type)}`,
+      );
+    }
+    if (candidates.length === 1) return read(inner, candidates[0]!);
+    return readOneOf(inner, candidates, type);
+  }
+  return readOneOf(literal, variants, type);
+}
+
+function readOneOf(literal: Literal, variants: readonly LiteralType[], type: LiteralType): unknown {
+  const fits: unknown[] = [];
+  const errors: string[] = [];
+  for (const variant of variants) {
+    try {
+      fits.push(read(literal, variant));
+    } catch (err) {
+      if (!(err instanceof LiteralError)) throw err;
+      errors.push(`${variantTag(variant) || describeType(variant)}: ${err.message}`);
+    }
+  }
+  if (fits.length === 1) return fits[0];
+  if (fits.length === 0) {
+    throw new LiteralError(`${describeLiteral(literal)} fits no variant of ${describeType(type)} (${errors.join("; ")})`);
+  }
+  throw new LiteralError(`ambiguous choice of variant: ${describeLiteral(literal)} fits several variants of ${describeType(type)}`);
+}
