@@ -1,4 +1,4 @@
-import { AsyncConnector, type CreateRequest, type LogsPage, type LogsRequest, type Resource } from "../connector.js";
+import { AsyncConnector, type CreateRequest, type LogEntry, type LogsPage, type LogsRequest, type Resource } from "../connector.js";
 import { InvalidTaskError } from "../errors.js";
 import { jsonResourceMeta, requireNumber } from "../resource-meta.js";
 
@@ -41,16 +41,20 @@ export class SleepConnector extends AsyncConnector<SleepMeta> {
     // Nothing runs anywhere: deleting a sleep is always done.
   }
 
-  /** Pages of `lines` lines (default 10): "second N" for every second slept so far. */
+  /** Pages of `lines` lines (default 10): "second N" for every whole second slept, then "done" once finished. */
   override async *getLogs(meta: SleepMeta, request: LogsRequest): AsyncIterable<LogsPage> {
-    const total = Math.min(Math.floor((Date.now() - meta.started_at_ms) / 1000), Math.ceil(meta.seconds));
+    const elapsedS = (Date.now() - meta.started_at_ms) / 1000;
+    const done = elapsedS >= meta.seconds;
+    const all: LogEntry[] = [];
+    for (let s = 1; s <= Math.floor(Math.min(elapsedS, meta.seconds)); s++) {
+      all.push({ message: `second ${s} of ${meta.seconds}`, timestamp: new Date(meta.started_at_ms + s * 1000), originator: "SYSTEM" });
+    }
+    if (done) all.push({ message: `done after ${meta.seconds} s`, timestamp: new Date(meta.started_at_ms + meta.seconds * 1000), originator: "SYSTEM" });
     const pageSize = request.lines > 0 ? request.lines : 10;
-    const from = request.token === "" ? 0 : Number.parseInt(request.token, 10);
-    if (!Number.isInteger(from) || from < 0) throw new InvalidTaskError(`bad log token ${JSON.stringify(request.token)}`);
-    const to = Math.min(total, from + pageSize);
-    const lines = [];
-    for (let s = from; s < to; s++) lines.push({ message: `second ${s + 1} of ${meta.seconds}`, timestamp: new Date(meta.started_at_ms + (s + 1) * 1000), originator: "SYSTEM" as const });
-    yield { lines, nextToken: to < total ? String(to) : undefined };
+    const from = request.token === "" ? 0 : Number(request.token);
+    if (!Number.isSafeInteger(from) || from < 0) throw new InvalidTaskError(`bad log token ${JSON.stringify(request.token)}`);
+    const to = Math.min(all.length, from + pageSize);
+    yield { lines: all.slice(from, to), nextToken: to < all.length ? String(to) : undefined };
   }
 }
 

@@ -1,0 +1,9 @@
+// Running the service from code: flyte-connect/server.
+export { createServer } from "./service/create-server.js";
+export type { ConnectorServer, CreateServerOptions } from "./service/create-server.js";
+export { parseConfig, ConfigError, DEFAULT_CONFIG } from "./config/config.js";
+export type { Config, TlsConfig } from "./config/config.js";
+export { createLogger, silentLogger } from "./log/logger.js";
+export type { Logger, LoggerOptions, LogLevel } from "./log/logger.js";
+export { builtinConnectors } from "./connectors/builtins.js";
+export { loadConnectorModules } from "./cli/load-modules.js";

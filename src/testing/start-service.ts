@@ -1,0 +1,42 @@
+import { builtinConnectors } from "../connectors/builtins.js";
+import { parseConfig, type Config } from "../config/config.js";
+import { silentLogger, type Logger } from "../log/logger.js";
+import { createConnectorRegistry, type ConnectorRegistry } from "../registry/connector-registry.js";
+import { createServer, type ConnectorServer } from "../service/create-server.js";
+
+/** Options of {@link startService}. */
+export interface StartServiceOptions {
+  /** The connectors to serve; by default a registry with the built-ins. */
+  readonly registry?: ConnectorRegistry;
+  /** Overrides of the configuration; host and port default to 127.0.0.1 and a free port. */
+  readonly config?: Partial<Config>;
+  readonly log?: Logger;
+}
+
+/** A running service for tests. */
+export interface RunningService {
+  /** Base URL, such as `http://127.0.0.1:41234`. */
+  readonly url: string;
+  readonly port: number;
+  /** `127.0.0.1:41234`, the form gRPC clients take. */
+  readonly address: string;
+  readonly registry: ConnectorRegistry;
+  readonly server: ConnectorServer;
+  /** Drains and stops the service; waits until its connections are closed. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the real service on a free loopback port, as a test or a connector author's check needs it.
+ *
+ * @example
+ * const svc = await startService({ registry: createConnectorRegistry([new MyConnector()]) });
+ * try { ... call svc.url ... } finally { await svc.close(); }
+ */
+export async function startService(options: StartServiceOptions = {}): Promise<RunningService> {
+  const registry = options.registry ?? createConnectorRegistry(builtinConnectors());
+  const config = parseConfig({ host: "127.0.0.1", port: 0, drainTimeoutMs: 2_000, ...options.config });
+  const server = await createServer(config, registry, { log: options.log ?? silentLogger() });
+  const { port, url } = await server.listen();
+  return { url, port, address: `127.0.0.1:${port}`, registry, server, close: () => server.close() };
+}
