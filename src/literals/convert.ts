@@ -1,6 +1,6 @@
 import { fromBinary, toBinary, type JsonObject } from "@bufbuild/protobuf";
 import { base64Decode, base64Encode } from "@bufbuild/protobuf/wire";
-import type { TypedInterface } from "#idl/flyteidl2/core/interface_pb.js";
+import type { TypedInterface, VariableEntry } from "#idl/flyteidl2/core/interface_pb.js";
 import { LiteralTypeSchema, type LiteralType } from "#idl/flyteidl2/core/types_pb.js";
 import type { Inputs, NamedLiteral, Outputs } from "#idl/flyteidl2/task/common_pb.js";
 import type { OutputTypes } from "../connectors/connector.js";
@@ -25,34 +25,16 @@ import { setEntry, valueFromLiteral } from "./value-from-literal.js";
  * const values = valuesFromInputs(request.inputs, request.template?.interface); // { n: 42n, name: "x" }
  */
 export function valuesFromInputs(inputs: Inputs | undefined, iface: TypedInterface | undefined): Record<string, unknown> {
-  const variables = iface?.inputs?.variables ?? [];
-  const types = new Map<string, LiteralType | undefined>();
-  for (const v of variables) types.set(v.key, v.value?.type);
-  const values: Record<string, unknown> = {};
-  const seen = new Set<string>();
-  for (const named of inputs?.literals ?? []) {
-    const { name } = named;
-    if (!types.has(name)) {
-      throw new LiteralError(`not declared by the task interface (declared inputs: ${list(types.keys())})`).within(`input '${name}'`);
-    }
-    if (seen.has(name)) throw new LiteralError("given more than once").within(`input '${name}'`);
-    seen.add(name);
-    const type = types.get(name);
-    if (type === undefined) throw new LiteralError("the task interface declares it without a type").within(`input '${name}'`);
-    if (named.value === undefined) throw new LiteralError("has no literal").within(`input '${name}'`);
-    try {
-      setEntry(values, name, valueFromLiteral(named.value, type));
-    } catch (err) {
-      throw literalErrorWithin(err, `input '${name}'`);
-    }
-  }
-  for (const [name, type] of types) {
-    if (seen.has(name)) continue;
-    // flyte-sdk fills defaults in, so an absent input is one the caller left out; only None can stand for it.
-    if (!admitsNone(type)) throw new LiteralError("is missing").within(`input '${name}'`);
-    setEntry(values, name, null);
-  }
-  return values;
+  return valuesFromNamedLiterals(inputs?.literals ?? [], typesOf(iface?.inputs?.variables, "input"), "input");
+}
+
+/**
+ * The reverse of {@link valuesFromInputs}: builds `Inputs` from values by the interface's input types, in the
+ * interface's order, as a caller of the connector (the local runner, a test) sends them.
+ */
+export function inputsFromValues(values: Readonly<Record<string, unknown>>, iface: TypedInterface | undefined): Inputs {
+  const literals = namedLiteralsFromValues(values, typesOf(iface?.inputs?.variables, "input"), "input");
+  return { $typeName: "flyteidl2.task.Inputs", literals, context: [] };
 }
 
 /**
@@ -65,25 +47,82 @@ export function valuesFromInputs(inputs: Inputs | undefined, iface: TypedInterfa
  * outputsFromValues({ o0: 42 }, outputTypesOf(template.interface));
  */
 export function outputsFromValues(values: Readonly<Record<string, unknown>>, types: OutputTypes): Outputs {
+  const literals = namedLiteralsFromValues(values, new Map(Object.entries(types)), "output");
+  return { $typeName: "flyteidl2.task.Outputs", literals };
+}
+
+/**
+ * The reverse of {@link outputsFromValues}: reads `Outputs` (or an `outputs.pb` a connector wrote) into values
+ * by the declared output types, as the local runner shows a connector's results.
+ */
+export function valuesFromOutputs(outputs: Outputs | undefined, types: OutputTypes): Record<string, unknown> {
+  return valuesFromNamedLiterals(outputs?.literals ?? [], new Map(Object.entries(types)), "output");
+}
+
+type Kind = "input" | "output";
+
+function typesOf(variables: readonly VariableEntry[] | undefined, kind: Kind): Map<string, LiteralType | undefined> {
+  const types = new Map<string, LiteralType | undefined>();
+  for (const v of variables ?? []) {
+    if (types.has(v.key)) throw new LiteralError(`the task interface declares it twice`).within(`${kind} '${v.key}'`);
+    types.set(v.key, v.value?.type);
+  }
+  return types;
+}
+
+function valuesFromNamedLiterals(
+  literals: readonly NamedLiteral[],
+  types: ReadonlyMap<string, LiteralType | undefined>,
+  kind: Kind,
+): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  const seen = new Set<string>();
+  for (const { name, value } of literals) {
+    const where = `${kind} '${name}'`;
+    if (!types.has(name)) throw new LiteralError(`not declared by the task interface (declared ${kind}s: ${list(types.keys())})`).within(where);
+    if (seen.has(name)) throw new LiteralError("given more than once").within(where);
+    seen.add(name);
+    const type = types.get(name);
+    if (type === undefined) throw new LiteralError("the task interface declares it without a type").within(where);
+    if (value === undefined) throw new LiteralError("has no literal").within(where);
+    try {
+      setEntry(values, name, valueFromLiteral(value, type));
+    } catch (err) {
+      throw literalErrorWithin(err, where);
+    }
+  }
+  for (const [name, type] of types) {
+    if (seen.has(name)) continue;
+    // flyte-sdk fills defaults in, so an absent input is one the caller left out; only None can stand for it.
+    if (!admitsNone(type)) throw new LiteralError("is missing").within(`${kind} '${name}'`);
+    setEntry(values, name, null);
+  }
+  return values;
+}
+
+function namedLiteralsFromValues(
+  values: Readonly<Record<string, unknown>>,
+  types: ReadonlyMap<string, LiteralType | undefined>,
+  kind: Kind,
+): NamedLiteral[] {
   for (const name of Object.keys(values)) {
-    if (!Object.hasOwn(types, name)) {
-      throw new LiteralError(`not declared by the task interface (declared outputs: ${list(Object.keys(types))})`).within(
-        `output '${name}'`,
-      );
+    if (!types.has(name)) {
+      throw new LiteralError(`not declared by the task interface (declared ${kind}s: ${list(types.keys())})`).within(`${kind} '${name}'`);
     }
   }
   const literals: NamedLiteral[] = [];
-  for (const name of Object.keys(types)) {
-    const type = types[name]!;
+  for (const [name, type] of types) {
+    const where = `${kind} '${name}'`;
+    if (type === undefined) throw new LiteralError("the task interface declares it without a type").within(where);
     const value = Object.hasOwn(values, name) ? values[name] : undefined;
-    if (value === undefined && !admitsNone(type)) throw new LiteralError("is missing").within(`output '${name}'`);
+    if (value === undefined && !admitsNone(type)) throw new LiteralError("is missing").within(where);
     try {
       literals.push({ $typeName: "flyteidl2.task.NamedLiteral", name, value: literalFromValue(value, type) });
     } catch (err) {
-      throw literalErrorWithin(err, `output '${name}'`);
+      throw literalErrorWithin(err, where);
     }
   }
-  return { $typeName: "flyteidl2.task.Outputs", literals };
+  return literals;
 }
 
 /** The declared output types of an interface, by output name, in the interface's order. */

@@ -15,7 +15,12 @@ import {
 import { isPlainRecord } from "./plain-record.js";
 import { UnionVariant } from "./union-variant.js";
 import { naturallyFits } from "./natural-fit.js";
-import { variantTag } from "./union-variants.js";
+import { isPickleUnion, variantTag } from "./union-variants.js";
+import { literalFromBlobRef } from "./blob-ref.js";
+import { literalFromDatasetRef } from "./dataset-ref.js";
+import { PICKLE_FORMAT } from "./flyte-names.js";
+import { literalFromPickledValue } from "./pickle-literal.js";
+import { literalFromStructValue } from "./struct-values.js";
 
 /**
  * Converts a JS value into the Flyte literal of its declared type, in exactly the shape flyte-sdk writes
@@ -47,6 +52,10 @@ function write(value: unknown, type: LiteralType): Literal {
       return writeUnion(value, t.value.variants, type);
     case "enumType":
       return writeEnum(value, t.value.values);
+    case "blob":
+      return t.value.format === PICKLE_FORMAT ? literalFromPickledValue(value, type) : literalFromBlobRef(value, t.value, type);
+    case "structuredDatasetType":
+      return literalFromDatasetRef(value, t.value, type);
     default:
       throw new LiteralError(`${describeType(type)} outputs are not supported`);
   }
@@ -68,6 +77,10 @@ function writeSimple(value: unknown, simple: SimpleType, type: LiteralType): Lit
       return literalFromTimedelta(value);
     case SimpleType.NONE:
       return literalFromNone(value);
+    case SimpleType.STRUCT:
+      return literalFromStructValue(value, type);
+    case SimpleType.BINARY:
+      return literalFromPickledValue(value, type);
     default:
       throw new LiteralError(`${describeType(type)} outputs are not supported`);
   }
@@ -120,6 +133,8 @@ function writeEnum(value: unknown, values: readonly string[]): Literal {
  * Python; `unionVariant(tag, value)` picks one explicitly.
  */
 function writeUnion(value: unknown, variants: readonly LiteralType[], type: LiteralType): Literal {
+  // The pickle fallback is a union type whose literals are not union-wrapped (literals.md §2.13).
+  if (isPickleUnion(type)) return literalFromPickledValue(value, type);
   if (value instanceof UnionVariant) return writeChosenVariant(value, variants, type);
   const natural = variants.filter((v) => naturallyFits(value, v));
   const first = tryVariants(value, natural);

@@ -1,6 +1,6 @@
 import type { Literal } from "#idl/flyteidl2/core/literals_pb.js";
 import { SimpleType, type LiteralType } from "#idl/flyteidl2/core/types_pb.js";
-import { describeLiteral, describeType } from "./describe.js";
+import { describeLiteral, describeType, describeValue } from "./describe.js";
 import { LiteralError, literalErrorWithin } from "./errors.js";
 import {
   booleanFromScalar,
@@ -12,6 +12,14 @@ import {
   stringFromScalar,
   timedeltaFromScalar,
 } from "./primitive-values.js";
+import { blobRefFromLiteral } from "./blob-ref.js";
+import { datasetRefFromLiteral } from "./dataset-ref.js";
+import { MSGPACK_TAG, PICKLE_FORMAT } from "./flyte-names.js";
+import { isInt64 } from "./int64.js";
+import { valueFromMsgpack } from "./msgpack/value-from-msgpack.js";
+import { literalFromOffloaded } from "./offloaded-literal.js";
+import { pickledValueFromLiteral } from "./pickle-literal.js";
+import { valueFromStructLiteral } from "./struct-values.js";
 import { isPickleUnion, sameTypeIgnoringTag, variantTag } from "./union-variants.js";
 
 /**
@@ -27,8 +35,16 @@ export function valueFromLiteral(literal: Literal, type: LiteralType): unknown {
   return read(literal, type);
 }
 
+/** Offloaded literals pointing at offloaded literals are followed this far, then refused. */
+const MAX_OFFLOAD_HOPS = 8;
+
 function read(literal: Literal, type: LiteralType): unknown {
   const t = type.type;
+  // flyte-sdk reads offloaded literals at any nesting level (literals.md §5.9).
+  for (let hops = 0; literal.value.case === "offloadedMetadata"; hops++) {
+    if (hops === MAX_OFFLOAD_HOPS) throw new LiteralError(`offloaded literals nested deeper than ${MAX_OFFLOAD_HOPS}`);
+    literal = literalFromOffloaded(literal.value.value);
+  }
   if (t.case !== "unionType") {
     // A union-wrapped literal for a plain type (a Python `Optional[T]` output read as T) is read as its value.
     const scalar = scalarOf(literal);
@@ -45,6 +61,10 @@ function read(literal: Literal, type: LiteralType): unknown {
       return readUnion(literal, t.value.variants, type);
     case "enumType":
       return readEnum(literal, t.value.values, type);
+    case "blob":
+      return t.value.format === PICKLE_FORMAT ? pickledValueFromLiteral(literal, type) : blobRefFromLiteral(literal, t.value, type);
+    case "structuredDatasetType":
+      return datasetRefFromLiteral(literal, t.value, type);
     default:
       throw new LiteralError(`${describeType(type)} inputs are not supported`);
   }
@@ -55,7 +75,10 @@ function scalarOf(literal: Literal) {
 }
 
 function readSimple(literal: Literal, simple: SimpleType, type: LiteralType): unknown {
+  if (simple === SimpleType.STRUCT) return valueFromStructLiteral(literal, type);
+  if (simple === SimpleType.BINARY) return pickledValueFromLiteral(literal, type);
   const scalar = scalarOf(literal);
+  if (scalar?.case === "binary" && scalar.value.tag === MSGPACK_TAG) return primitiveFromMsgpack(scalar.value.value, simple, type);
   if (scalar !== undefined) {
     let value: unknown;
     switch (simple) {
@@ -86,6 +109,38 @@ function readSimple(literal: Literal, simple: SimpleType, type: LiteralType): un
     if (value !== undefined) return value;
   }
   throw mismatch(describeType(type), literal);
+}
+
+/**
+ * flyte-sdk's simple transformers also read a msgpack binary holding the value (literals.md §2.1): what a
+ * dataclass attribute access or a Python producer with `binary` IDL sends for an int, float, str or bool.
+ */
+function primitiveFromMsgpack(bytes: Uint8Array, simple: SimpleType, type: LiteralType): unknown {
+  let value: unknown;
+  try {
+    value = valueFromMsgpack(bytes);
+  } catch (err) {
+    throw new LiteralError(`corrupt msgpack for ${describeType(type)}: ${(err as Error).message}`, { cause: err });
+  }
+  switch (simple) {
+    case SimpleType.INTEGER:
+      if (typeof value === "bigint" || (typeof value === "number" && Number.isInteger(value))) {
+        const n = BigInt(value);
+        if (!isInt64(n)) throw new LiteralError(`integer ${n} is out of the int64 range`);
+        return n;
+      }
+      break;
+    case SimpleType.FLOAT:
+      if (typeof value === "number") return value;
+      break;
+    case SimpleType.STRING:
+      if (typeof value === "string") return value;
+      break;
+    case SimpleType.BOOLEAN:
+      if (typeof value === "boolean") return value;
+      break;
+  }
+  throw new LiteralError(`expected ${describeType(type)}, got a msgpack binary holding ${describeValue(value)}`);
 }
 
 function readCollection(literal: Literal, element: LiteralType, type: LiteralType): unknown[] {
@@ -134,7 +189,7 @@ function readEnum(literal: Literal, values: readonly string[], type: LiteralType
  * against every variant and must fit exactly one.
  */
 function readUnion(literal: Literal, variants: readonly LiteralType[], type: LiteralType): unknown {
-  if (isPickleUnion(type)) throw new LiteralError("pickled values are not supported yet");
+  if (isPickleUnion(type)) return pickledValueFromLiteral(literal, type);
   const scalar = scalarOf(literal);
   if (scalar?.case === "union") {
     const inner = scalar.value.value;

@@ -1,0 +1,7 @@
+/** Bytes that are not one complete msgpack value. @internal */
+export class MsgpackError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "MsgpackError";
+  }
+}
