@@ -1,5 +1,7 @@
 import { SimpleType, type LiteralType } from "#idl/flyteidl2/core/types_pb.js";
 import { Datetime } from "./datetime.js";
+import { PICKLE_FORMAT } from "./flyte-names.js";
+import { PickledValue } from "./pickled-value.js";
 import { isPlainRecord } from "./plain-record.js";
 import { Timedelta } from "./timedelta.js";
 
@@ -30,6 +32,8 @@ export function naturallyFits(value: unknown, type: LiteralType): boolean {
           return value === null || value === undefined;
         case SimpleType.STRUCT:
           return isPlainRecord(value) || value instanceof Map;
+        case SimpleType.BINARY:
+          return value instanceof PickledValue;
         default:
           return false;
       }
@@ -42,6 +46,8 @@ export function naturallyFits(value: unknown, type: LiteralType): boolean {
     case "enumType":
       return typeof value === "string" && t.value.values.includes(value);
     case "blob":
+      if (t.value.format === PICKLE_FORMAT) return value instanceof PickledValue;
+      return isPlainRecord(value) && typeof value["uri"] === "string";
     case "structuredDatasetType":
       return isPlainRecord(value) && typeof value["uri"] === "string";
     default:

@@ -1,0 +1,70 @@
+import type { TypedInterface, VariableEntry } from "#idl/flyteidl2/core/interface_pb.js";
+import type { LiteralType } from "#idl/flyteidl2/core/types_pb.js";
+import type { OutputTypes } from "../connectors/connector.js";
+import type { AnyFlyteType, ValueOf, WritableValueOf } from "./flyte-type.js";
+import type { Simplify } from "./t.js";
+
+/** Named Flyte types: a task's inputs or outputs. */
+export type FlyteFields = Readonly<Record<string, AnyFlyteType>>;
+
+/** A task interface declared once in TypeScript; see {@link defineInterface}. */
+export interface TaskInterface<I extends FlyteFields, O extends FlyteFields> {
+  readonly inputs: I;
+  readonly outputs: O;
+  /** The proto interface, variables sorted by name as flyte-sdk sorts them (literals.md §1.2). */
+  readonly typedInterface: TypedInterface;
+  /** The output types, for `AsyncConnector.outputTypes` and `outputsFromValues`. */
+  readonly outputTypes: OutputTypes;
+}
+
+/** The input values a connector receives for an interface: `CreateRequest<InputsOf<typeof iface>>`. */
+export type InputsOf<T> = T extends TaskInterface<infer I, FlyteFields> ? Simplify<{ -readonly [K in keyof I]: ValueOf<I[K]> }> : never;
+
+/** The output values a connector may return for an interface; Optional outputs may be left out. */
+export type OutputsOf<T> =
+  T extends TaskInterface<FlyteFields, infer O>
+    ? Simplify<
+        { [K in keyof O as undefined extends WritableValueOf<O[K]> ? never : K]: WritableValueOf<O[K]> } & {
+          [K in keyof O as undefined extends WritableValueOf<O[K]> ? K : never]?: WritableValueOf<O[K]>;
+        }
+      >
+    : never;
+
+/**
+ * Declares a task's interface once, with types the compiler checks: pass `InputsOf<typeof iface>` and
+ * `OutputsOf<typeof iface>` to `AsyncConnector`, and `iface.outputTypes` as the connector's `outputTypes`.
+ *
+ * @example
+ * const iface = defineInterface({ inputs: { n: t.int() }, outputs: { o0: t.list(t.float()) } });
+ * class MyConnector extends AsyncConnector<Meta, InputsOf<typeof iface>, OutputsOf<typeof iface>> {
+ *   override readonly outputTypes = iface.outputTypes;
+ *   async create(req) { const n: bigint = req.inputs.n; … }
+ *   async get(meta) { return { phase: "SUCCEEDED", outputs: { o0: [1.5, 2] } }; }
+ * }
+ */
+export function defineInterface<I extends FlyteFields = {}, O extends FlyteFields = {}>(spec: {
+  readonly inputs?: I;
+  readonly outputs?: O;
+}): TaskInterface<I, O> {
+  const inputs = spec.inputs ?? ({} as I);
+  const outputs = spec.outputs ?? ({} as O);
+  const outputTypes: Record<string, LiteralType> = {};
+  for (const name of Object.keys(outputs).sort()) outputTypes[name] = outputs[name]!.literalType;
+  const typedInterface: TypedInterface = {
+    $typeName: "flyteidl2.core.TypedInterface",
+    inputs: variableMap(inputs),
+    outputs: variableMap(outputs),
+  };
+  return Object.freeze({ inputs, outputs, typedInterface, outputTypes: Object.freeze(outputTypes) });
+}
+
+function variableMap(fields: FlyteFields): NonNullable<TypedInterface["inputs"]> {
+  const variables: VariableEntry[] = Object.keys(fields)
+    .sort()
+    .map((key) => ({
+      $typeName: "flyteidl2.core.VariableEntry",
+      key,
+      value: { $typeName: "flyteidl2.core.Variable", type: fields[key]!.literalType, description: "" },
+    }));
+  return { $typeName: "flyteidl2.core.VariableMap", variables };
+}
