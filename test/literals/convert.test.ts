@@ -78,9 +78,12 @@ describe("valuesFromInputs", () => {
     ["a fractional float for an int", { n: P({ floatValue: 1.5 }) }, /input 'n': .*not a whole number/],
     ["an int64 out of range", { n: P({ floatValue: 1e19 }) }, /input 'n': integer 10000000000000000000 is out of the int64 range/],
     ["a non-boolean for a bool (strict, unlike Python)", { b: P({ integer: "0" }) }, /input 'b': expected BOOLEAN/],
+    ["an int64 out of range in msgpack", { n: { scalar: { binary: { value: "z4AAAAAAAAAA", tag: "msgpack" } } } }, /input 'n': integer 9223372036854775808 is out of the int64 range/],
+    ["corrupt msgpack", { d: { scalar: { binary: { value: "g6Rt", tag: "msgpack" } } } }, /input 'd': corrupt msgpack for STRUCT/],
+    ["an unknown union tag", { o: { scalar: { union: { value: P({ integer: "1" }), type: { simple: "INTEGER", structure: { tag: "Int" } } } } } }, /input 'o': unknown union tag "Int"/],
   ])("rejects %s, naming the input", (_name, literals, message) => {
-    const all = { n: INT, m: types.m, b: types.b };
-    const given = { n: P({ integer: "1" }), m: { map: {} }, b: P({ boolean: true }), ...literals };
+    const all = { n: INT, m: types.m, b: types.b, d: { simple: "STRUCT" }, o: OPT_INT };
+    const given = { n: P({ integer: "1" }), m: { map: {} }, b: P({ boolean: true }), d: { scalar: { generic: {} } }, ...literals };
     expect(() => valuesFromInputs(inputs(given), iface(all))).toThrow(message);
     expect(() => valuesFromInputs(inputs(given), iface(all))).toThrow(LiteralError);
   });
