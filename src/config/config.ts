@@ -27,6 +27,8 @@ export interface Config {
   readonly modules: readonly string[];
   /** Register the built-in connectors (sleep, echo, postgres, http_job). */
   readonly builtins: boolean;
+  /** Serve the status dashboard at `/` (docs/dashboard.md); off with `--no-dashboard`. */
+  readonly dashboard: boolean;
 }
 
 const MiB = 1024 * 1024;
@@ -42,6 +44,7 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   logLevel: "info" as LogLevel,
   modules: Object.freeze([]) as readonly string[],
   builtins: true,
+  dashboard: true,
 });
 
 /** A configuration that does not validate; `problems` lists every problem found, not just the first. */
@@ -79,6 +82,7 @@ export function parseConfig(input: Partial<Config> = {}): Config {
     if (typeof merged.tls.cert !== "string" || !merged.tls.cert.includes("CERTIFICATE")) problems.push("tls.cert must be a PEM certificate");
   }
   if (typeof merged.builtins !== "boolean") problems.push("builtins must be true or false");
+  if (typeof merged.dashboard !== "boolean") problems.push("dashboard must be true or false");
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     ...merged,

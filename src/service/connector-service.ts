@@ -17,6 +17,7 @@ import type { Logger } from "../log/logger.js";
 import type { ConnectorRegistry } from "../registry/connector-registry.js";
 import { connectErrorFrom, type ConnectorOperation } from "./error-mapping.js";
 import { idempotencyKeyFor } from "./idempotency-key.js";
+import type { RecentTasks } from "./recent-tasks.js";
 import { redactSecrets } from "./redact.js";
 import { fitResponse, resourceProtoFrom } from "./resource-proto.js";
 
@@ -29,6 +30,8 @@ export interface ConnectorServiceOptions {
    * (executor-contract.md §3.2); larger outputs fail the job with a message instead of failing the RPC.
    */
   readonly maxResponseBytes: number;
+  /** Where created tasks are remembered for the dashboard's "recent tasks"; nothing is kept when absent. */
+  readonly recentTasks?: RecentTasks;
 }
 
 const NO_VALUES: Readonly<Record<string, string>> = Object.freeze({});
@@ -98,7 +101,9 @@ export function createConnectorService(options: ConnectorServiceOptions): Servic
           },
           cctx,
         );
-        return { resourceMeta: connector.metadata.encode(meta) };
+        const resourceMeta = connector.metadata.encode(meta);
+        options.recentTasks?.record(req, resourceMeta);
+        return { resourceMeta };
       });
     },
 

@@ -9,10 +9,12 @@ import { Health } from "../gen/health/v1/health_pb.js";
 import { silentLogger, type Logger } from "../log/logger.js";
 import type { ConnectorRegistry } from "../registry/connector-registry.js";
 import { createConnectorService } from "./connector-service.js";
+import { dashboardPlugin } from "./dashboard-plugin.js";
 import { createDrain } from "./drain.js";
 import { createHealthStatus, healthRoutes, type HealthStatus } from "./health-service.js";
 import { createMetadataService } from "./metadata-service.js";
 import { createOnePortServer } from "./one-port.js";
+import { createRecentTasks } from "./recent-tasks.js";
 import { reflectionRoutes } from "./reflection-service.js";
 
 /** Options of {@link createServer} beyond the configuration. */
@@ -45,6 +47,7 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
   const log = options.log ?? silentLogger();
   const health = createHealthStatus(SERVICES.map((s) => s.typeName));
   const drain = createDrain();
+  const recentTasks = config.dashboard ? createRecentTasks() : undefined;
 
   const app = (
     config.tls
@@ -63,7 +66,7 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
   }
 
   const routes = (router: ConnectRouter) => {
-    router.service(AsyncConnectorService, createConnectorService({ registry, log, maxResponseBytes: config.maxResponseBytes }));
+    router.service(AsyncConnectorService, createConnectorService({ registry, log, maxResponseBytes: config.maxResponseBytes, recentTasks }));
     router.service(ConnectorMetadataService, createMetadataService(registry));
     healthRoutes(health, drain.started)(router);
     reflectionRoutes([...SERVICES])(router);
@@ -76,6 +79,8 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
     compressMinBytes: 1024,
     shutdownSignal: drain.signal,
   });
+  // The page, its assets and a JSON route; its paths never start with "/flyteidl2." or "/grpc.".
+  if (recentTasks) await app.register(dashboardPlugin, { recentTasks, log });
 
   let closing: Promise<void> | undefined;
   return {
