@@ -1,8 +1,9 @@
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { builtinConnectors } from "../connectors/builtins.js";
-import { ConfigError, parseConfig, type Config } from "../config/config.js";
-import { createLogger, type LogLevel } from "../log/logger.js";
+import type { Config } from "../config/config.js";
+import { loadConfig, type ConfigSources } from "../config/load-config.js";
+import { settingsParseArgsOptions } from "../config/settings.js";
+import { createLogger } from "../log/logger.js";
 import { createConnectorRegistry } from "../registry/connector-registry.js";
 import { createServer } from "../service/create-server.js";
 import { connectorTable } from "./banner.js";
@@ -10,82 +11,52 @@ import { loadConnectorModules } from "./load-modules.js";
 
 export const SERVE_USAGE = `Usage: flyte-connect serve [options]
 
-Serves the registered connectors over gRPC (h2c or TLS), gRPC-Web and Connect on one port.
+Serves the registered connectors over gRPC (h2c or TLS), gRPC-Web and Connect on one port, and Prometheus
+metrics on another. Every option can also be set by an environment variable (FLYTE_CONNECT_ and the option
+in capitals with underscores, such as FLYTE_CONNECT_METRICS_PORT) or in a JSON config file; flags win over
+the environment, which wins over the file. See docs/operations.md.
 
 Options:
-  --port <n>                 port to listen on (default 8000; 0 picks a free one)
-  --host <addr>              interface to listen on (default 0.0.0.0)
-  --modules <spec>           file or package exporting "connectors"; repeat or separate with commas
-  --no-builtins              do not register the built-in connectors
-  --tls-key <file>           PEM private key: serve TLS (ALPN h2 and http/1.1)
-  --tls-cert <file>          PEM certificate chain, with --tls-key
-  --cors-origin <origin>     allow browsers from this origin; repeat; "*" for any
-  --max-message-bytes <n>    largest request accepted (default 16777216)
-  --max-response-bytes <n>   largest GetTask response (default 4194304, the executor's limit)
-  --drain-timeout-ms <n>     grace period for in-flight calls on SIGTERM (default 20000)
-  --log-level <level>        trace, debug, info, warn, error, fatal or silent (default info)
-  -h, --help                 show this help
+  --config <file>                JSON config file (also FLYTE_CONNECT_CONFIG)
+  --port <n>                     port to listen on (default 8000; 0 picks a free one)
+  --host <addr>                  interface to listen on (default 0.0.0.0)
+  --modules <spec>               file or package exporting "connectors"; repeat or separate with commas
+  --no-builtins                  do not register the built-in connectors
+  --no-dashboard                 do not serve the status dashboard at /
+  --tls-key <file>               PEM private key: serve TLS (ALPN h2 and http/1.1)
+  --tls-cert <file>              PEM certificate chain, with --tls-key
+  --tls-client-ca <file>         PEM CA: require client certificates it signed (mutual TLS)
+  --auth-token-file <file>       require "Authorization: Bearer <token>", tokens one per line (the token
+                                 itself may come from FLYTE_CONNECT_AUTH_TOKEN); health stays open
+  --cors-origin <origin>         allow browsers from this origin; repeat; "*" for any
+  --max-message-bytes <n>        largest request accepted (default 16777216)
+  --max-response-bytes <n>       largest GetTask response (default 4194304, the executor's limit)
+  --drain-timeout-ms <n>         grace period for in-flight calls on SIGTERM (default 20000)
+  --log-level <level>            trace, debug, info, warn, error, fatal or silent (default info)
+  --metrics-port <n>             Prometheus port (default 9090; alias --prometheus_port)
+  --metrics-host <addr>          interface of the metrics port (default: --host)
+  --no-metrics                   serve no metrics port
+  --max-concurrent-calls <n>     calls in flight before new ones get RESOURCE_EXHAUSTED (default 2048; 0 off)
+  --max-heap-used-bytes <n>      heap in use before new calls get UNAVAILABLE (default 0: 90% of the limit)
+  --connector-max-concurrency <n> calls per task type at once (default 0: no limit)
+  --connector-timeout-ms <n>     time limit of one connector call (default 60000; 0: the caller's deadline)
+  --max-connections <n>          open connections (default 10000; 0 no limit)
+  --handshake-timeout-ms <n>     time to the first bytes or the TLS handshake (default 10000)
+  --headers-timeout-ms <n>       HTTP/1.1 time to send the headers (default 20000)
+  --request-timeout-ms <n>       time to send a whole request (default 60000)
+  --keep-alive-timeout-ms <n>    HTTP/1.1 idle keep-alive (default 72000)
+  --http2-idle-timeout-ms <n>    close HTTP/2 connections idle this long (default 300000; 0 never)
+  --http2-max-concurrent-streams <n>  streams per HTTP/2 connection (default 1000)
+  -h, --help                     show this help
 `;
 
-/** Turns `serve` arguments into a configuration; file arguments are read here. */
-export function configFromServeArgs(argv: readonly string[]): Config {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      port: { type: "string" },
-      host: { type: "string" },
-      modules: { type: "string", multiple: true },
-      "no-builtins": { type: "boolean" },
-      "tls-key": { type: "string" },
-      "tls-cert": { type: "string" },
-      "cors-origin": { type: "string", multiple: true },
-      "max-message-bytes": { type: "string" },
-      "max-response-bytes": { type: "string" },
-      "drain-timeout-ms": { type: "string" },
-      "log-level": { type: "string" },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  const problems: string[] = [];
-  const num = (flag: string, v: string | undefined): number | undefined => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (v.trim() === "" || !Number.isFinite(n)) problems.push(`--${flag} must be a number, got ${JSON.stringify(v)}`);
-    return n;
-  };
-  const read = (flag: string, path: string | undefined): string | undefined => {
-    if (path === undefined) return undefined;
-    try {
-      return readFileSync(path, "utf8");
-    } catch (e) {
-      problems.push(`--${flag}: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-      return undefined;
-    }
-  };
-  const key = read("tls-key", values["tls-key"]);
-  const cert = read("tls-cert", values["tls-cert"]);
-  if ((values["tls-key"] === undefined) !== (values["tls-cert"] === undefined)) problems.push("--tls-key and --tls-cert go together");
-  const input: Partial<Config> = {
-    host: values.host,
-    port: num("port", values.port),
-    modules: (values.modules ?? []).flatMap((m) => m.split(",")).map((m) => m.trim()).filter((m) => m !== ""),
-    builtins: values["no-builtins"] ? false : undefined,
-    tls: key !== undefined && cert !== undefined ? { key, cert } : undefined,
-    corsOrigins: values["cors-origin"],
-    maxMessageBytes: num("max-message-bytes", values["max-message-bytes"]),
-    maxResponseBytes: num("max-response-bytes", values["max-response-bytes"]),
-    drainTimeoutMs: num("drain-timeout-ms", values["drain-timeout-ms"]),
-    logLevel: values["log-level"] as LogLevel | undefined,
-  };
-  try {
-    const config = parseConfig(input);
-    if (problems.length > 0) throw new ConfigError(problems);
-    return config;
-  } catch (e) {
-    if (e instanceof ConfigError) throw new ConfigError([...problems, ...e.problems.filter((p) => !problems.includes(p))]);
-    throw e;
-  }
+/**
+ * Turns `serve` arguments into a configuration, with the environment and the config file underneath;
+ * `sources` replaces the environment in tests.
+ */
+export function configFromServeArgs(argv: readonly string[], sources: Omit<ConfigSources, "flags"> = {}): Config {
+  const { values } = parseArgs({ args: [...argv], options: settingsParseArgsOptions(), strict: true, allowPositionals: false });
+  return loadConfig({ ...sources, flags: values });
 }
 
 /**

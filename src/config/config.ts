@@ -4,6 +4,19 @@ import type { LogLevel } from "../log/logger.js";
 export interface TlsConfig {
   readonly key: string;
   readonly cert: string;
+  /**
+   * CA certificates (PEM) that client certificates must chain to. When set, the server asks every client for
+   * a certificate and refuses the TLS handshake without one from this CA (mutual TLS).
+   */
+  readonly clientCa?: string;
+}
+
+/** Limits of one task type's connector calls; absent fields fall back to the connector defaults. */
+export interface ConnectorLimit {
+  /** Calls of this task type running at once; more get RESOURCE_EXHAUSTED. 0: no limit. */
+  readonly maxConcurrency?: number;
+  /** A call still running after this long is aborted and answered DEADLINE_EXCEEDED. 0: no limit. */
+  readonly timeoutMs?: number;
 }
 
 /** Everything the service is configured with. Built once by {@link parseConfig}, frozen, never mutated. */
@@ -29,6 +42,45 @@ export interface Config {
   readonly builtins: boolean;
   /** Serve the status dashboard at `/` (docs/dashboard.md); off with `--no-dashboard`. */
   readonly dashboard: boolean;
+
+  /** Serve Prometheus metrics (and plain-HTTP health endpoints) on their own port. */
+  readonly metricsEnabled: boolean;
+  /** Interface of the metrics port; defaults to `host`. */
+  readonly metricsHost: string;
+  /** Metrics port; 9090 as the Python service's `--prometheus_port`. 0 picks a free port. */
+  readonly metricsPort: number;
+
+  /**
+   * Bearer tokens accepted in `Authorization` on every service except `grpc.health.v1.Health`. Empty: no
+   * token is asked for. Secret: never logged. Several allow a rotation without downtime.
+   */
+  readonly authTokens: readonly string[];
+
+  /** Calls in flight across all connectors; beyond it new calls get RESOURCE_EXHAUSTED. 0: no limit. */
+  readonly maxConcurrentCalls: number;
+  /** V8 heap in use above which new calls get UNAVAILABLE until it falls back. 0: 90 % of the heap limit. */
+  readonly maxHeapUsedBytes: number;
+  /** Default concurrent calls per task type (see {@link ConnectorLimit}). 0: no limit. */
+  readonly connectorMaxConcurrency: number;
+  /** Default time limit of one connector call. 0: only the caller's deadline. */
+  readonly connectorTimeoutMs: number;
+  /** Per task type overrides of the two defaults above. */
+  readonly connectorLimits: Readonly<Record<string, ConnectorLimit>>;
+
+  /** Open TCP connections; more are closed at once. 0: no limit. */
+  readonly maxConnections: number;
+  /** How long a new connection may take to send its first bytes (cleartext) or finish the TLS handshake. */
+  readonly handshakeTimeoutMs: number;
+  /** HTTP/1.1: how long a client may take to send a request's headers (slowloris). */
+  readonly headersTimeoutMs: number;
+  /** How long a client may take to send a whole request, headers and body (HTTP/1.1 and HTTP/2). */
+  readonly requestTimeoutMs: number;
+  /** HTTP/1.1: idle keep-alive connections are closed after this long. */
+  readonly keepAliveTimeoutMs: number;
+  /** HTTP/2: sessions with no stream for this long are closed with GOAWAY. 0: kept open. */
+  readonly http2IdleTimeoutMs: number;
+  /** HTTP/2: streams one connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). */
+  readonly http2MaxConcurrentStreams: number;
 }
 
 const MiB = 1024 * 1024;
@@ -45,6 +97,22 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   modules: Object.freeze([]) as readonly string[],
   builtins: true,
   dashboard: true,
+  metricsEnabled: true,
+  metricsHost: "0.0.0.0",
+  metricsPort: 9090,
+  authTokens: Object.freeze([]) as readonly string[],
+  maxConcurrentCalls: 2048,
+  maxHeapUsedBytes: 0,
+  connectorMaxConcurrency: 0,
+  connectorTimeoutMs: 60_000,
+  connectorLimits: Object.freeze({}),
+  maxConnections: 10_000,
+  handshakeTimeoutMs: 10_000,
+  headersTimeoutMs: 20_000,
+  requestTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 72_000,
+  http2IdleTimeoutMs: 300_000,
+  http2MaxConcurrentStreams: 1000,
 });
 
 /** A configuration that does not validate; `problems` lists every problem found, not just the first. */
@@ -64,7 +132,9 @@ const LOG_LEVELS: readonly string[] = ["trace", "debug", "info", "warn", "error"
  */
 export function parseConfig(input: Partial<Config> = {}): Config {
   const problems: string[] = [];
-  const merged = { ...DEFAULT_CONFIG, ...stripUndefined(input) };
+  const given = stripUndefined(input);
+  // The metrics port listens where the service does unless told otherwise.
+  const merged = { ...DEFAULT_CONFIG, ...given, metricsHost: given.metricsHost ?? given.host ?? DEFAULT_CONFIG.metricsHost };
   const int = (name: keyof Config, min: number, max: number) => {
     const v = merged[name];
     if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) problems.push(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
@@ -83,13 +153,80 @@ export function parseConfig(input: Partial<Config> = {}): Config {
   }
   if (typeof merged.builtins !== "boolean") problems.push("builtins must be true or false");
   if (typeof merged.dashboard !== "boolean") problems.push("dashboard must be true or false");
+  operationsProblems(merged, problems, int);
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     ...merged,
     corsOrigins: Object.freeze([...merged.corsOrigins]),
     modules: Object.freeze([...merged.modules]),
     tls: merged.tls ? Object.freeze({ ...merged.tls }) : undefined,
+    authTokens: Object.freeze([...merged.authTokens]),
+    connectorLimits: Object.freeze(
+      Object.fromEntries(Object.entries(merged.connectorLimits).map(([type, limit]) => [type, Object.freeze({ ...limit })])),
+    ),
   });
+}
+
+const MIN_TOKEN_LENGTH = 16;
+
+/**
+ * Problems of the operational settings (metrics, auth, limits, timeouts). Messages never quote a token or
+ * a key: a configuration error is printed, and the values are secrets.
+ */
+function operationsProblems(c: Config, problems: string[], int: (name: keyof Config, min: number, max: number) => void): void {
+  if (typeof c.metricsEnabled !== "boolean") problems.push("metricsEnabled must be true or false");
+  if (typeof c.metricsHost !== "string" || c.metricsHost === "") problems.push("metricsHost must be a non-empty string");
+  int("metricsPort", 0, 65535);
+  if (c.metricsEnabled === true && c.metricsPort !== 0 && c.metricsPort === c.port && c.metricsHost === c.host) {
+    problems.push(`metricsPort must differ from port (both are ${c.port})`);
+  }
+  if (!Array.isArray(c.authTokens)) {
+    problems.push("authTokens must be a list of tokens");
+  } else {
+    c.authTokens.forEach((t, i) => {
+      if (typeof t !== "string" || t.length < MIN_TOKEN_LENGTH || !/^[\x21-\x7e]+$/.test(t)) {
+        problems.push(`auth token ${i + 1} must be at least ${MIN_TOKEN_LENGTH} printable ASCII characters without spaces (its value is not shown)`);
+      }
+    });
+  }
+  int("maxConcurrentCalls", 0, 1_000_000);
+  int("maxHeapUsedBytes", 0, Number.MAX_SAFE_INTEGER);
+  int("connectorMaxConcurrency", 0, 1_000_000);
+  int("connectorTimeoutMs", 0, 86_400_000);
+  if (typeof c.connectorLimits !== "object" || c.connectorLimits === null || Array.isArray(c.connectorLimits)) {
+    problems.push("connectorLimits must map task types to { maxConcurrency, timeoutMs }");
+  } else {
+    for (const [type, limit] of Object.entries(c.connectorLimits)) {
+      if (typeof limit !== "object" || limit === null || Array.isArray(limit)) {
+        problems.push(`connectorLimits.${type} must be an object with maxConcurrency and/or timeoutMs`);
+        continue;
+      }
+      for (const key of Object.keys(limit)) {
+        if (key !== "maxConcurrency" && key !== "timeoutMs") problems.push(`connectorLimits.${type}.${key} is not a setting (maxConcurrency, timeoutMs)`);
+      }
+      const check = (key: "maxConcurrency" | "timeoutMs", max: number) => {
+        const v = limit[key];
+        if (v !== undefined && (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > max)) {
+          problems.push(`connectorLimits.${type}.${key} must be an integer from 0 to ${max}, got ${JSON.stringify(v)}`);
+        }
+      };
+      check("maxConcurrency", 1_000_000);
+      check("timeoutMs", 86_400_000);
+    }
+  }
+  int("maxConnections", 0, 1_000_000);
+  int("handshakeTimeoutMs", 100, 600_000);
+  int("headersTimeoutMs", 100, 600_000);
+  int("requestTimeoutMs", 100, 3_600_000);
+  int("keepAliveTimeoutMs", 100, 3_600_000);
+  int("http2IdleTimeoutMs", 0, 86_400_000);
+  int("http2MaxConcurrentStreams", 1, 2 ** 31 - 1);
+  if (typeof c.headersTimeoutMs === "number" && typeof c.requestTimeoutMs === "number" && c.headersTimeoutMs > c.requestTimeoutMs) {
+    problems.push(`headersTimeoutMs (${c.headersTimeoutMs}) must not exceed requestTimeoutMs (${c.requestTimeoutMs})`);
+  }
+  if (c.tls?.clientCa !== undefined && (typeof c.tls.clientCa !== "string" || !c.tls.clientCa.includes("CERTIFICATE"))) {
+    problems.push("tls.clientCa must be PEM CA certificates");
+  }
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
