@@ -4,7 +4,8 @@ import { LiteralError, literalErrorWithin } from "../errors.js";
 import { isPlainRecord } from "../plain-record.js";
 import { Timedelta } from "../timedelta.js";
 import { MsgpackWriter } from "./msgpack-writer.js";
-import { isObject, resolveSchema, schemaBranches, schemaTypes, type SchemaNode } from "./json-schema.js";
+import { compileSchema, type CompiledSchema } from "./compiled-schema.js";
+import type { SchemaNode } from "./json-schema.js";
 
 /**
  * Whose encoding a struct follows inside msgpack (literals.md §2.10–2.12): a dataclass goes through mashumaro
@@ -29,8 +30,8 @@ export interface MsgpackEncodeOptions {
  * @internal
  */
 export function msgpackFromValue(value: unknown, options: MsgpackEncodeOptions): Uint8Array {
-  const encoder = new Encoder(options.flavor, options.schema);
-  encoder.write(value, options.schema, 0);
+  const encoder = new Encoder(options.flavor);
+  encoder.write(value, options.schema === undefined ? undefined : compileSchema(options.schema, options.schema), 0);
   return encoder.out.bytes();
 }
 
@@ -39,17 +40,14 @@ const UINT64_MAX = 2n ** 64n - 1n;
 const INT64_MIN = -(2n ** 63n);
 
 class Encoder {
-  readonly out = new MsgpackWriter();
+  readonly out = MsgpackWriter.scratch();
 
-  constructor(
-    private readonly flavor: MsgpackFlavor,
-    private readonly root: SchemaNode | undefined,
-  ) {}
+  constructor(private readonly flavor: MsgpackFlavor) {}
 
-  write(value: unknown, schema: SchemaNode | undefined, depth: number): void {
+  write(value: unknown, schema: CompiledSchema | undefined, depth: number): void {
     if (depth > MAX_DEPTH) throw new LiteralError(`nesting deeper than ${MAX_DEPTH}`);
-    const node = schema === undefined ? undefined : this.pick(value, resolveSchema(schema, this.root!));
-    const types = node === undefined ? undefined : schemaTypes(node);
+    const node = schema === undefined ? undefined : pick(value, schema);
+    const types = node?.types;
     const out = this.out;
     if (value === null || value === undefined) {
       expect(types, "null", value);
@@ -62,8 +60,8 @@ class Encoder {
         return this.bigint(value, types);
       case "string": {
         expect(types, "string", value);
-        const allowed = node?.["enum"];
-        if (Array.isArray(allowed) && allowed.every((v) => typeof v === "string") && !allowed.includes(value)) {
+        const allowed = node?.enumValues;
+        if (allowed !== undefined && !allowed.includes(value)) {
           throw new LiteralError(`${JSON.stringify(value)} is not one of ${allowed.join(", ")}`);
         }
         return out.string(value);
@@ -76,21 +74,6 @@ class Encoder {
       default:
         throw new LiteralError(`cannot encode ${describeValue(value)} in a struct`);
     }
-  }
-
-  /** For `anyOf`/`oneOf`, the first branch whose types accept the value; the node itself otherwise. */
-  private pick(value: unknown, node: SchemaNode): SchemaNode | undefined {
-    const branches = schemaBranches(node);
-    if (branches === undefined) return node;
-    for (const branch of branches) {
-      const resolved = resolveSchema(branch, this.root!);
-      const types = schemaTypes(resolved);
-      if (types === undefined || types.includes(jsonTypeOf(value)) || (jsonTypeOf(value) === "integer" && types.includes("number"))) {
-        return resolved;
-      }
-    }
-    const expected = branches.map((b) => schemaTypes(resolveSchema(b, this.root!))?.join("|") ?? "any").join(" or ");
-    throw new LiteralError(`expected ${expected}, got ${describeValue(value)}`);
   }
 
   private number(value: number, types: readonly string[] | undefined): void {
@@ -121,20 +104,16 @@ class Encoder {
     this.out.bigint(value);
   }
 
-  private object(value: object, node: SchemaNode | undefined, types: readonly string[] | undefined, depth: number): void {
+  private object(value: object, node: CompiledSchema | undefined, types: readonly string[] | undefined, depth: number): void {
     const out = this.out;
     if (Array.isArray(value)) {
       expect(types, "array", value);
-      const prefix = node?.["prefixItems"];
-      const items = node?.["items"];
+      const prefix = node?.prefixItems;
+      const items = node?.items;
       out.arrayHeader(value.length);
       let i = 0;
       try {
-        for (; i < value.length; i++) {
-          const p = Array.isArray(prefix) ? prefix[i] : undefined;
-          const child = isObject(p) ? p : isObject(items) ? items : undefined;
-          this.write(value[i], child, depth + 1);
-        }
+        for (; i < value.length; i++) this.write(value[i], prefix?.[i] ?? items, depth + 1);
       } catch (err) {
         throw literalErrorWithin(err, `[${i}]`);
       }
@@ -156,12 +135,11 @@ class Encoder {
     }
     if (value instanceof Map) {
       expect(types, "object", value);
-      const additional = node?.["additionalProperties"];
       out.mapHeader(value.size);
       for (const [k, v] of value) {
         try {
           this.write(k, undefined, depth + 1);
-          this.write(v, isObject(additional) ? additional : undefined, depth + 1);
+          this.write(v, typeof k === "string" ? node?.property(k) : undefined, depth + 1);
         } catch (err) {
           throw literalErrorWithin(err, `[${typeof k === "string" ? JSON.stringify(k) : String(k)}]`);
         }
@@ -172,14 +150,11 @@ class Encoder {
     throw new LiteralError(`cannot encode ${describeValue(value)} in a struct`);
   }
 
-  private record(value: Record<string, unknown>, node: SchemaNode | undefined, types: readonly string[] | undefined, depth: number): void {
+  private record(value: Record<string, unknown>, node: CompiledSchema | undefined, types: readonly string[] | undefined, depth: number): void {
     expect(types, "object", value);
-    const properties = node?.["properties"];
-    const additional = node?.["additionalProperties"];
-    const required = node?.["required"];
-    if (Array.isArray(required)) {
-      for (const name of required) {
-        if (typeof name === "string" && value[name] === undefined) throw new LiteralError(`the required field ${JSON.stringify(name)} is missing`);
+    if (node !== undefined) {
+      for (const name of node.required) {
+        if (value[name] === undefined) throw new LiteralError(`the required field ${JSON.stringify(name)} is missing`);
       }
     }
     const keys = Object.keys(value);
@@ -189,16 +164,27 @@ class Encoder {
     for (const key of keys) {
       const v = value[key];
       if (v === undefined) continue; // like JSON: an undefined field is left out and its default applies
-      const declared = isObject(properties) ? properties[key] : undefined;
-      const child = isObject(declared) ? declared : isObject(additional) ? additional : undefined;
       this.out.string(key);
       try {
-        this.write(v, child, depth + 1);
+        this.write(v, node?.property(key), depth + 1);
       } catch (err) {
         throw literalErrorWithin(err, /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`);
       }
     }
   }
+}
+
+/** For `anyOf`/`oneOf`, the first branch whose types accept the value; the node itself otherwise. */
+function pick(value: unknown, node: CompiledSchema): CompiledSchema {
+  const branches = node.branches;
+  if (branches === undefined) return node;
+  const type = jsonTypeOf(value);
+  for (const branch of branches) {
+    const types = branch.types;
+    if (types === undefined || types.includes(type) || (type === "integer" && types.includes("number"))) return pick(value, branch);
+  }
+  const expected = branches.map((b) => b.types?.join("|") ?? "any").join(" or ");
+  throw new LiteralError(`expected ${expected}, got ${describeValue(value)}`);
 }
 
 function jsonTypeOf(value: unknown): string {

@@ -14,6 +14,17 @@ export class MsgpackWriter {
     this.view = new DataView(this.buf.buffer);
   }
 
+  /**
+   * One writer reused by every encode: a map of 10k structs would otherwise allocate 10k buffers. Encoding
+   * is synchronous and never re-enters itself, so sharing is safe; `bytes()` copies the result out.
+   */
+  static scratch(): MsgpackWriter {
+    const writer = (MsgpackWriter.shared ??= new MsgpackWriter(4096));
+    writer.pos = 0;
+    return writer;
+  }
+  private static shared: MsgpackWriter | undefined;
+
   bytes(): Uint8Array {
     return this.buf.slice(0, this.pos);
   }
