@@ -1,4 +1,4 @@
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import fastifyCors from "@fastify/cors";
 import { cors as connectCors, type ConnectRouter } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
@@ -14,6 +14,7 @@ import { createDrain } from "./drain.js";
 import { createHealthStatus, healthRoutes, type HealthStatus } from "./health-service.js";
 import { createMetadataService } from "./metadata-service.js";
 import { createOnePortServer } from "./one-port.js";
+import { createOperations } from "./operations.js";
 import { createRecentTasks } from "./recent-tasks.js";
 import { reflectionRoutes } from "./reflection-service.js";
 
@@ -27,8 +28,11 @@ export interface ConnectorServer {
   /** The fastify instance, for registering more plugins before `listen`. */
   readonly app: FastifyInstance;
   readonly health: HealthStatus;
-  /** Starts listening on the configured host and port; resolves with the address actually bound. */
-  listen(): Promise<{ readonly host: string; readonly port: number; readonly url: string }>;
+  /**
+   * Starts listening on the configured host and port, and the metrics port unless disabled; resolves with
+   * the addresses actually bound.
+   */
+  listen(): Promise<{ readonly host: string; readonly port: number; readonly url: string; readonly metricsUrl?: string }>;
   /**
    * Drains and stops: health turns NOT_SERVING, new calls get UNAVAILABLE, calls in flight finish (or are
    * cancelled after `drainTimeoutMs`), connections close. Safe to call twice.
@@ -47,13 +51,16 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
   const log = options.log ?? silentLogger();
   const health = createHealthStatus(SERVICES.map((s) => s.typeName));
   const drain = createDrain();
+  // Logs, metrics, auth, limits: interceptors, server options, hooks and the metrics port (operations.ts).
+  const ops = createOperations({ config, registry, health, log });
   const recentTasks = config.dashboard ? createRecentTasks() : undefined;
 
   const app = (
     config.tls
-      ? fastify({ http2: true, https: { allowHTTP1: true, key: config.tls.key, cert: config.tls.cert }, logger: false })
-      : fastify({ serverFactory: (handler) => createOnePortServer(handler), logger: false })
+      ? fastify({ http2: true, https: ops.tlsOptions(), http2SessionTimeout: config.http2IdleTimeoutMs, logger: false })
+      : fastify({ serverFactory: (handler) => createOnePortServer(handler, ops.onePortOptions()), logger: false })
   ) as unknown as FastifyInstance;
+  ops.attach(app);
 
   if (config.corsOrigins.length > 0) {
     await app.register(fastifyCors, {
@@ -73,7 +80,8 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
   };
   await app.register(fastifyConnectPlugin, {
     routes,
-    interceptors: [drain.interceptor],
+    interceptors: ops.interceptors(drain.interceptor),
+    contextValues: ops.contextValues,
     readMaxBytes: config.maxMessageBytes,
     writeMaxBytes: config.maxMessageBytes,
     compressMinBytes: 1024,
@@ -81,6 +89,17 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
   });
   // The page, its assets and a JSON route; its paths never start with "/flyteidl2." or "/grpc.".
   if (recentTasks) await app.register(dashboardPlugin, { recentTasks, log });
+
+  // Sockets are tracked so that, once the grace period is over, whatever still hangs is cut: a client that
+  // stopped reading mid-upload would otherwise hold server.close() open forever.
+  const sockets = new Set<Socket>();
+  app.server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
+  drain.signal.addEventListener("abort", () => {
+    for (const socket of sockets) socket.destroy();
+  });
 
   let closing: Promise<void> | undefined;
   return {
@@ -91,7 +110,8 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
       const address = app.server.address() as AddressInfo;
       const scheme = config.tls ? "https" : "http";
       const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-      return { host: address.address, port: address.port, url: `${scheme}://${host}:${address.port}` };
+      const { metricsUrl } = await ops.listen();
+      return { host: address.address, port: address.port, url: `${scheme}://${host}:${address.port}`, metricsUrl };
     },
     close() {
       closing ??= (async () => {
@@ -101,6 +121,8 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
           await app.close();
         } finally {
           drain.finish();
+          // Last, so that the drain can be watched on the metrics port to its end.
+          await ops.close();
         }
       })();
       return closing;

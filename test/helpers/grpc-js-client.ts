@@ -68,13 +68,17 @@ export function grpcJsClient<S extends DescService>(service: S, address: string,
   return out as GrpcJsClient<S>;
 }
 
-/** The gRPC status of a failed grpc-js call. */
+/**
+ * The gRPC status of a failed grpc-js call. grpc-message is percent-encoded on the wire; grpc-js decodes
+ * it with decodeURI, which leaves reserved characters such as ":" and "," encoded, while grpc-go (the
+ * executor) decodes every escape. We decode as grpc-go does, so tests see what the executor sees.
+ */
 export async function grpcStatusOf(p: Promise<unknown> | (() => Promise<unknown>)): Promise<{ code: grpc.status; details: string }> {
   try {
     await (typeof p === "function" ? p() : p);
   } catch (e) {
     const err = e as grpc.ServiceError;
-    return { code: err.code, details: err.details };
+    return { code: err.code, details: decodeURIComponent(err.details) };
   }
   throw new Error("expected the call to fail, but it succeeded");
 }
