@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { ConnectionOptions } from "node:tls";
 import type pg from "pg";
-import { ConnectorError } from "../errors.js";
+import { InvalidTaskError } from "../errors.js";
 
 /**
  * Where and as whom to connect, read from the task's connection at each call: the connector itself holds no
@@ -50,8 +50,8 @@ function sslOptions(mode: SslMode, host: string, rootCert: string | undefined): 
 }
 
 /**
- * Reads the connection settings. Missing ones are a permanent failure of the task: retrying the same
- * connection cannot make them appear.
+ * Reads the connection settings; throws {@link InvalidTaskError} for missing or malformed ones, since
+ * retrying with the same connection cannot fix them.
  */
 export function postgresConnectionFrom(configs: Readonly<Record<string, string>>, secrets: Readonly<Record<string, string>>): PostgresConnection {
   const host = lookup(configs, secrets, "host");
@@ -59,16 +59,16 @@ export function postgresConnectionFrom(configs: Readonly<Record<string, string>>
   const user = lookup(configs, secrets, "user", "username");
   const missing = [!host && "host", !database && "database", !user && "user"].filter(Boolean);
   if (missing.length > 0) {
-    throw ConnectorError.permanent(
+    throw new InvalidTaskError(
       `the task's connection lacks ${missing.join(", ")}: set them in the task's connection configs (python: custom["configs"])`,
     );
   }
   const portText = lookup(configs, secrets, "port") ?? "5432";
   const port = Number(portText);
-  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw ConnectorError.permanent(`the connection's port ${JSON.stringify(portText)} is not a port number`);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new InvalidTaskError(`the connection's port ${JSON.stringify(portText)} is not a port number`);
   const sslmode = (lookup(configs, secrets, "sslmode") ?? "disable").toLowerCase();
   if (!(SSL_MODES as readonly string[]).includes(sslmode)) {
-    throw ConnectorError.permanent(`the connection's sslmode ${JSON.stringify(sslmode)} is not one of ${SSL_MODES.join(", ")}`);
+    throw new InvalidTaskError(`the connection's sslmode ${JSON.stringify(sslmode)} is not one of ${SSL_MODES.join(", ")}`);
   }
   const password = secrets.password ?? configs.password ?? "";
   const rootCert = lookup(configs, secrets, "sslrootcert");

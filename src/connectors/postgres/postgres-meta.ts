@@ -1,0 +1,51 @@
+import type { JsonObject } from "@bufbuild/protobuf";
+import { jsonResourceMeta, optionalField, requireNumber, requireString, ResourceMetaError, type MetaRecord } from "../resource-meta.js";
+import { isPostgresJobId } from "./postgres-job-id.js";
+import { POSTGRES_OUTPUT_KINDS, type PostgresOutputKind } from "./postgres-output-kind.js";
+
+/**
+ * What the executor keeps for a PostgreSQL query job and sends back on every GetTask and DeleteTask. It
+ * names the job and how to read its result, and holds nothing secret: it is stored in the TaskAction's
+ * status (executor-contract.md §5). Host, user and password come with each call's connection instead.
+ */
+export interface PostgresMeta {
+  /** Derived from the idempotency key; names the job's record, its result table and its advisory lock. */
+  readonly job_id: string;
+  /** The schema holding the job table `flyte_connect_jobs` and the result table. */
+  readonly schema: string;
+  /** What each output takes from the result. */
+  readonly output_kinds: Readonly<Record<string, PostgresOutputKind>>;
+  /** The declared output types, as `outputTypesToJson` writes them. */
+  readonly output_types: JsonObject;
+  /** Results with more rows fail outputs that need the rows inline. */
+  readonly max_inline_rows: number;
+  /** Set when create could not start the query: get reports it instead of asking the database. */
+  readonly failure?: string;
+  readonly failure_retryable?: boolean;
+}
+
+function parsePostgresMeta(record: MetaRecord): PostgresMeta {
+  const job_id = requireString(record, "job_id");
+  if (!isPostgresJobId(job_id)) throw new ResourceMetaError(`field "job_id" is not a PostgreSQL job id`);
+  const kinds = optionalField(record, "output_kinds", {});
+  if (typeof kinds !== "object" || Array.isArray(kinds)) throw new ResourceMetaError(`field "output_kinds" must be an object`);
+  const output_kinds: Record<string, PostgresOutputKind> = {};
+  for (const [name, kind] of Object.entries(kinds as Record<string, unknown>)) {
+    if (!POSTGRES_OUTPUT_KINDS.includes(kind as PostgresOutputKind)) throw new ResourceMetaError(`output kind of "${name}" is unknown`);
+    output_kinds[name] = kind as PostgresOutputKind;
+  }
+  const types = optionalField(record, "output_types", {});
+  if (typeof types !== "object" || Array.isArray(types)) throw new ResourceMetaError(`field "output_types" must be an object`);
+  const failure = record["failure"];
+  return {
+    job_id,
+    schema: requireString(record, "schema"),
+    output_kinds,
+    output_types: types as JsonObject,
+    max_inline_rows: requireNumber(record, "max_inline_rows"),
+    ...(typeof failure === "string" ? { failure, failure_retryable: record["failure_retryable"] === true } : {}),
+  };
+}
+
+/** The metadata codec: Python-compatible JSON, checked on the way in. */
+export const postgresMetaCodec = jsonResourceMeta<PostgresMeta>({ parse: parsePostgresMeta });
