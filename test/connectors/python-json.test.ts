@@ -1,0 +1,58 @@
+import fc from "fast-check";
+import { parsePythonJson, PythonJsonSyntaxError, stringifyPythonJson } from "../../src/connectors/python-json.js";
+
+describe("stringifyPythonJson writes what Python's json.dumps writes", () => {
+  test.each<[unknown, string]>([
+    // flyte-sdk's own test compares these bytes (tests/flyte/connector/test_connector_service.py).
+    [{ job_id: "dummy_id", output_path: "/tmp/dummy_id", task_name: "async_dummy" }, '{"job_id": "dummy_id", "output_path": "/tmp/dummy_id", "task_name": "async_dummy"}'],
+    [{ a: [1, 2.5, null, true, false], b: {} }, '{"a": [1, 2.5, null, true, false], "b": {}}'],
+    [{ s: "é ☃ 😀 \n\t\"\\ /" }, '{"s": "\\u00e9 \\u2603 \\ud83d\\ude00 \\n\\t\\"\\\\ /"}'],
+    [[NaN, Infinity, -Infinity], "[NaN, Infinity, -Infinity]"],
+    [[1e16, 1.5e-5, 0.0001, 123456789012345680000, -0.5, 3.0], "[1e+16, 1.5e-05, 0.0001, 1.2345678901234568e+20, -0.5, 3]"],
+    [{ big: 9007199254740993n }, '{"big": 9007199254740993}'],
+    [{ skip: undefined, keep: 1 }, '{"keep": 1}'],
+    ["\u007f\u0000", '"\\u007f\\u0000"'],
+  ])("%j", (value, expected) => {
+    expect(stringifyPythonJson(value)).toBe(expected);
+  });
+
+  test("values JSON cannot hold are refused, as Python refuses datetime and bytes", () => {
+    expect(() => stringifyPythonJson({ when: new Date() })).toThrow("$.when: Date is not JSON serializable");
+    expect(() => stringifyPythonJson({ b: new Uint8Array(1) })).toThrow(TypeError);
+    expect(() => stringifyPythonJson(() => 1)).toThrow(TypeError);
+  });
+});
+
+describe("parsePythonJson", () => {
+  test("reads Python's NaN and Infinity, and keeps big integers exact", () => {
+    expect(parsePythonJson('{"a": NaN, "b": -Infinity, "c": 12345678901234567890, "d": -3, "e": 1.5e3}')).toEqual({
+      a: NaN,
+      b: -Infinity,
+      c: 12345678901234567890n,
+      d: -3,
+      e: 1500,
+    });
+  });
+
+  test.each(["", "{", '{"a" 1}', "[1,]", '"\\x"', "tru", "01", '{"a": 1} x', '"a\nb"'])("rejects %j", (text) => {
+    expect(() => parsePythonJson(text)).toThrow(PythonJsonSyntaxError);
+  });
+
+  test("a __proto__ key is data, not a prototype", () => {
+    const v = parsePythonJson('{"__proto__": {"polluted": true}}') as Record<string, unknown>;
+    expect(Object.getPrototypeOf(v)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>)["polluted"]).toBeUndefined();
+    expect(Object.keys(v)).toEqual(["__proto__"]);
+  });
+
+  test("property: parse(stringify(v)) equals v, and agrees with JSON.parse where JSON can say it", () => {
+    const value = fc.jsonValue({ maxDepth: 4 });
+    fc.assert(
+      fc.property(value, (v) => {
+        const text = stringifyPythonJson(v);
+        expect(parsePythonJson(text)).toEqual(JSON.parse(JSON.stringify(v)));
+        expect(/[^\x20-\x7e]/.test(text)).toBe(false); // ASCII only, as ensure_ascii=True
+      }),
+    );
+  });
+});
