@@ -75,7 +75,10 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
   const server = await createServer(config, registry, { log });
   const address = await server.listen();
   process.stdout.write(`${connectorTable(registry.list())}\n`);
-  log.info({ url: address.url, tls: config.tls !== undefined, connectors: registry.connectors().length }, "flyte-connect is serving");
+  log.info(
+    { url: address.url, metricsUrl: address.metricsUrl, tls: config.tls !== undefined, mtls: config.tls?.clientCa !== undefined, auth: config.authTokens.length > 0, connectors: registry.connectors().length },
+    "flyte-connect is serving",
+  );
 
   return new Promise<number>((resolve) => {
     let stopping = false;

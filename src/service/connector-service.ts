@@ -19,6 +19,7 @@ import { connectErrorFrom, type ConnectorOperation } from "./error-mapping.js";
 import { idempotencyKeyFor } from "./idempotency-key.js";
 import type { RecentTasks } from "./recent-tasks.js";
 import { redactSecrets } from "./redact.js";
+import { withSecretsRedacted } from "./redacting-logger.js";
 import { fitResponse, resourceProtoFrom } from "./resource-proto.js";
 
 /** Options of {@link createConnectorService}. */
@@ -67,7 +68,8 @@ export function createConnectorService(options: ConnectorServiceOptions): Servic
       const connector = registry.get(category.name, category.version);
       const cctx: ConnectorContext = {
         signal: ctx.signal,
-        log: log.child({ rpc: ctx.method.name, taskType: category.name, taskTypeVersion: category.version }),
+        // A connector may log a URL or an upstream message that embeds a secret: its values are replaced.
+        log: withSecretsRedacted(log.child({ rpc: ctx.method.name, taskType: category.name, taskTypeVersion: category.version }), values.secrets),
         secrets: values.secrets,
         configs: values.configs,
         taskCategory: category,

@@ -30,8 +30,10 @@ export interface ErrorScope {
 export function connectErrorFrom(err: unknown, scope: ErrorScope): ConnectError {
   const clean = (message: string) => redactSecrets(message, scope.secrets);
   if (err instanceof ConnectError) {
-    if (err.code !== Code.Internal && err.code !== Code.Unknown) return err;
-    return new ConnectError(clean(err.rawMessage), err.code, err.metadata, undefined, err.cause);
+    // A connector calling another RPC service may pass its error on, whatever its code: clean every one.
+    const cleaned = clean(err.rawMessage);
+    if (err.code !== Code.Internal && err.code !== Code.Unknown && cleaned === err.rawMessage) return err;
+    return new ConnectError(cleaned, err.code, err.metadata, undefined, err.cause);
   }
   if (scope.signal?.aborted && scope.signal.reason instanceof ConnectError) return scope.signal.reason;
   if (err instanceof ConnectorNotFoundError) {

@@ -8,7 +8,7 @@ import { createServer, type ConnectorServer } from "../service/create-server.js"
 export interface StartServiceOptions {
   /** The connectors to serve; by default a registry with the built-ins. */
   readonly registry?: ConnectorRegistry;
-  /** Overrides of the configuration; host and port default to 127.0.0.1 and a free port. */
+  /** Overrides of the configuration; host, port and metrics port default to 127.0.0.1 and free ports. */
   readonly config?: Partial<Config>;
   readonly log?: Logger;
 }
@@ -20,6 +20,8 @@ export interface RunningService {
   readonly port: number;
   /** `127.0.0.1:41234`, the form gRPC clients take. */
   readonly address: string;
+  /** `http://127.0.0.1:41235/metrics`: Prometheus metrics, on a free port of its own; absent with metrics off. */
+  readonly metricsUrl?: string;
   readonly registry: ConnectorRegistry;
   readonly server: ConnectorServer;
   /** Drains and stops the service; waits until its connections are closed. */
@@ -35,8 +37,8 @@ export interface RunningService {
  */
 export async function startService(options: StartServiceOptions = {}): Promise<RunningService> {
   const registry = options.registry ?? createConnectorRegistry(builtinConnectors());
-  const config = parseConfig({ host: "127.0.0.1", port: 0, drainTimeoutMs: 2_000, ...options.config });
+  const config = parseConfig({ host: "127.0.0.1", port: 0, metricsPort: 0, drainTimeoutMs: 2_000, ...options.config });
   const server = await createServer(config, registry, { log: options.log ?? silentLogger() });
-  const { port, url } = await server.listen();
-  return { url, port, address: `127.0.0.1:${port}`, registry, server, close: () => server.close() };
+  const { port, url, metricsUrl } = await server.listen();
+  return { url, port, address: `127.0.0.1:${port}`, metricsUrl, registry, server, close: () => server.close() };
 }

@@ -1,0 +1,98 @@
+import { getHeapStatistics } from "node:v8";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { ConnectorMetadataService } from "#idl/flyteidl2/connector/service_pb.js";
+import { Health } from "../gen/health/v1/health_pb.js";
+import type { ShedReason } from "./metrics.js";
+
+/** Options of {@link createLoadShedder}. */
+export interface LoadShedderOptions {
+  /** Calls in flight at once; the next one gets RESOURCE_EXHAUSTED. 0: no limit. */
+  readonly maxConcurrentCalls: number;
+  /** V8 heap in use above which new calls get UNAVAILABLE. 0: 90 % of V8's heap limit. */
+  readonly maxHeapUsedBytes: number;
+  /** How often the heap is looked at; default 100 ms. */
+  readonly sampleIntervalMs?: number;
+  readonly onShed?: (reason: ShedReason) => void;
+}
+
+/** The protection a service applies before any work: too many calls, or too little memory. */
+export interface LoadShedder {
+  readonly interceptor: Interceptor;
+  /** Calls counted now. */
+  readonly inFlight: number;
+  /** The heap threshold in force. */
+  readonly maxHeapUsedBytes: number;
+  /** Stops the heap sampling. */
+  stop(): void;
+}
+
+/**
+ * Services never shed: probes must see the health status, and the executor's ListConnectors poll decides
+ * where tasks are routed (a failed poll drops this replica's task types for 10 s, executor-contract.md §3.4).
+ * Both are small and constant-time.
+ */
+const NEVER_SHED: ReadonlySet<string> = new Set([Health.typeName, ConnectorMetadataService.typeName]);
+
+/**
+ * Refuses new calls before they cost anything when the service is overloaded:
+ * - more than `maxConcurrentCalls` calls in flight → RESOURCE_EXHAUSTED;
+ * - V8's used heap above `maxHeapUsedBytes` → UNAVAILABLE, which clients treat as "try again, maybe
+ *   elsewhere", until the garbage collector has brought it back down.
+ * Calls already running are left alone. The heap is sampled on an unref'd timer rather than per call:
+ * `getHeapStatistics` walks every heap space.
+ */
+export function createLoadShedder(options: LoadShedderOptions): LoadShedder {
+  const heapLimit = options.maxHeapUsedBytes > 0 ? options.maxHeapUsedBytes : Math.floor(getHeapStatistics().heap_size_limit * 0.9);
+  let heapUsed = getHeapStatistics().used_heap_size;
+  const timer = setInterval(() => {
+    heapUsed = getHeapStatistics().used_heap_size;
+  }, options.sampleIntervalMs ?? 100);
+  timer.unref();
+  let inFlight = 0;
+
+  const shed = (reason: ShedReason, err: ConnectError): never => {
+    options.onShed?.(reason);
+    throw err;
+  };
+
+  const interceptor: Interceptor = (next) => async (req) => {
+    if (NEVER_SHED.has(req.service.typeName)) return next(req);
+    if (options.maxConcurrentCalls > 0 && inFlight >= options.maxConcurrentCalls) {
+      shed("max_concurrent_calls", new ConnectError(`server is at its limit of ${options.maxConcurrentCalls} concurrent calls`, Code.ResourceExhausted));
+    }
+    if (heapUsed > heapLimit) shed("heap", new ConnectError("server is low on memory; try again later", Code.Unavailable));
+    inFlight++;
+    let res;
+    try {
+      res = await next(req);
+    } catch (e) {
+      inFlight--;
+      throw e;
+    }
+    if (!res.stream) {
+      inFlight--;
+      return res;
+    }
+    return { ...res, message: countedStream(res.message, () => inFlight--) };
+  };
+
+  return {
+    interceptor,
+    get inFlight() {
+      return inFlight;
+    },
+    maxHeapUsedBytes: heapLimit,
+    stop() {
+      clearInterval(timer);
+    },
+  };
+}
+
+/** Runs `done` once when the stream ends, fails or is abandoned. */
+export async function* countedStream<T>(messages: AsyncIterable<T>, done: () => void): AsyncGenerator<T> {
+  try {
+    yield* messages;
+  } finally {
+    done();
+  }
+}

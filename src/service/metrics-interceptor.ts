@@ -1,0 +1,37 @@
+import { toBinary } from "@bufbuild/protobuf";
+import type { Interceptor } from "@connectrpc/connect";
+import { InputsSchema } from "#idl/flyteidl2/task/common_pb.js";
+import type { TaskExecution_Phase } from "#idl/flyteidl2/core/execution_pb.js";
+import { codeOf, kCallInfo, observeStream } from "./call-info.js";
+import type { ServiceMetrics } from "./metrics.js";
+
+/**
+ * Records every RPC in the service metrics: started, ended with which code, how long it took and, for
+ * connector calls, the Python series, the GetTask phase and the in-flight gauge. It sits just inside
+ * `callInfoInterceptor`, so calls refused by auth, drain or limits are counted too.
+ */
+export function metricsInterceptor(metrics: ServiceMetrics): Interceptor {
+  return (next) => async (req) => {
+    const info = req.contextValues.get(kCallInfo);
+    if (!info) return next(req);
+    metrics.started(info);
+    // Python observes `request.inputs.ByteSize()`, 0 when absent (python-reference.md §2.1).
+    if (info.operation === "create" && !req.stream) {
+      const inputs = (req.message as { inputs?: Parameters<typeof toBinary<typeof InputsSchema>>[1] }).inputs;
+      metrics.inputBytes(info, inputs ? toBinary(InputsSchema, inputs).byteLength : 0);
+    }
+    let res;
+    try {
+      res = await next(req);
+    } catch (e) {
+      metrics.handled(info, codeOf(e));
+      throw e;
+    }
+    if (res.stream) {
+      return { ...res, message: observeStream(res.message, req.signal, (e) => metrics.handled(info, e === undefined ? undefined : codeOf(e))) };
+    }
+    const phase = info.operation === "get" ? (res.message as { resource?: { phase?: TaskExecution_Phase } }).resource?.phase : undefined;
+    metrics.handled(info, undefined, phase);
+    return res;
+  };
+}
