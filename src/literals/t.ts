@@ -44,7 +44,10 @@ export const t = {
   duration: (): FlyteType<Timedelta, Timedelta, number | string, number | string | Timedelta> =>
     simple(SimpleType.DURATION, TAG.timedelta, { type: "number" }),
   /** Python `None`. */
-  none: (): FlyteType<null, null | undefined> => Object.freeze({ ...simple(SimpleType.NONE, TAG.none, { type: "null" }), optional: true }),
+  none: (): FlyteType<null, null | undefined> => {
+    const none: FlyteType<null, null | undefined> = { ...simple(SimpleType.NONE, TAG.none, { type: "null" }), optional: true };
+    return Object.freeze(none);
+  },
 
   /** Python `list[T]`. */
   list: <T extends AnyFlyteType>(
