@@ -95,7 +95,7 @@ export function createPostgresPools(options: PostgresPoolsOptions): PostgresPool
           return result;
         } catch (e) {
           // A connection that broke must not go back to the pool; one that reported an SQL error is fine.
-          release(!(e instanceof Error && "severity" in e));
+          release(!(typeof e === "object" && e !== null && "severity" in e));
           throw e;
         }
       })();
