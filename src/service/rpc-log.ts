@@ -14,7 +14,7 @@ const SERVER_FAULTS: ReadonlySet<Code> = new Set([Code.Internal, Code.Unknown, C
 
 /**
  * One JSON log line per RPC, when it ends:
- * `{"msg":"rpc","service":"…AsyncConnectorService","method":"GetTask","protocol":"grpc","http":"2.0",
+ * `{"msg":"rpc","rpcService":"…AsyncConnectorService","method":"GetTask","protocol":"grpc","http":"2.0",
  *   "taskType":"sleep","code":"ok","durationMs":1.8}`, plus `error` (already free of the call's secrets,
  * see error-mapping.ts) when it failed. Health and reflection calls log at debug (probes every few seconds
  * would drown the rest), server faults at warn, everything else at info. Nothing from the request body or
@@ -39,8 +39,9 @@ export function rpcLogInterceptor(log: Logger): Interceptor {
 }
 
 function logCall(log: Logger, info: CallInfo, err: unknown, secrets: Readonly<Record<string, string>> | undefined): void {
+  // "service" is taken by the root logger's base field (always "flyte-connect").
   const line: Record<string, unknown> = {
-    service: info.service,
+    rpcService: info.service,
     method: info.method,
     protocol: info.protocol,
     http: info.httpVersion,
