@@ -8,7 +8,8 @@ import { describeValue } from "./describe.js";
 import { LiteralError, literalErrorWithin } from "./errors.js";
 import { literalFromValue } from "./literal-from-value.js";
 import { admitsNone } from "./union-variants.js";
-import { setEntry, valueFromLiteral } from "./value-from-literal.js";
+import { setEntry } from "./plain-record.js";
+import { valueFromLiteral } from "./value-from-literal.js";
 
 /**
  * The service's side of the type engine: CreateTask inputs become values by the template's interface, and a

@@ -12,7 +12,7 @@ import {
   literalFromString,
   literalFromTimedelta,
 } from "./primitive-values.js";
-import { isPlainRecord } from "./plain-record.js";
+import { isPlainRecord, setEntry } from "./plain-record.js";
 import { UnionVariant } from "./union-variant.js";
 import { naturallyFits } from "./natural-fit.js";
 import { isPickleUnion, variantTag } from "./union-variants.js";
@@ -103,10 +103,10 @@ function writeMap(value: unknown, valueType: LiteralType, type: LiteralType): Li
       for (const [k, v] of value) {
         if (typeof k !== "string") throw new LiteralError(`map keys must be strings, got ${describeValue(k)}`);
         key = k;
-        literals[k] = write(v, valueType);
+        setEntry(literals, k, write(v, valueType));
       }
     } else if (isPlainRecord(value)) {
-      for (key of Object.keys(value)) literals[key] = write(value[key], valueType);
+      for (key of Object.keys(value)) setEntry(literals, key, write(value[key], valueType));
     } else {
       throw new LiteralError(`expected an object or a Map for ${describeType(type)}, got ${describeValue(value)}`);
     }

@@ -8,3 +8,9 @@ export function isPlainRecord(value: unknown): value is Record<string, unknown> 
   const proto = Object.getPrototypeOf(value) as unknown;
   return proto === Object.prototype || proto === null;
 }
+
+/** Sets a key on a plain object; `__proto__` becomes an own property instead of changing the prototype. @internal */
+export function setEntry(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}

@@ -9,7 +9,7 @@ import { msgpackFromValue, type MsgpackFlavor } from "./msgpack/msgpack-from-val
 import { isObject } from "./msgpack/json-schema.js";
 import { valueFromMsgpack } from "./msgpack/value-from-msgpack.js";
 import { PickledValue } from "./pickled-value.js";
-import { isPlainRecord } from "./plain-record.js";
+import { isPlainRecord, setEntry } from "./plain-record.js";
 
 /**
  * STRUCT types: dataclasses, pydantic models (and the tuple/NamedTuple/TypedDict wrappers), untyped dicts, and
@@ -81,7 +81,7 @@ function jsonObjectFrom(value: Record<string, unknown>): JsonObject {
     const v = value[key];
     if (v === undefined) continue;
     try {
-      out[key] = jsonValueFrom(v);
+      setEntry(out, key, jsonValueFrom(v));
     } catch (err) {
       throw literalErrorWithin(err, `[${JSON.stringify(key)}]`);
     }

@@ -16,6 +16,7 @@ import { blobRefFromLiteral } from "./blob-ref.js";
 import { datasetRefFromLiteral } from "./dataset-ref.js";
 import { MSGPACK_TAG, PICKLE_FORMAT } from "./flyte-names.js";
 import { isInt64 } from "./int64.js";
+import { setEntry } from "./plain-record.js";
 import { valueFromMsgpack } from "./msgpack/value-from-msgpack.js";
 import { literalFromOffloaded } from "./offloaded-literal.js";
 import { pickledValueFromLiteral } from "./pickle-literal.js";
@@ -162,17 +163,12 @@ function readMap(literal: Literal, valueType: LiteralType, type: LiteralType): R
   const literals = literal.value.value.literals;
   let key = "";
   try {
-    for (key in literals) setEntry(out, key, read(literals[key]!, valueType));
+    // Own keys only: a "__proto__" entry must not make the map's prototype enumerable.
+    for (key of Object.keys(literals)) setEntry(out, key, read(literals[key]!, valueType));
   } catch (err) {
     throw literalErrorWithin(err, `[${JSON.stringify(key)}]`);
   }
   return out;
-}
-
-/** Sets a key on a plain object; `__proto__` becomes an own property instead of changing the prototype. @internal */
-export function setEntry(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === "__proto__") Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  else target[key] = value;
 }
 
 function readEnum(literal: Literal, values: readonly string[], type: LiteralType): string {

@@ -1,4 +1,4 @@
-import { fromJson, toJson, type JsonValue } from "@bufbuild/protobuf";
+import { fromBinary, fromJson, toBinary, toJson, type JsonValue } from "@bufbuild/protobuf";
 import { LiteralSchema, type Literal } from "#idl/flyteidl2/core/literals_pb.js";
 import { LiteralTypeSchema, type LiteralType } from "#idl/flyteidl2/core/types_pb.js";
 import { LiteralError } from "../../src/literals/errors.js";
@@ -124,5 +124,19 @@ describe("literalFromValue: files and datasets", () => {
       scalar: { blob: { metadata: { type: { format: "csv" } }, uri: "/tmp/a.csv" } },
       hash: "h",
     });
+  });
+});
+
+describe("a \"__proto__\" key is data, never a prototype", () => {
+  test.each([
+    ["dict[str,int]", t.map(t.int()).literalType],
+    ["untyped dict", t.dict().literalType],
+  ])("%s keeps it as an own key, through protobuf binary too", (_name, type) => {
+    const value = JSON.parse('{"__proto__": 1, "a": 2}') as Record<string, unknown>;
+    const literal = fromBinary(LiteralSchema, toBinary(LiteralSchema, literalFromValue(value, type)));
+    const back = valueFromLiteral(literal, type) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
+    expect(Object.keys(back)).toEqual(["__proto__", "a"]);
+    expect(Object.keys(back).map((k) => back[k])).toEqual(type.type.case === "mapValueType" ? [1n, 2n] : [1, 2]);
   });
 });
