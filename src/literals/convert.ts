@@ -7,7 +7,7 @@ import type { OutputTypes } from "../connectors/connector.js";
 import { describeValue } from "./describe.js";
 import { LiteralError, literalErrorWithin } from "./errors.js";
 import { literalFromValue } from "./literal-from-value.js";
-import { admitsNone } from "./union-variants.js";
+import { admitsNone } from "./union-type.js";
 import { setEntry } from "./plain-record.js";
 import { valueFromLiteral } from "./value-from-literal.js";
 

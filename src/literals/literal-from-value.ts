@@ -15,7 +15,7 @@ import {
 import { isPlainRecord, setEntry } from "./plain-record.js";
 import { UnionVariant } from "./union-variant.js";
 import { naturallyFits } from "./natural-fit.js";
-import { isPickleUnion, variantTag } from "./union-variants.js";
+import { isPickleUnion, variantTag } from "./union-type.js";
 import { literalFromBlobRef } from "./blob-ref.js";
 import { literalFromDatasetRef } from "./dataset-ref.js";
 import { PICKLE_FORMAT } from "./flyte-names.js";

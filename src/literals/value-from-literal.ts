@@ -21,7 +21,7 @@ import { valueFromMsgpack } from "./msgpack/value-from-msgpack.js";
 import { literalFromOffloaded } from "./offloaded-literal.js";
 import { pickledValueFromLiteral } from "./pickle-literal.js";
 import { valueFromStructLiteral } from "./struct-values.js";
-import { isPickleUnion, sameTypeIgnoringTag, variantTag } from "./union-variants.js";
+import { isPickleUnion, sameTypeIgnoringTag, variantTag } from "./union-type.js";
 
 /**
  * Converts a Flyte literal into the plain JS value its declared type stands for (see docs/type-engine.md for
