@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { ConfigError } from "../config/config.js";
+import { runCommand } from "./run-command.js";
 import { serveCommand } from "./serve-command.js";
 
 const USAGE = `Usage: flyte-connect <command> [options]
@@ -17,6 +18,8 @@ async function main(argv: readonly string[]): Promise<number> {
   switch (command) {
     case "serve":
       return serveCommand(rest);
+    case "run":
+      return runCommand(rest);
     case undefined:
     case "-h":
     case "--help":
