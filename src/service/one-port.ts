@@ -66,6 +66,7 @@ export function createOnePortServer(handler: RequestHandler, options: OnePortSer
       if (isH2 && buffered.length < H2_PREFACE.length) return; // a preface may arrive a byte at a time
       socket.removeListener("data", onData);
       socket.removeListener("error", onEarlyError);
+      socket.removeListener("end", onEarlyError);
       socket.setTimeout(0);
       socket.pause();
       socket.unshift(buffered);
@@ -78,6 +79,9 @@ export function createOnePortServer(handler: RequestHandler, options: OnePortSer
       }
     };
     socket.on("error", onEarlyError);
+    // node's HTTP server allows half-open sockets: a client that leaves before its first bytes would
+    // otherwise keep its slot (and count against maxConnections) until the sniff timeout.
+    socket.once("end", onEarlyError);
     socket.setTimeout(options.sniffTimeoutMs ?? 10_000, () => socket.destroy());
     socket.on("data", onData);
   });
