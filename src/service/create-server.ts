@@ -88,7 +88,7 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
     shutdownSignal: drain.signal,
   });
   // The page, its assets and a JSON route; its paths never start with "/flyteidl2." or "/grpc.".
-  if (recentTasks) await app.register(dashboardPlugin, { recentTasks, log });
+  if (recentTasks) await app.register(dashboardPlugin, { recentTasks, authTokens: config.authTokens, log });
 
   // Sockets are tracked so that, once the grace period is over, whatever still hangs is cut: a client that
   // stopped reading mid-upload would otherwise hold server.close() open forever.

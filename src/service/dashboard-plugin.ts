@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,6 +12,12 @@ export interface DashboardPluginOptions {
   readonly recentTasks: RecentTasks;
   /** Where the built assets are; by default `web-client/dist/dashboard` of this package (`npm run build:web`). */
   readonly assetsDir?: string;
+  /**
+   * The service's bearer tokens (`Config.authTokens`). When there are any, the recent-tasks route asks for
+   * one as the Connect services do: it lists resource metadata, which is the services' data. The page and
+   * its assets hold no data and stay open, like health, so that a browser can load the page and ask for a token.
+   */
+  readonly authTokens?: readonly string[];
   readonly log?: Logger;
 }
 
@@ -63,9 +69,14 @@ export const dashboardPlugin: FastifyPluginAsync<DashboardPluginOptions> = async
     return sendAsset(request, reply.headers(PAGE_HEADERS), page);
   });
 
-  app.get(DASHBOARD_PATHS.recentTasks, (_request, reply) => {
+  const authorized = bearerTokenCheck(options.authTokens ?? []);
+  app.get(DASHBOARD_PATHS.recentTasks, (request, reply) => {
     // Changes with every CreateTask: never cached.
-    return reply.header("cache-control", "no-store").send({ tasks: options.recentTasks.list() });
+    reply.header("cache-control", "no-store");
+    if (!authorized(request.headers.authorization)) {
+      return reply.code(401).header("www-authenticate", 'Bearer realm="flyte-connect"').send({ error: "missing or invalid bearer token" });
+    }
+    return reply.send({ tasks: options.recentTasks.list() });
   });
 
   app.get<{ Params: { file: string } }>(`${DASHBOARD_PATHS.assets}:file`, (request, reply) => {
@@ -75,6 +86,24 @@ export const dashboardPlugin: FastifyPluginAsync<DashboardPluginOptions> = async
     return sendAsset(request, reply, asset);
   });
 };
+
+/**
+ * Whether an Authorization header carries one of `tokens`, compared as in src/service/auth.ts: SHA-256
+ * digests in constant time against every token. No tokens: everything is allowed.
+ */
+function bearerTokenCheck(tokens: readonly string[]): (header: string | undefined) => boolean {
+  const digest = (token: string) => createHash("sha256").update(token, "utf8").digest();
+  const expected = tokens.map(digest);
+  return (header) => {
+    if (expected.length === 0) return true;
+    const match = /^Bearer[ \t]+([\x21-\x7e]+)[ \t]*$/i.exec(header ?? "");
+    if (!match) return false;
+    const presented = digest(match[1]!);
+    let ok = false;
+    for (const e of expected) ok = timingSafeEqual(presented, e) || ok;
+    return ok;
+  };
+}
 
 function readAssets(dir: string): ReadonlyMap<string, Asset> {
   const assets = new Map<string, Asset>();

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fastify, type FastifyInstance } from "fastify";
+import { configFromServeArgs } from "../../src/cli/serve-command.js";
 import { ConfigError, parseConfig } from "../../src/config/config.js";
 import { dashboardPlugin } from "../../src/service/dashboard-plugin.js";
 import { createRecentTasks, type RecentTask } from "../../src/service/recent-tasks.js";
@@ -41,6 +42,12 @@ describe("config", () => {
     expect(parseConfig({ dashboard: false }).dashboard).toBe(false);
     expect(() => parseConfig({ dashboard: "no" as never })).toThrow(ConfigError);
     expect(() => parseConfig({ dashboard: "no" as never })).toThrow(/dashboard must be true or false/);
+  });
+
+  test("serve turns it off with --no-dashboard or FLYTE_CONNECT_DASHBOARD=false", () => {
+    expect(configFromServeArgs([], { env: {} }).dashboard).toBe(true);
+    expect(configFromServeArgs(["--no-dashboard"], { env: {} }).dashboard).toBe(false);
+    expect(configFromServeArgs([], { env: { FLYTE_CONNECT_DASHBOARD: "false" } }).dashboard).toBe(false);
   });
 });
 
@@ -93,6 +100,27 @@ describe("dashboard plugin", () => {
     }
   });
 
+  test("with bearer tokens, the recent tasks ask for one; the page and its assets stay open", async () => {
+    const guarded = fastify();
+    await guarded.register(dashboardPlugin, { recentTasks: createRecentTasks(), assetsDir: dir, authTokens: ["tok-1", "tok-2"] });
+    const get = await listening(guarded);
+    try {
+      expect((await get("/")).status).toBe(200);
+      expect((await get("/dashboard/dashboard.js")).status).toBe(200);
+      const refused = await get("/dashboard/api/recent-tasks");
+      expect([refused.status, refused.headers.get("www-authenticate")]).toEqual([401, 'Bearer realm="flyte-connect"']);
+      for (const authorization of ["Bearer tok-3", "tok-1", "Basic dG9rLTE6", "Bearer tok-1 extra"]) {
+        expect([authorization, (await get("/dashboard/api/recent-tasks", { authorization })).status]).toEqual([authorization, 401]);
+      }
+      for (const authorization of ["Bearer tok-1", "bearer tok-2"]) {
+        const ok = await get("/dashboard/api/recent-tasks", { authorization });
+        expect([ok.status, JSON.parse(ok.body)]).toEqual([200, { tasks: [] }]);
+      }
+    } finally {
+      await guarded.close();
+    }
+  });
+
   test("without built assets, / says how to build them and the service still starts", async () => {
     const bare = fastify();
     await bare.register(dashboardPlugin, { recentTasks: createRecentTasks(), assetsDir: path.join(dir, "does-not-exist") });
@@ -122,6 +150,16 @@ describe("dashboard routes of the real service", () => {
       expect(tasks).toEqual([
         expect.objectContaining({ taskCategory: { name: "sleep", version: 0 }, resourceMetaBase64: Buffer.from(resourceMeta).toString("base64"), executionName: "run-1" }),
       ]);
+    } finally {
+      await svc.close();
+    }
+  });
+
+  test("the service hands its bearer tokens to the dashboard's recent tasks", async () => {
+    const svc = await startService({ config: { authTokens: ["svc-token-0123456789"] } });
+    try {
+      expect((await fetch(`${svc.url}/dashboard/api/recent-tasks`)).status).toBe(401);
+      expect((await fetch(`${svc.url}/dashboard/api/recent-tasks`, { headers: { authorization: "Bearer svc-token-0123456789" } })).status).toBe(200);
     } finally {
       await svc.close();
     }

@@ -105,6 +105,30 @@ describeWithChromium("dashboard served by the service, in Chromium", () => {
     expect(grpcWebCalls).toEqual(expect.arrayContaining(["/flyteidl2.connector.AsyncConnectorService/GetTask", "/flyteidl2.connector.AsyncConnectorService/GetTaskLogs"]));
   });
 
+  test("with bearer auth on, the page asks for the token, then shows what it protects", async () => {
+    const guarded = await startService({ config: { authTokens: ["dash-token-0123456789"] } });
+    try {
+      await createConnectorClients({ baseUrl: guarded.url, headers: { Authorization: "Bearer dash-token-0123456789" } }).tasks.createTask(createTaskRequest({ type: "echo" }));
+      await page.goto(`${guarded.url}/`);
+      // Health stays open, as for Kubernetes probes; the rest answers Unauthenticated.
+      await page.getByRole("status").filter({ hasText: "Service: SERVING" }).waitFor();
+      await page.locator("#connectors-error", { hasText: "Unauthenticated" }).waitFor();
+      await page.locator("#recent", { hasText: "asks for a bearer token" }).waitFor();
+      await page.screenshot({ path: artifactPath("dashboard-auth-required.png"), fullPage: true });
+
+      await page.getByLabel("Bearer token").fill("dash-token-0123456789");
+      await page.getByLabel("Bearer token").press("Enter");
+      await page.locator("#connectors tbody tr", { hasText: "Echo Connector" }).waitFor();
+      expect(await page.locator("#connectors-error").textContent()).toBe("");
+      await page.getByRole("button", { name: /^echo \/ 0 · / }).click();
+      await page.locator("#task[data-state=done]").waitFor();
+      expect(await phase().textContent()).toBe("SUCCEEDED (final)");
+    } finally {
+      await page.close();
+      await guarded.close();
+    }
+  });
+
   test("served over TLS too", async () => {
     const tls = await startService({ config: { tls: selfSignedCert() } });
     try {

@@ -26,17 +26,15 @@ const baseUrl = new URL(".", location.href).href;
 const requested = new URLSearchParams(location.search).get("protocol");
 if (requested !== null && (PROTOCOLS as readonly string[]).includes(requested)) protocolSelect.value = requested;
 
+/** Read at each call, and kept in memory only: a token typed here is never stored. */
+function authHeaders(): Record<string, string> {
+  const token = tokenInput.value.trim();
+  return token === "" ? {} : { Authorization: `Bearer ${token}` };
+}
+
 let clients = makeClients();
 function makeClients(): ConnectorClients {
-  return createConnectorClients({
-    baseUrl,
-    protocol: protocolSelect.value as Protocol,
-    // Read at each call, and kept in memory only: a token typed here is never stored.
-    headers: (): Record<string, string> => {
-      const token = tokenInput.value.trim();
-      return token === "" ? {} : { Authorization: `Bearer ${token}` };
-    },
-  });
+  return createConnectorClients({ baseUrl, protocol: protocolSelect.value as Protocol, headers: authHeaders });
 }
 
 const taskView = createTaskView(
@@ -57,7 +55,7 @@ const taskView = createTaskView(
 const connectorEls = { table: byId("connectors", HTMLTableElement), taskTypes: byId("task-types", HTMLDataListElement), error: byId("connectors-error", HTMLDivElement) };
 const refreshAll = () => Promise.all([showHealth(clients, healthBadge), showConnectors(clients, connectorEls), refreshRecent()]);
 const refreshRecent = () =>
-  showRecentTasks(recentList, (task) => {
+  showRecentTasks(recentList, authHeaders(), (task) => {
     typeInput.value = task.taskCategory.name;
     versionInput.value = String(task.taskCategory.version);
     metaInput.value = metaText(task.resourceMetaBase64);
@@ -69,7 +67,11 @@ protocolSelect.addEventListener("change", () => {
   clients = makeClients();
   void refreshAll();
 });
-byId("settings", HTMLFormElement).addEventListener("submit", (e) => e.preventDefault());
+tokenInput.addEventListener("change", () => void refreshAll());
+byId("settings", HTMLFormElement).addEventListener("submit", (e) => {
+  e.preventDefault();
+  void refreshAll();
+});
 
 form.addEventListener("submit", (e) => {
   e.preventDefault();

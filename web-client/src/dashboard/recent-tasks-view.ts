@@ -7,11 +7,13 @@ const RECENT_TASKS_URL = "dashboard/api/recent-tasks";
 /**
  * Lists the tasks this service created (newest first) as buttons; picking one calls `onPick`. The list comes
  * from the service's memory (src/service/recent-tasks.ts): it is per process and empty after a restart.
+ * `headers` carries the bearer token, which the route asks for when the service has tokens configured.
  */
-export async function showRecentTasks(list: HTMLUListElement, onPick: (task: RecentTask) => void): Promise<void> {
+export async function showRecentTasks(list: HTMLUListElement, headers: Readonly<Record<string, string>>, onPick: (task: RecentTask) => void): Promise<void> {
   let tasks: readonly RecentTask[];
   try {
-    const response = await fetch(RECENT_TASKS_URL, { headers: { accept: "application/json" } });
+    const response = await fetch(RECENT_TASKS_URL, { headers: { ...headers, accept: "application/json" } });
+    if (response.status === 401) throw new Error("the service asks for a bearer token (enter it above)");
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     tasks = ((await response.json()) as { tasks: readonly RecentTask[] }).tasks;
   } catch (e) {
