@@ -93,8 +93,11 @@ describe("dashboard plugin", () => {
   });
 
   test("serves only the assets read at startup", async () => {
+    // fetch asks for gzip and undoes it, so the body reads the same either way.
     const js = await get("/dashboard/dashboard.js");
-    expect([js.status, js.headers.get("content-type"), js.body]).toEqual([200, "text/javascript; charset=utf-8", "console.log(1)"]);
+    expect([js.status, js.headers.get("content-type"), js.headers.get("content-encoding"), js.body]).toEqual([200, "text/javascript; charset=utf-8", "gzip", "console.log(1)"]);
+    const plain = await get("/dashboard/dashboard.js", { "accept-encoding": "identity" });
+    expect([plain.headers.get("content-encoding"), plain.body]).toEqual([null, "console.log(1)"]);
     for (const url of ["/dashboard/notes.txt", "/dashboard/index.html", "/dashboard/..%2Fpackage.json", "/dashboard/sub", "/dashboard/missing.js"]) {
       expect([url, (await get(url)).status]).toEqual([url, 404]);
     }
