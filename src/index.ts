@@ -30,9 +30,31 @@ export { createConnectorRegistry } from "./registry/connector-registry.js";
 export type { ConnectorInfo, ConnectorRegistry, RegisterOptions } from "./registry/connector-registry.js";
 export { ConnectorNotFoundError, DuplicateConnectorError } from "./registry/errors.js";
 
-// The type engine.
-export { outputsFromValues, outputTypesFromJson, outputTypesOf, outputTypesToJson, valuesFromInputs } from "./literals/convert.js";
+// The type engine: Flyte literals ⇄ JavaScript values (docs/type-engine.md).
+export {
+  inputsFromValues,
+  outputsFromValues,
+  outputTypesFromJson,
+  outputTypesOf,
+  outputTypesToJson,
+  valuesFromInputs,
+  valuesFromOutputs,
+} from "./literals/convert.js";
+export { literalFromValue } from "./literals/literal-from-value.js";
+export { valueFromLiteral } from "./literals/value-from-literal.js";
 export { LiteralError } from "./literals/errors.js";
+export { Datetime } from "./literals/datetime.js";
+export { Timedelta } from "./literals/timedelta.js";
+export type { TimedeltaParts } from "./literals/timedelta.js";
+export { PickledValue } from "./literals/pickled-value.js";
+export { UnionVariant, unionVariant } from "./literals/union-variant.js";
+export { t } from "./literals/t.js";
+export type { StructRead, StructWrite } from "./literals/t.js";
+export { defineInterface } from "./literals/define-interface.js";
+export type { FlyteFields, InputsOf, OutputsOf, TaskInterface } from "./literals/define-interface.js";
+export type { AnyFlyteType, FlyteType, ValueOf, WritableValueOf } from "./literals/flyte-type.js";
+export type { BlobRef, BlobRefInit } from "./literals/blob-ref.js";
+export type { DatasetColumn, DatasetRef, DatasetRefInit } from "./literals/dataset-ref.js";
 
 // Demo connectors.
 export { EchoConnector } from "./connectors/demo/echo-connector.js";

@@ -1,9 +1,8 @@
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { InputsSchema, OutputsSchema } from "#idl/flyteidl2/task/common_pb.js";
-import { TypedInterfaceSchema } from "#idl/flyteidl2/core/interface_pb.js";
-import { outputsFromValues, outputTypesFromJson, outputTypesToJson, valuesFromInputs } from "../../literals/convert.js";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { OutputsSchema } from "#idl/flyteidl2/task/common_pb.js";
+import { outputsFromValues, outputTypesFromJson, outputTypesToJson, valuesFromOutputs } from "../../literals/convert.js";
 import { LiteralError } from "../../literals/errors.js";
-import { AsyncConnector, type CreateRequest, type OutputTypes, type Resource } from "../connector.js";
+import { AsyncConnector, type CreateRequest, type Resource } from "../connector.js";
 import { jsonResourceMeta, ResourceMetaError, type MetaRecord } from "../resource-meta.js";
 
 /** The outputs as `flyteidl2.task.Outputs` bytes (base64) with their types, or why they could not be made. */
@@ -45,19 +44,12 @@ export class EchoConnector extends AsyncConnector<EchoMeta> {
     if (meta.error !== undefined) return { phase: "FAILED", message: `echo cannot return its inputs as outputs: ${meta.error}` };
     const outputTypes = outputTypesFromJson(meta.output_types);
     const outputs = fromBinary(OutputsSchema, Buffer.from(meta.outputs_b64, "base64"));
-    return { phase: "SUCCEEDED", outputs: valuesFromOutputs(outputs.literals, outputTypes), outputTypes };
+    return { phase: "SUCCEEDED", outputs: valuesFromOutputs(outputs, outputTypes), outputTypes };
   }
 
   async delete(): Promise<void> {
     // Echo finishes inside create: there is never anything to cancel.
   }
-}
-
-function valuesFromOutputs(literals: ReturnType<typeof create<typeof InputsSchema>>["literals"], types: OutputTypes): Record<string, unknown> {
-  const iface = create(TypedInterfaceSchema, {
-    inputs: { variables: Object.entries(types).map(([key, type]) => ({ key, value: { type } })) },
-  });
-  return valuesFromInputs(create(InputsSchema, { literals }), iface);
 }
 
 function parseEchoMeta(record: MetaRecord): EchoMeta {

