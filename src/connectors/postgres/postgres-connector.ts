@@ -6,11 +6,12 @@ import { ConnectorError, InvalidTaskError } from "../errors.js";
 import { postgresConnectionFrom, type PostgresConnection } from "./postgres-connection.js";
 import { postgresFailureFrom } from "./postgres-failure.js";
 import { postgresJobIdFrom, postgresJobNamesOf } from "./postgres-job-id.js";
-import { finishJob, forgetJob, JOB_TABLE, lockHolder, qualified, readJob } from "./postgres-job-store.js";
+import { finishJob, forgetJob, inspectJob, JOB_TABLE, lockHolder, qualified, readJob } from "./postgres-job-store.js";
 import { postgresMetaCodec, type PostgresMeta } from "./postgres-meta.js";
 import { postgresOutputsFrom } from "./postgres-outputs.js";
 import { createPostgresPools, type PostgresPools } from "./postgres-pools.js";
 import { startQueryRun } from "./postgres-query-run.js";
+import { createRunnerSessions, type RunnerSessions } from "./postgres-sessions.js";
 import { postgresTaskConfigFrom } from "./postgres-task-config.js";
 import { pgParameterFromValue, type PgParameter } from "./pg-parameter-from-value.js";
 
@@ -20,13 +21,18 @@ export interface PostgresConnectorOptions {
   readonly taskTypeName?: string;
   /** The most rows returned as inline outputs, unless the task sets `max_inline_rows`. Default 1000. */
   readonly maxInlineRows?: number;
-  /** Pooled connections per database and user for get and delete. Default 4. */
+  /** Pooled connections per database and user for get and delete. Default 8. */
   readonly poolMaxConnections?: number;
+  /**
+   * Sessions kept open per database and user after their query finished, for the next queries. Default 100.
+   * Each is an idle PostgreSQL backend; 0 closes every session when its query ends.
+   */
+  readonly maxIdleSessions?: number;
   /** `statement_timeout` of get's and delete's statements. Default 5000 ms, well inside the executor's 10 s. */
   readonly statementTimeoutMs?: number;
 }
 
-const DEFAULTS = Object.freeze({ taskTypeName: "postgres", maxInlineRows: 1000, poolMaxConnections: 4, statementTimeoutMs: 5000 });
+const DEFAULTS = Object.freeze({ taskTypeName: "postgres", maxInlineRows: 1000, poolMaxConnections: 8, statementTimeoutMs: 5000, maxIdleSessions: 100 });
 
 const LOST_RUN =
   "the PostgreSQL session running the query ended before the query finished: the flyte-connect replica that " +
@@ -56,6 +62,8 @@ export class PostgresConnector extends AsyncConnector<PostgresMeta> {
 
   private readonly options: Required<PostgresConnectorOptions>;
   private readonly pools: PostgresPools;
+  private readonly sessions: RunnerSessions;
+  private readonly knownJobTables = new Set<string>();
   /** Queries this process runs, so that close() can let go of them. */
   private readonly runs = new Set<{ abandon(): void; done: Promise<void> }>();
 
@@ -68,6 +76,7 @@ export class PostgresConnector extends AsyncConnector<PostgresMeta> {
       idleTimeoutMs: 10_000,
       statementTimeoutMs: this.options.statementTimeoutMs,
     });
+    this.sessions = createRunnerSessions({ maxIdlePerDatabase: this.options.maxIdleSessions, idleTimeoutMs: 60_000 });
   }
 
   async create(request: CreateRequest, ctx: ConnectorContext): Promise<PostgresMeta> {
@@ -100,6 +109,7 @@ export class PostgresConnector extends AsyncConnector<PostgresMeta> {
           statementTimeoutMs: config.statementTimeoutMs,
           log: ctx.log,
         },
+        { sessions: this.sessions, knownJobTables: this.knownJobTables },
         ctx.signal,
       );
       if (start.outcome === "started") {
@@ -107,7 +117,7 @@ export class PostgresConnector extends AsyncConnector<PostgresMeta> {
         this.runs.add(run);
         void start.done.finally(() => this.runs.delete(run));
       } else {
-        ctx.log.info({ jobId: names.jobId, outcome: start.outcome }, "CreateTask repeated for a job already started");
+        ctx.log.info({ jobId: names.jobId }, "CreateTask repeated for a job already started");
       }
       return meta;
     } catch (e) {
@@ -128,8 +138,7 @@ export class PostgresConnector extends AsyncConnector<PostgresMeta> {
     return this.withDatabase(connection, ctx, "check the query", async (client) => {
       // The lock first, then the record: a run releases its lock only after its outcome is committed, so a
       // RUNNING record read after seeing no lock holder really is a run that died.
-      const holder = await lockHolder(client, names.lock);
-      const record = await readJob(client, meta.schema, meta.job_id);
+      const { holder, record } = await inspectJob(client, meta.schema, meta.job_id, names.lock);
       if (!record) {
         if (holder !== undefined) return { phase: "RUNNING", customInfo };
         return {
@@ -227,6 +236,7 @@ export class PostgresConnector extends AsyncConnector<PostgresMeta> {
     const runs = [...this.runs];
     for (const run of runs) run.abandon();
     await Promise.all(runs.map((r) => r.done.catch(() => undefined)));
+    await this.sessions.close();
     await this.pools.close();
   }
 

@@ -62,31 +62,43 @@ export async function ensureJobTable(client: Queryable, schema: string): Promise
   }
 }
 
-/** Takes the job's lock for this session if no other session holds it. */
-export async function tryLock(client: Queryable, lock: AdvisoryLock): Promise<boolean> {
-  const r = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1::bigint) AS locked", [lock.key]);
-  return r.rows[0]?.locked === true;
+/**
+ * Claims a job for this session in one statement: takes the job's advisory lock if no other session holds
+ * it, names the session after the job, and records the job RUNNING — unless its record already holds an
+ * outcome. Returns whether this session is now the one to run the query. When it is not, the session may
+ * still hold the lock; releasing the session (or ending it) drops it.
+ *
+ * ON CONFLICT DO UPDATE judges the existing row by its latest committed version, so a run that committed
+ * its outcome a moment ago is never started again by a repeated CreateTask.
+ */
+export async function claimJob(client: Queryable, schema: string, jobId: string, lock: AdvisoryLock, applicationName: string): Promise<boolean> {
+  const r = await client.query(
+    `WITH claim AS (SELECT pg_try_advisory_lock($2::bigint) AS locked, set_config('application_name', $3, false) AS app)
+     INSERT INTO ${qualified(schema, JOB_TABLE)} AS j (job_id, state)
+     SELECT $1, 'RUNNING' FROM claim WHERE claim.locked
+     ON CONFLICT (job_id) DO UPDATE SET state = 'RUNNING', message = NULL, sqlstate = NULL, row_count = NULL,
+       runs = j.runs + 1, started_at = now(), finished_at = NULL
+       WHERE j.state = 'RUNNING'
+     RETURNING j.runs`,
+    [jobId, lock.key, applicationName],
+  );
+  return r.rowCount === 1;
 }
 
 /** The backend process holding the job's lock: the session running the query, if it is alive. */
 export async function lockHolder(client: Queryable, lock: AdvisoryLock): Promise<number | undefined> {
-  const r = await client.query<{ pid: number }>(
-    `SELECT l.pid FROM pg_locks l JOIN pg_database d ON d.oid = l.database
-      WHERE d.datname = current_database() AND l.locktype = 'advisory' AND l.granted
-        AND l.classid = $1::oid AND l.objid = $2::oid AND l.objsubid = 1`,
-    [String(lock.classid), String(lock.objid)],
-  );
-  return r.rows[0]?.pid;
+  const r = await client.query<{ pid: number }>(`${LOCK_HOLDER_SQL} AND l.classid = $1::oid AND l.objid = $2::oid`, [String(lock.classid), String(lock.objid)]);
+  return r.rowCount === 0 ? undefined : r.rows[0]!.pid;
 }
 
-export async function readJob(client: Queryable, schema: string, jobId: string): Promise<JobRecord | undefined> {
-  const r = await client.query<{ state: RecordedState; message: string | null; sqlstate: string | null; row_count: bigint | string | null; seconds: number }>(
-    `SELECT state, message, sqlstate, row_count,
-            extract(epoch FROM coalesce(finished_at, now()) - started_at)::float8 AS seconds
-       FROM ${qualified(schema, JOB_TABLE)} WHERE job_id = $1`,
-    [jobId],
-  );
-  const row = r.rows[0];
+const LOCK_HOLDER_SQL = `SELECT l.pid FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+  WHERE d.datname = current_database() AND l.locktype = 'advisory' AND l.granted AND l.objsubid = 1`;
+
+const RECORD_COLUMNS = `state, message, sqlstate, row_count, extract(epoch FROM coalesce(finished_at, now()) - started_at)::float8 AS seconds`;
+
+type RecordRow = { state: RecordedState; message: string | null; sqlstate: string | null; row_count: bigint | string | null; seconds: number };
+
+function recordFrom(row: RecordRow | undefined): JobRecord | undefined {
   if (!row) return undefined;
   return {
     state: row.state,
@@ -97,14 +109,28 @@ export async function readJob(client: Queryable, schema: string, jobId: string):
   };
 }
 
-/** Records a (re)started run; call only while holding the job's lock. */
-export async function markRunning(client: Queryable, schema: string, jobId: string): Promise<void> {
-  await client.query(
-    `INSERT INTO ${qualified(schema, JOB_TABLE)} AS j (job_id, state) VALUES ($1, 'RUNNING')
-     ON CONFLICT (job_id) DO UPDATE SET state = 'RUNNING', message = NULL, sqlstate = NULL, row_count = NULL,
-       runs = j.runs + 1, started_at = now(), finished_at = NULL`,
-    [jobId],
-  );
+/**
+ * Who holds the job's lock, then the job's record, in one round trip but two statements: the record is read
+ * after the lock, with a snapshot of its own. A run releases its lock only after committing its outcome, so
+ * a RUNNING record read after seeing no lock holder is a run that died — never one that just finished.
+ * (One statement would read the record with a snapshot older than the lock check.) The values are inlined
+ * because several statements in one round trip take no parameters: the lock key is two numbers, the job id
+ * is checked to be `fc` and hex digits, and the schema is quoted.
+ */
+export async function inspectJob(client: Queryable, schema: string, jobId: string, lock: AdvisoryLock): Promise<{ holder?: number; record?: JobRecord }> {
+  if (!/^fc[0-9a-f]{24}$/.test(jobId)) throw new TypeError("not a job id");
+  const results = (await client.query(
+    `${LOCK_HOLDER_SQL} AND l.classid = ${Number(lock.classid)}::oid AND l.objid = ${Number(lock.objid)}::oid;
+     SELECT ${RECORD_COLUMNS} FROM ${qualified(schema, JOB_TABLE)} WHERE job_id = '${jobId}'`,
+  )) as unknown as [pg.QueryResult<{ pid: number }>, pg.QueryResult<RecordRow>];
+  const holder = results[0].rows[0]?.pid;
+  const record = recordFrom(results[1].rows[0]);
+  return { ...(holder === undefined ? {} : { holder }), ...(record ? { record } : {}) };
+}
+
+export async function readJob(client: Queryable, schema: string, jobId: string): Promise<JobRecord | undefined> {
+  const r = await client.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM ${qualified(schema, JOB_TABLE)} WHERE job_id = $1`, [jobId]);
+  return recordFrom(r.rows[0]);
 }
 
 /**

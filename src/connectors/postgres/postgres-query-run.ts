@@ -3,7 +3,8 @@ import type { Logger } from "../../log/logger.js";
 import type { PostgresConnection } from "./postgres-connection.js";
 import { postgresFailureFrom } from "./postgres-failure.js";
 import type { PostgresJobNames } from "./postgres-job-id.js";
-import { ensureJobTable, finishJob, markRunning, qualified, readJob, tryLock } from "./postgres-job-store.js";
+import { claimJob, ensureJobTable, finishJob, qualified } from "./postgres-job-store.js";
+import type { RunnerSessions } from "./postgres-sessions.js";
 import type { PgParameter } from "./pg-parameter-from-value.js";
 
 /** One query to run for a job. */
@@ -26,79 +27,61 @@ export interface QueryRunSpec {
 
 /** How starting a run went. */
 export type QueryRunStart =
-  /** This process started the query; `done` settles when it has finished and its outcome is recorded. */
   | {
+      /** This process started the query; `done` settles when it has finished and its outcome is recorded. */
       readonly outcome: "started";
       readonly done: Promise<void>;
       /** Ends the session: PostgreSQL rolls the query back, as if this process had died. */
       abandon(): void;
     }
-  /** Another session (a repeated CreateTask on any replica) is running it. */
-  | { readonly outcome: "running-elsewhere" }
-  /** An earlier run of the same job finished; its record stands. */
-  | { readonly outcome: "finished-before" };
+  /** Another session (a repeated CreateTask, on any replica) runs it, or an earlier run's outcome stands. */
+  | { readonly outcome: "not-started" };
 
-/**
- * How long PostgreSQL waits before checking that the client of a running query is still there: a replica
- * killed mid-query has its query cancelled and its lock released within about this time (PostgreSQL ≥ 14;
- * older servers notice when the query ends). TCP keepalives cover a replica whose host vanished.
- */
-const CLIENT_CHECK_INTERVAL = "1s";
-
-async function bestEffort(client: pg.Client, sql: string): Promise<void> {
-  try {
-    await client.query(sql);
-  } catch {
-    // An older server lacks the setting; the job still runs, and a dead client is noticed later.
-  }
+/** What a run needs besides its spec: where sessions come from, and which job tables are known to exist. */
+export interface QueryRunResources {
+  readonly sessions: RunnerSessions;
+  /** `cacheKey/schema` of job tables this process has seen, so that each is checked once. */
+  readonly knownJobTables: Set<string>;
 }
 
 /**
- * Starts a query in a session of its own that this process keeps open until the query ends: the session
- * holds the job's advisory lock, and its `application_name` names the job. Resolves once the job is recorded
- * as RUNNING and the lock is held, so that get on any replica sees a running job from the first poll.
+ * Starts a query in a session that this process keeps for as long as the query runs: the session holds the
+ * job's advisory lock, and its `application_name` names the job. Resolves once the job is recorded as
+ * RUNNING and the lock is held, so that get on any replica sees a running job from the first poll.
  *
  * The query, its result table and its SUCCEEDED record are one transaction: a result table exists if and
  * only if the job succeeded. Whatever ends the session — a crash of this process, a network failure, a
  * cancel — rolls back the work and releases the lock, which is how other replicas tell a dead run.
  */
-export async function startQueryRun(spec: QueryRunSpec, signal: AbortSignal): Promise<QueryRunStart> {
-  const { names, schema, log } = spec;
-  const client = new pg.Client(spec.connection.clientConfig({ application_name: names.applicationName }));
-  // node-postgres emits 'error' for a connection that breaks while idle; the run's own promise reports it.
-  client.on("error", (e) => log.warn({ jobId: names.jobId, err: e.message }, "PostgreSQL session error"));
-  const onAbort = () => void client.end().catch(() => undefined);
-  signal.addEventListener("abort", onAbort, { once: true });
+export async function startQueryRun(spec: QueryRunSpec, resources: QueryRunResources, signal: AbortSignal): Promise<QueryRunStart> {
+  const { names, schema, log, connection } = spec;
+  const client = await resources.sessions.acquire(connection, signal);
   let handedOff = false;
+  let healthy = false;
   try {
-    await client.connect();
-    signal.throwIfAborted();
-    await bestEffort(client, "SELECT set_config('tcp_keepalives_idle', '10', false), set_config('tcp_keepalives_interval', '5', false), set_config('tcp_keepalives_count', '3', false)");
-    await bestEffort(client, `SELECT set_config('client_connection_check_interval', '${CLIENT_CHECK_INTERVAL}', false)`);
-    await ensureJobTable(client, schema);
-    if (!(await tryLock(client, names.lock))) {
-      return { outcome: "running-elsewhere" };
+    const tableKey = `${connection.cacheKey}/${schema}`;
+    if (!resources.knownJobTables.has(tableKey)) {
+      await ensureJobTable(client, schema);
+      resources.knownJobTables.add(tableKey);
     }
-    const record = await readJob(client, schema, names.jobId);
-    if (record && record.state !== "RUNNING") return { outcome: "finished-before" };
-    // No record, or RUNNING with the lock free: the earlier run's session is gone, so this one runs it.
-    await markRunning(client, schema, names.jobId);
+    const claimed = await claimJob(client, schema, names.jobId, names.lock, names.applicationName);
+    healthy = true;
+    if (!claimed) return { outcome: "not-started" };
     signal.throwIfAborted();
     handedOff = true;
-    const backendPid = (client as unknown as { processID?: number }).processID;
-    log.info({ jobId: names.jobId, backendPid }, "query started");
+    log.info({ jobId: names.jobId, backendPid: (client as unknown as { processID?: number }).processID }, "query started");
     return {
       outcome: "started",
-      done: runQuery(client, spec),
+      done: runQuery(client, spec).then((reusable) => resources.sessions.release(connection, client, reusable)),
       abandon: () => void client.end().catch(() => undefined),
     };
   } finally {
-    signal.removeEventListener("abort", onAbort);
-    if (!handedOff) await client.end().catch(() => undefined);
+    if (!handedOff) await resources.sessions.release(connection, client, healthy && !signal.aborted);
   }
 }
 
-async function runQuery(client: pg.Client, spec: QueryRunSpec): Promise<void> {
+/** Runs the query and records its outcome; resolves with whether the session is fit to be reused. */
+async function runQuery(client: pg.Client, spec: QueryRunSpec): Promise<boolean> {
   const { names, schema, log } = spec;
   try {
     await client.query("BEGIN");
@@ -124,6 +107,7 @@ async function runQuery(client: pg.Client, spec: QueryRunSpec): Promise<void> {
       await client.query("ROLLBACK");
       log.info({ jobId: names.jobId }, "query finished after it was cancelled; rolled back");
     }
+    return true;
   } catch (e) {
     const failure = postgresFailureFrom(e);
     log.info({ jobId: names.jobId, sqlstate: failure.sqlstate }, "query failed");
@@ -134,13 +118,12 @@ async function runQuery(client: pg.Client, spec: QueryRunSpec): Promise<void> {
         message: failure.message,
         sqlstate: failure.sqlstate,
       });
+      return true;
     } catch {
       // The session itself is gone: the record stays RUNNING with no lock held, which get reports as a lost
       // run. Nothing better can be written from here.
+      return false;
     }
-  } finally {
-    // Ending the session releases the job's advisory lock.
-    await client.end().catch(() => undefined);
   }
 }
 

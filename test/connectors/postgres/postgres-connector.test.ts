@@ -200,6 +200,18 @@ describe("PostgreSQL connector through the service, with grpc-js as the executor
     await clientA.deleteTask({ taskCategory: CATEGORY, connection: db.connection(), resourceMeta: first.resourceMeta });
   });
 
+  test("a session is reused for the next query, without the last job's lock or name", async () => {
+    for (const n of [1, 2, 3]) {
+      const created = await clientA.createTask(queryTask({ query: `SELECT ${n} AS n`, outputs: { n: INTEGER } }));
+      const { resource } = await pollTask(clientA, created.resourceMeta, { category: CATEGORY, connection: db.connection() });
+      expect(valuesFromOutputs(resource.outputs, { n: INTEGER })).toEqual({ n: BigInt(n) });
+    }
+    const idle = await db.adminQuery<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = 'flyte-connect idle'");
+    expect(idle.rowCount).toBeGreaterThan(0);
+    const locks = await db.adminQuery("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = ANY($1::int[])", [idle.rows.map((r) => r.pid)]);
+    expect(locks.rowCount).toBe(0);
+  });
+
   test("the instance running a query is killed mid-query: another reports RETRYABLE_FAILED, not RUNNING forever", async () => {
     const replica = await spawnServe(["--no-builtins", "--modules", "./test/connectors/postgres/fixtures/postgres-connectors.ts", "--no-metrics"]);
     const doomed = grpcJsClient(AsyncConnectorService, replica.address);
