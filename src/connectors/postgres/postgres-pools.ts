@@ -45,6 +45,8 @@ export function createPostgresPools(options: PostgresPoolsOptions): PostgresPool
       const pool = new pg.Pool({
         ...connection.clientConfig({
           application_name: "flyte-connect",
+          // Short enough that a retry still fits in the executor's 10 s deadline.
+          connectionTimeoutMillis: 3000,
           statement_timeout: options.statementTimeoutMs,
           // Intervals in ISO 8601 (P1DT2H), which output conversion reads as durations.
           options: "-c IntervalStyle=iso_8601",
