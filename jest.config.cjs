@@ -4,6 +4,8 @@ module.exports = {
   roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],
   moduleNameMapper: {
+    // The README's examples import the package by name; in tests that is the source.
+    "^flyte-connect$": "<rootDir>/src/index.ts",
     "^#idl/(.*)\\.js$": "<rootDir>/vendor/flyteidl2/$1.js",
     "^(\\.{1,2}/.*)\\.js$": "$1",
   },

@@ -90,7 +90,10 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
       }
       stopping = true;
       log.info({ signal, drainTimeoutMs: config.drainTimeoutMs }, "draining");
-      server.close().then(
+      server
+        .close()
+        .then(() => registry.close())
+        .then(
         () => {
           log.info("stopped");
           resolve(0);

@@ -1,8 +1,13 @@
 import type { AnyConnector } from "./connector.js";
 import { EchoConnector } from "./demo/echo-connector.js";
 import { SleepConnector } from "./demo/sleep-connector.js";
+import { HttpJobConnector } from "./http-job/http-job-connector.js";
+import { PostgresConnector } from "./postgres/postgres-connector.js";
 
-/** The connectors `flyte-connect serve` registers unless told not to. They need no connection to construct. */
+/**
+ * The connectors `flyte-connect serve` registers unless told not to. None needs a connection to construct:
+ * hosts, users and secrets come from each task's connection.
+ */
 export function builtinConnectors(): AnyConnector[] {
-  return [new SleepConnector(), new EchoConnector()];
+  return [new SleepConnector(), new EchoConnector(), new PostgresConnector(), new HttpJobConnector()];
 }

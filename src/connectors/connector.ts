@@ -178,6 +178,8 @@ export abstract class AsyncConnector<
   getLogs?(meta: Meta, request: LogsRequest, ctx: ConnectorContext): Promise<LogsPage> | AsyncIterable<LogsPage>;
   /** Optional: metrics of the job. */
   getMetrics?(meta: Meta, request: MetricsRequest, ctx: ConnectorContext): Promise<readonly MetricResult[]>;
+  /** Optional: releases pools and clients. The service calls it once, after in-flight calls have finished. */
+  close?(): Promise<void>;
 }
 
 /** A connector of any metadata and value types, as the registry and the service hold them. */

@@ -30,6 +30,8 @@ export interface ConnectorRegistry {
   info(name: string): ConnectorInfo;
   /** Every registered connector instance, in registration order. */
   connectors(): readonly AnyConnector[];
+  /** Calls every connector's `close`, for when the service that served them has stopped. */
+  close(): Promise<void>;
 }
 
 const keyOf = (name: string, version: number): string => `${version}\u0000${name}`;
@@ -77,6 +79,10 @@ export function createConnectorRegistry(initial: Iterable<AnyConnector> = []): C
     },
     connectors() {
       return [...byCategory.values()];
+    },
+    async close() {
+      const closing = [...new Set(byCategory.values())].map((c) => c.close?.());
+      await Promise.all(closing);
     },
   };
   for (const connector of initial) registry.register(connector);

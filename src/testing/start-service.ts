@@ -40,5 +40,10 @@ export async function startService(options: StartServiceOptions = {}): Promise<R
   const config = parseConfig({ host: "127.0.0.1", port: 0, metricsPort: 0, drainTimeoutMs: 2_000, ...options.config });
   const server = await createServer(config, registry, { log: options.log ?? silentLogger() });
   const { port, url, metricsUrl } = await server.listen();
-  return { url, port, address: `127.0.0.1:${port}`, metricsUrl, registry, server, close: () => server.close() };
+  const close = async (): Promise<void> => {
+    await server.close();
+    // Connectors this helper created are its to close; a caller's registry stays the caller's.
+    if (!options.registry) await registry.close();
+  };
+  return { url, port, address: `127.0.0.1:${port}`, metricsUrl, registry, server, close };
 }

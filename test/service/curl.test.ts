@@ -20,6 +20,8 @@ describe("Connect JSON with curl", () => {
       connectors: [
         { name: "Sleep Connector", supportedTaskCategories: [{ name: "sleep" }] },
         { name: "Echo Connector", supportedTaskCategories: [{ name: "echo" }] },
+        { name: "PostgreSQL Connector", supportedTaskCategories: [{ name: "postgres" }] },
+        { name: "HTTP Job Connector", supportedTaskCategories: [{ name: "http_job" }] },
       ],
     });
 

@@ -23,6 +23,8 @@ describe.each(CLIENT_KINDS)("whole lifecycle over $name", (kind) => {
       expect(list.connectors.map((c) => [c.name, c.supportedTaskCategories.map((t) => `${t.name}/${t.version}`)])).toEqual([
         ["Sleep Connector", ["sleep/0"]],
         ["Echo Connector", ["echo/0"]],
+        ["PostgreSQL Connector", ["postgres/0"]],
+        ["HTTP Job Connector", ["http_job/0"]],
       ]);
       const one = await meta.client.getConnector({ name: "Sleep Connector" });
       expect(one.connector?.supportedTaskCategories.map((t) => t.name)).toEqual(["sleep"]);

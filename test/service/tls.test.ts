@@ -21,7 +21,7 @@ afterAll(async () => {
   await svc.close();
 });
 
-const NAMES = ["Sleep Connector", "Echo Connector"];
+const NAMES = ["Sleep Connector", "Echo Connector", "PostgreSQL Connector", "HTTP Job Connector"];
 
 test("grpc-js over TLS (ALPN h2), as an executor with insecure: false", async () => {
   const creds = grpc.credentials.createSsl(Buffer.from(pki.caCert));
@@ -51,5 +51,5 @@ test.each([["--http1.1", "1.1"], ["--http2", "2"]])("curl %s negotiates by ALPN"
   const res = await curlConnect(baseUrl, "/flyteidl2.connector.ConnectorMetadataService/ListConnectors", {}, [flag, "--cacert", join(pki.dir, "ca.crt")]);
   expect(res.status).toBe(200);
   expect(res.httpVersion).toBe(version);
-  expect(JSON.parse(res.body).connectors).toHaveLength(2);
+  expect(JSON.parse(res.body).connectors).toHaveLength(NAMES.length);
 });
