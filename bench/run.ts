@@ -19,5 +19,5 @@ const want = (name: string) => only.length === 0 || only.includes(name);
 if (want("service")) {
   const { throughput, startup } = await runServiceBench();
   printTable("GetTask throughput (one grpc-js channel / one HTTP/1.1 pool, load generator in this process)", throughput);
-  printTable("Cold start and idle memory (node dist/cli/main.js serve)", startup);
+  printTable("Cold start and idle memory (node dist/bin/flyte-connect.mjs serve)", startup);
 }

@@ -10,7 +10,7 @@ import { Health, HealthCheckResponse_ServingStatus } from "../src/gen/health/v1/
 import { grpcJsClient } from "../test/helpers/grpc-js-client.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
-const CLI = resolve(ROOT, "dist/cli/main.js");
+const CLI = resolve(ROOT, "dist/bin/flyte-connect.mjs");
 export type Row = Record<string, string | number>;
 
 interface Server {
