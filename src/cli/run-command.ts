@@ -248,8 +248,8 @@ export async function runCommand(argv: readonly string[], io: RunCommandIo = pro
       return 1;
     } finally {
       stopListening();
-      // Connectors that hold connections (PostgreSQL pools) let go of them so that the process can end.
-      await (connector as { close?: () => Promise<void> }).close?.();
+      // Connectors that hold connections (PostgreSQL sessions and pools) let go of them so the process can end.
+      await registry.close();
     }
 
     if (values.json) {
