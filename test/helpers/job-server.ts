@@ -16,6 +16,8 @@ export interface JobServer {
   readonly jobs: ReadonlyMap<string, Job>;
   /** Answers the next `count` requests with `status` (default 503) instead of handling them. */
   failNext(count: number, status?: number): void;
+  /** Holds the answers to the next `count` requests for `ms` milliseconds. */
+  delayNext(count: number, ms: number): void;
   /** Stops listening and drops open connections: the API is down (connection refused). */
   stop(): Promise<void>;
   /** Listens again on the same port, with the same jobs. */
@@ -68,6 +70,7 @@ export async function startJobServer(options: { token?: string } = {}): Promise<
   const jobs = new Map<string, Job>();
   const byIdempotencyKey = new Map<string, string>();
   let failures: { count: number; status: number } = { count: 0, status: 503 };
+  let delays: { count: number; ms: number } = { count: 0, ms: 0 };
   let port = 0;
 
   const handle = (req: IncomingMessage, res: ServerResponse, body: string) => {
@@ -114,7 +117,17 @@ export async function startJobServer(options: { token?: string } = {}): Promise<
       const s = createServer((req, res) => {
         const chunks: Buffer[] = [];
         req.on("data", (c: Buffer) => chunks.push(c));
-        req.on("end", () => handle(req, res, Buffer.concat(chunks).toString()));
+        req.on("end", () => {
+          const body = Buffer.concat(chunks).toString();
+          if (delays.count > 0) {
+            delays.count--;
+            setTimeout(() => {
+              if (!res.destroyed) handle(req, res, body);
+            }, delays.ms);
+          } else {
+            handle(req, res, body);
+          }
+        });
       });
       s.once("error", reject);
       s.listen(port, "127.0.0.1", () => {
@@ -140,6 +153,9 @@ export async function startJobServer(options: { token?: string } = {}): Promise<
     jobs,
     failNext(count, status = 503) {
       failures = { count, status };
+    },
+    delayNext(count, ms) {
+      delays = { count, ms };
     },
     stop,
     start,

@@ -160,6 +160,24 @@ describe("HTTP job connector through the service, with grpc-js as the executor",
     expect(api.requests.length - before).toBe(3);
   });
 
+  test("answers that take too long are retried, then reported as RETRYABLE_FAILED", async () => {
+    const created = await client.createTask(jobTask({ numbers: [1, 1], run_ms: 50 }, { request_timeout_ms: 200 }));
+    await new Promise((r) => setTimeout(r, 100));
+    // Two slow answers, then a quick one: still inside the call's budget.
+    api.delayNext(2, 1000);
+    const slowThenFast = await poll(created.resourceMeta);
+    expect(slowThenFast.phases).toEqual(["SUCCEEDED"]);
+    // Every answer slow: the budget runs out.
+    api.delayNext(100, 1000);
+    try {
+      const slow = await poll(created.resourceMeta);
+      expect(slow.phases).toEqual(["RETRYABLE_FAILED"]);
+      expect(slow.resource.message).toMatch(/failed \d+ times in [\d.]+ s; last: no response in time$/);
+    } finally {
+      api.delayNext(0, 0);
+    }
+  });
+
   test("API down: GetTask answers RETRYABLE_FAILED, not an RPC error; it recovers when the API is back", async () => {
     const created = await client.createTask(jobTask({ numbers: [7], run_ms: 60_000 }));
     await api.stop();
