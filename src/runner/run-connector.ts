@@ -98,16 +98,24 @@ export async function runConnector(options: RunConnectorOptions): Promise<RunRes
   };
 
   const outputTypes = outputTypesOf(template.interface);
-  const created = await connector.create(
-    {
-      template,
-      inputs: { ...(options.inputs ?? {}) },
-      outputPrefix: options.outputPrefix ?? "",
-      idempotencyKey: options.idempotencyKey ?? randomUUID().replace(/-/g, ""),
-      outputTypes,
-    },
-    context(callSignal(true)),
-  );
+  let created: unknown;
+  try {
+    created = await connector.create(
+      {
+        template,
+        inputs: { ...(options.inputs ?? {}) },
+        outputPrefix: options.outputPrefix ?? "",
+        idempotencyKey: options.idempotencyKey ?? randomUUID().replace(/-/g, ""),
+        outputTypes,
+      },
+      context(callSignal(true)),
+    );
+  } catch (e) {
+    // Interrupted while creating: no metadata came back, so there is nothing to delete.
+    if (!stop.aborted) throw e;
+    const reason = reasonOf();
+    return { phase: "ABORTED", message: `${reason === "signal" ? "interrupted" : "timed out"} before the job was created`, logLinks: [], interrupted: reason, elapsedMs: elapsed() };
+  }
   const bytes = connector.metadata.encode(created);
   progress({ kind: "created", metaBytes: bytes.length, elapsedMs: elapsed() });
   const meta: unknown = connector.metadata.decode(bytes);
