@@ -31,6 +31,8 @@ describe.each(PROTOCOLS)("web-client in Node over %s", (protocol) => {
     expect(connectors.map((c) => [c.name, c.supportedTaskCategories.map((t) => `${t.name}/${t.version}`)])).toEqual([
       ["Sleep Connector", ["sleep/0"]],
       ["Echo Connector", ["echo/0"]],
+      ["PostgreSQL Connector", ["postgres/0"]],
+      ["HTTP Job Connector", ["http_job/0"]],
       ["Linked Sleep Connector", ["linked_sleep/0"]],
     ]);
     await expect(clients.servingStatus()).resolves.toBe("SERVING");

@@ -45,6 +45,8 @@ describeWithChromium("dashboard served by the service, in Chromium", () => {
     expect(rows).toEqual([
       ["Sleep Connector", "sleep / 0"],
       ["Echo Connector", "echo / 0"],
+      ["PostgreSQL Connector", "postgres / 0"],
+      ["HTTP Job Connector", "http_job / 0"],
       ["Linked Sleep Connector", "linked_sleep / 0"],
     ]);
     expect(await page.getByRole("heading", { level: 2 }).allTextContents()).toEqual(["Connectors", "Recent tasks", "Task"]);
