@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { build } from "esbuild";
 import { AsyncConnectorService } from "#idl/flyteidl2/connector/service_pb.js";
 import { TaskExecution_Phase } from "#idl/flyteidl2/core/execution_pb.js";
 import { grpcJsClient, type GrpcJsClient } from "../test/helpers/grpc-js-client.js";
@@ -26,20 +27,41 @@ const POLL_MS = 200;
 interface Service {
   readonly child: ChildProcess;
   readonly address: string;
+  /** What ran, for the table. */
+  readonly runtime: string;
 }
 
-function startService(): Promise<Service> {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", "src/cli/main.ts", "serve", "--host", "127.0.0.1", "--port", "0", "--no-builtins", "--no-metrics", "--modules", "./test/connectors/postgres/fixtures/postgres-connectors.ts"],
-    { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
-  );
+/**
+ * The CLI bundled from the current sources as `npm run build` bundles it (scripts/bundle-cli.mjs), into .tmp/
+ * so that nothing shared is touched: the service's memory is measured as it runs in production, without tsx.
+ */
+async function bundleCli(): Promise<string> {
+  const outfile = resolve(ROOT, ".tmp/postgres-bench/flyte-connect.mjs");
+  await build({
+    absWorkingDir: ROOT,
+    entryPoints: ["src/cli/main.ts"],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    external: ["pg-native"],
+    banner: { js: "import { createRequire as __fcCreateRequire } from 'node:module'; const require = __fcCreateRequire(import.meta.url);" },
+    logLevel: "warning",
+  });
+  return outfile;
+}
+
+/** `flyte-connect serve` with its built-in connectors, in a child process so that its memory is measured alone. */
+async function startService(): Promise<Service> {
+  const cli = await bundleCli();
+  const child = spawn(process.execPath, [cli, "serve", "--host", "127.0.0.1", "--port", "0", "--no-metrics"], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolveService, reject) => {
     let out = "";
     child.stdout!.on("data", (d: Buffer) => {
       out += d.toString();
       const m = /"url":"http:\/\/([^"]+)"/.exec(out);
-      if (m) resolveService({ child, address: m[1]! });
+      if (m) resolveService({ child, address: m[1]!, runtime: "bundled CLI" });
     });
     child.once("exit", (code) => reject(new Error(`flyte-connect serve exited with ${code}:\n${out}`)));
   });
@@ -114,7 +136,7 @@ export async function runPostgresBench(): Promise<Row[]> {
         };
       };
       return [
-        row("service idle", 0, undefined, idle, false),
+        row(`service idle (${service.runtime})`, 0, undefined, idle, false),
         row("1 task", 1, single, afterSingle, false),
         row("100 concurrent, cold sessions", 100, cold, afterCold, true),
         row("100 concurrent, warm sessions", 100, warm, afterWarm, true),
