@@ -10,7 +10,7 @@ import {
 import { AsyncConnectorService } from "#idl/flyteidl2/connector/service_pb.js";
 import type { Connection } from "#idl/flyteidl2/core/security_pb.js";
 import { LogLineOriginator, type LogLineSchema } from "#idl/flyteidl2/logs/dataplane/payload_pb.js";
-import type { AnyConnector, ConnectorContext, LogsPage, TaskCategory } from "../connectors/connector.js";
+import type { AnyConnector, GetContext, LogsPage, TaskCategory } from "../connectors/connector.js";
 import { ConnectorError } from "../connectors/errors.js";
 import { outputTypesOf, valuesFromInputs } from "../literals/convert.js";
 import type { Logger } from "../log/logger.js";
@@ -61,18 +61,24 @@ export function createConnectorService(options: ConnectorServiceOptions): Servic
     operation: ConnectorOperation,
     category: TaskCategory,
     ctx: HandlerContext,
-    values: { secrets: Readonly<Record<string, string>>; configs: Readonly<Record<string, string>> },
-    body: (connector: AnyConnector, cctx: ConnectorContext) => Promise<T>,
+    values: { secrets: Readonly<Record<string, string>>; configs: Readonly<Record<string, string>>; outputPrefix?: string },
+    body: (connector: AnyConnector, cctx: GetContext) => Promise<T>,
   ): Promise<T> {
     try {
       const connector = registry.get(category.name, category.version);
-      const cctx: ConnectorContext = {
+      let childLog: Logger | undefined;
+      const cctx: GetContext = {
         signal: ctx.signal,
+        // Built on first use: most calls never log, and a pino child per call is measurable on GetTask.
         // A connector may log a URL or an upstream message that embeds a secret: its values are replaced.
-        log: withSecretsRedacted(log.child({ rpc: ctx.method.name, taskType: category.name, taskTypeVersion: category.version }), values.secrets),
+        get log() {
+          childLog ??= withSecretsRedacted(log.child({ rpc: ctx.method.name, taskType: category.name, taskTypeVersion: category.version }), values.secrets);
+          return childLog;
+        },
         secrets: values.secrets,
         configs: values.configs,
         taskCategory: category,
+        outputPrefix: values.outputPrefix ?? "",
       };
       return await body(connector, cctx);
     } catch (e) {
@@ -111,12 +117,12 @@ export function createConnectorService(options: ConnectorServiceOptions): Servic
 
     async getTask(req, ctx) {
       const category = requireCategory(req.taskCategory);
-      const values = connectionValues(req.connection);
+      const values = { ...connectionValues(req.connection), outputPrefix: req.outputPrefix };
       return call("get", category, ctx, values, async (connector, cctx) => {
         const meta = connector.metadata.decode(req.resourceMeta);
         let resource;
         try {
-          resource = await connector.get(meta, { ...cctx, outputPrefix: req.outputPrefix });
+          resource = await connector.get(meta, cctx);
         } catch (e) {
           // A failed job is a phase the executor shows to the user, not an RPC error it counts (§4.5).
           if (!(e instanceof ConnectorError)) throw e;
