@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { Health } from "../gen/health/v1/health_pb.js";
 
@@ -21,6 +22,9 @@ export interface Drain {
 export function createDrain(): Drain {
   const started = new AbortController();
   const shutdown = new AbortController();
+  // connect links every call's signal to this one (and unlinks it when the call ends): with more than ten
+  // calls in flight node would print a false "possible EventTarget memory leak" warning.
+  setMaxListeners(0, shutdown.signal);
   const reason = new ConnectError("server is shutting down", Code.Unavailable);
   let timer: NodeJS.Timeout | undefined;
   return {

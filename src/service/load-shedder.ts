@@ -1,3 +1,4 @@
+import { constants, PerformanceObserver } from "node:perf_hooks";
 import { getHeapStatistics } from "node:v8";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { ConnectorMetadataService } from "#idl/flyteidl2/connector/service_pb.js";
@@ -36,18 +37,27 @@ const NEVER_SHED: ReadonlySet<string> = new Set([Health.typeName, ConnectorMetad
 /**
  * Refuses new calls before they cost anything when the service is overloaded:
  * - more than `maxConcurrentCalls` calls in flight → RESOURCE_EXHAUSTED;
- * - V8's used heap above `maxHeapUsedBytes` → UNAVAILABLE, which clients treat as "try again, maybe
- *   elsewhere", until the garbage collector has brought it back down.
- * Calls already running are left alone. The heap is sampled on an unref'd timer rather than per call:
- * `getHeapStatistics` walks every heap space.
+ * - V8's used heap above `maxHeapUsedBytes`, also after the last full garbage collection → UNAVAILABLE,
+ *   which clients treat as "try again, maybe elsewhere", until memory is back under the limit.
+ * Calls already running are left alone. The used heap includes garbage not yet collected (V8 lets it grow
+ * far before a full collection when the heap limit is large), so a high reading alone is not pressure: the
+ * heap must also be over the limit right after the last major GC, i.e. full of live objects. Readings come
+ * from an unref'd timer and a GC observer rather than each call: `getHeapStatistics` walks every space.
  */
 export function createLoadShedder(options: LoadShedderOptions): LoadShedder {
   const heapLimit = options.maxHeapUsedBytes > 0 ? options.maxHeapUsedBytes : Math.floor(getHeapStatistics().heap_size_limit * 0.9);
   let heapUsed = getHeapStatistics().used_heap_size;
+  let liveAfterMajorGc = heapUsed;
   const timer = setInterval(() => {
     heapUsed = getHeapStatistics().used_heap_size;
   }, options.sampleIntervalMs ?? 100);
   timer.unref();
+  const gcObserver = new PerformanceObserver((list) => {
+    if (list.getEntries().some((e) => (e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)) {
+      liveAfterMajorGc = heapUsed = getHeapStatistics().used_heap_size;
+    }
+  });
+  gcObserver.observe({ entryTypes: ["gc"] });
   let inFlight = 0;
 
   const shed = (reason: ShedReason, err: ConnectError): never => {
@@ -60,7 +70,7 @@ export function createLoadShedder(options: LoadShedderOptions): LoadShedder {
     if (options.maxConcurrentCalls > 0 && inFlight >= options.maxConcurrentCalls) {
       shed("max_concurrent_calls", new ConnectError(`server is at its limit of ${options.maxConcurrentCalls} concurrent calls`, Code.ResourceExhausted));
     }
-    if (heapUsed > heapLimit) shed("heap", new ConnectError("server is low on memory; try again later", Code.Unavailable));
+    if (heapUsed > heapLimit && liveAfterMajorGc > heapLimit) shed("heap", new ConnectError("server is low on memory; try again later", Code.Unavailable));
     inFlight++;
     let res;
     try {
@@ -84,6 +94,7 @@ export function createLoadShedder(options: LoadShedderOptions): LoadShedder {
     maxHeapUsedBytes: heapLimit,
     stop() {
       clearInterval(timer);
+      gcObserver.disconnect();
     },
   };
 }

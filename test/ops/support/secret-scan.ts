@@ -9,24 +9,23 @@ export interface SecretScan {
 }
 
 /**
- * Collects everything the service produced in a suite (log lines, metrics expositions, error messages
- * clients received, process output) and searches it for the planted secret. Each suite reports its counts.
+ * Searches everything the service produced in a suite (log lines, metrics expositions, error messages
+ * clients received, process output) for the planted secret, as it arrives: nothing is kept but the counts
+ * and the hits, so a long load does not hold its output in memory. Each suite reports its counts.
  */
 export function createSecretScanner(secret: string = PLANTED_SECRET) {
-  const texts: Array<{ kind: string; text: string }> = [];
+  const scanned: Record<string, number> = {};
+  const hits: string[] = [];
   return {
     add(kind: string, text: string | readonly string[]): void {
-      for (const t of typeof text === "string" ? [text] : text) texts.push({ kind, text: t });
+      for (const t of typeof text === "string" ? [text] : text) {
+        scanned[kind] = (scanned[kind] ?? 0) + 1;
+        const at = t.indexOf(secret);
+        if (at >= 0) hits.push(`${kind}: …${t.slice(Math.max(0, at - 80), at + secret.length + 20)}…`);
+      }
     },
     scan(): SecretScan {
-      const scanned: Record<string, number> = {};
-      const hits: string[] = [];
-      for (const { kind, text } of texts) {
-        scanned[kind] = (scanned[kind] ?? 0) + 1;
-        const at = text.indexOf(secret);
-        if (at >= 0) hits.push(`${kind}: …${text.slice(Math.max(0, at - 80), at + secret.length + 20)}…`);
-      }
-      return { scanned, hits };
+      return { scanned: { ...scanned }, hits: [...hits] };
     },
   };
 }
