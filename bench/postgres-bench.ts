@@ -12,8 +12,8 @@ import { TaskExecution_Phase } from "#idl/flyteidl2/core/execution_pb.js";
 import { grpcJsClient, type GrpcJsClient } from "../test/helpers/grpc-js-client.js";
 import { startPostgres, type PostgresServer } from "../test/helpers/postgres.js";
 import { createTaskRequest } from "../test/helpers/tasks.js";
+import { printTable, type Row } from "./table.js";
 
-export type Row = Record<string, string | number>;
 
 const ROOT = resolve(import.meta.dirname, "..");
 const CATEGORY = { name: "postgres", version: 0 };
@@ -155,11 +155,5 @@ export async function runPostgresBench(): Promise<Row[]> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const rows = await runPostgresBench();
-  const cols = Object.keys(rows[0]!);
-  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
-  process.stdout.write(`\n## PostgreSQL connector: 100 concurrent SELECT pg_sleep(0.5) through one service instance\n\n`);
-  process.stdout.write(`${line(cols)}\n|${widths.map((w) => "-".repeat(w + 2)).join("|")}|\n`);
-  for (const r of rows) process.stdout.write(`${line(cols.map((c) => String(r[c])))}\n`);
+  printTable("PostgreSQL connector: 100 concurrent SELECT pg_sleep(0.5) through one service instance", await runPostgresBench());
 }

@@ -1,17 +1,9 @@
-// `npm run bench`: every benchmark, each printed as a table. Figures are ratios measured side by side in one
-// run; absolute numbers move with the machine's load.
+// `npm run bench [service|literals|postgres]`: every benchmark, each printed as a table. Figures are ratios
+// measured side by side in one run; absolute numbers move with the machine's load. Results: docs/benchmarks.md.
+import { runLiteralsBench } from "./literals-bench.js";
+import { runPostgresBench } from "./postgres-bench.js";
 import { runServiceBench } from "./service-bench.js";
-
-function printTable(title: string, rows: readonly Record<string, string | number>[]): void {
-  process.stdout.write(`\n## ${title}\n\n`);
-  if (rows.length === 0) return;
-  const cols = Object.keys(rows[0]!);
-  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
-  process.stdout.write(line(cols) + "\n");
-  process.stdout.write(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|\n`);
-  for (const r of rows) process.stdout.write(line(cols.map((c) => String(r[c]))) + "\n");
-}
+import { printTable } from "./table.js";
 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
@@ -20,4 +12,14 @@ if (want("service")) {
   const { throughput, startup } = await runServiceBench();
   printTable("GetTask throughput (one grpc-js channel / one HTTP/1.1 pool, load generator in this process)", throughput);
   printTable("Cold start and idle memory (node dist/bin/flyte-connect.mjs serve)", startup);
+}
+if (want("literals")) {
+  const rows = await runLiteralsBench();
+  printTable(
+    "Type engine: a 3.6 MiB Inputs converted both ways, next to protobuf decode+encode of the same bytes",
+    rows.map((r) => ({ conversion: r.name, ms: r.ms.toFixed(2), "× protobuf decode+encode": r.ratio === undefined ? "" : r.ratio.toFixed(2) })),
+  );
+}
+if (want("postgres")) {
+  printTable("PostgreSQL connector: 100 concurrent SELECT pg_sleep(0.5) through one service instance", await runPostgresBench());
 }

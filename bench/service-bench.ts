@@ -8,10 +8,10 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { AsyncConnectorService } from "#idl/flyteidl2/connector/service_pb.js";
 import { Health, HealthCheckResponse_ServingStatus } from "../src/gen/health/v1/health_pb.js";
 import { grpcJsClient } from "../test/helpers/grpc-js-client.js";
+import type { Row } from "./table.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const CLI = resolve(ROOT, "dist/bin/flyte-connect.mjs");
-export type Row = Record<string, string | number>;
 
 interface Server {
   readonly child: ChildProcess;

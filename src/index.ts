@@ -56,6 +56,12 @@ export type { AnyFlyteType, FlyteType, ValueOf, WritableValueOf } from "./litera
 export type { BlobRef, BlobRefInit } from "./literals/blob-ref.js";
 export type { DatasetColumn, DatasetRef, DatasetRefInit } from "./literals/dataset-ref.js";
 
+// Built-in connectors (docs/connectors/).
+export { PostgresConnector } from "./connectors/postgres/postgres-connector.js";
+export type { PostgresConnectorOptions } from "./connectors/postgres/postgres-connector.js";
+export { HttpJobConnector } from "./connectors/http-job/http-job-connector.js";
+export type { HttpJobConnectorOptions } from "./connectors/http-job/http-job-connector.js";
+
 // Demo connectors.
 export { EchoConnector } from "./connectors/demo/echo-connector.js";
 export { SleepConnector } from "./connectors/demo/sleep-connector.js";

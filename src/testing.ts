@@ -1,3 +1,5 @@
 // Helpers for testing connectors against the real service: flyte-connect/testing.
 export { startService } from "./testing/start-service.js";
 export type { RunningService, StartServiceOptions } from "./testing/start-service.js";
+export { runConnector } from "./runner/run-connector.js";
+export type { RunConnectorOptions, RunProgress, RunResult } from "./runner/run-connector.js";
