@@ -1,16 +1,13 @@
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { AnyConnector } from "../connectors/connector.js";
+import { CodedError } from "../errors/coded-error.js";
 import { AsyncConnector } from "../connectors/connector.js";
 import type { ConnectorRegistry } from "../registry/connector-registry.js";
 
 /** A module given to `--modules` that has no usable `connectors` export. */
-export class ConnectorModuleError extends Error {
-  readonly code = "FC_BAD_CONNECTOR_MODULE";
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "ConnectorModuleError";
-  }
+export class ConnectorModuleError extends CodedError {
+  static override readonly code = "FC_BAD_CONNECTOR_MODULE";
 }
 
 /** Looks like a file path rather than a package name. */

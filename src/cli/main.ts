@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { ConfigError } from "../config/config.js";
+import { CodedError } from "../errors/coded-error.js";
 import { runCommand } from "./run-command.js";
 import { serveCommand } from "./serve-command.js";
 
@@ -35,7 +35,8 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     // Usage and configuration problems are the user's to fix: say what, without a stack trace.
-    if (e instanceof ConfigError || (e instanceof Error && ("code" in e && typeof e.code === "string" && (e.code.startsWith("ERR_PARSE_ARGS") || e.code.startsWith("FC_"))))) {
+    const usageProblem = e instanceof CodedError || (e instanceof Error && "code" in e && typeof e.code === "string" && e.code.startsWith("ERR_PARSE_ARGS"));
+    if (usageProblem) {
       process.stderr.write(`flyte-connect: ${e.message}\n`);
       process.exit(2);
     }

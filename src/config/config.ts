@@ -1,4 +1,5 @@
 import type { LogLevel } from "../log/logger.js";
+import { CodedError } from "../errors/coded-error.js";
 
 /** TLS material, as PEM text. */
 export interface TlsConfig {
@@ -116,11 +117,10 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
 });
 
 /** A configuration that does not validate; `problems` lists every problem found, not just the first. */
-export class ConfigError extends Error {
-  readonly code = "FC_CONFIG_INVALID";
+export class ConfigError extends CodedError {
+  static override readonly code = "FC_CONFIG_INVALID";
   constructor(readonly problems: readonly string[]) {
     super(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
-    this.name = "ConfigError";
   }
 }
 

@@ -1,3 +1,5 @@
+import { CodedError } from "../errors/coded-error.js";
+
 /**
  * An error a connector throws from `get` to report that the job failed, with a message for the user.
  * The service turns it into a successful GetTask with phase RETRYABLE_FAILED or FAILED, never an RPC error:
@@ -7,8 +9,8 @@
  * @example
  * if (res.status >= 500) throw ConnectorError.retryable(`job API answered ${res.status}`);
  */
-export class ConnectorError extends Error {
-  readonly code = "FC_CONNECTOR_ERROR";
+export class ConnectorError extends CodedError {
+  static override readonly code = "FC_CONNECTOR_ERROR";
 
   private constructor(
     message: string,
@@ -16,7 +18,6 @@ export class ConnectorError extends Error {
     options?: ErrorOptions,
   ) {
     super(message, options);
-    this.name = "ConnectorError";
   }
 
   /** The job failed but may succeed if run again: RETRYABLE_FAILED. */
@@ -28,24 +29,12 @@ export class ConnectorError extends Error {
   static permanent(message: string, options?: ErrorOptions): ConnectorError {
     return new ConnectorError(message, false, options);
   }
-
-  // A connector may bring its own copy of flyte-connect; recognise its errors too.
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === "object" && value !== null && (value as { code?: unknown }).code === "FC_CONNECTOR_ERROR";
-  }
 }
 
 /**
  * The task's template, configuration or inputs are not what the connector accepts (a missing `custom`
  * field, a negative duration). Thrown from `create`, the service answers INVALID_ARGUMENT with this message.
  */
-export class InvalidTaskError extends Error {
-  readonly code = "FC_INVALID_TASK";
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "InvalidTaskError";
-  }
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === "object" && value !== null && (value as { code?: unknown }).code === "FC_INVALID_TASK";
-  }
+export class InvalidTaskError extends CodedError {
+  static override readonly code = "FC_INVALID_TASK";
 }

@@ -1,3 +1,4 @@
+import { CodedError } from "../errors/coded-error.js";
 import { parsePythonJson, stringifyPythonJson, type PythonJsonValue } from "./python-json.js";
 
 /**
@@ -12,15 +13,8 @@ export interface ResourceMetaCodec<Meta> {
 }
 
 /** Resource metadata that cannot be decoded. The service answers INVALID_ARGUMENT. */
-export class ResourceMetaError extends Error {
-  readonly code = "FC_BAD_RESOURCE_META";
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "ResourceMetaError";
-  }
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === "object" && value !== null && (value as { code?: unknown }).code === "FC_BAD_RESOURCE_META";
-  }
+export class ResourceMetaError extends CodedError {
+  static override readonly code = "FC_BAD_RESOURCE_META";
 }
 
 /** The parsed JSON object of a metadata record, before it is checked. */

@@ -1,3 +1,5 @@
+import { CodedError } from "../errors/coded-error.js";
+
 /**
  * A literal that does not fit its declared Flyte type, or a value that cannot become a literal of its declared
  * type. The service answers INVALID_ARGUMENT when CreateTask inputs do not convert, and reports a FAILED phase
@@ -8,8 +10,8 @@
  * @example
  * try { valuesFromInputs(inputs, iface) } catch (err) { if (err instanceof LiteralError) console.log(err.path) }
  */
-export class LiteralError extends Error {
-  readonly code = "FC_BAD_LITERAL";
+export class LiteralError extends CodedError {
+  static override readonly code = "FC_BAD_LITERAL";
   /** What is wrong, without the location. */
   readonly reason: string;
   /** Where the problem is, outermost first, e.g. `["input 'xs'", "[3]", "['k']"]`. */
@@ -17,7 +19,6 @@ export class LiteralError extends Error {
 
   constructor(reason: string, options?: ErrorOptions) {
     super(reason, options);
-    this.name = "LiteralError";
     this.reason = reason;
     this.path = [];
   }
@@ -31,11 +32,6 @@ export class LiteralError extends Error {
     (this.path as string[]).unshift(segment);
     this.message = `${joinPath(this.path)}: ${this.reason}`;
     return this;
-  }
-
-  // A connector may bring its own copy of flyte-connect; recognise its errors too.
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === "object" && value !== null && (value as { code?: unknown }).code === "FC_BAD_LITERAL";
   }
 }
 

@@ -1,15 +1,12 @@
 import { fromJson, type JsonValue } from "@bufbuild/protobuf";
 import { LiteralTypeSchema, type LiteralType } from "#idl/flyteidl2/core/types_pb.js";
+import { CodedError } from "../errors/coded-error.js";
 import type { AnyFlyteType } from "../literals/flyte-type.js";
 import { t } from "../literals/t.js";
 
 /** A type written on the command line that cannot be read. */
-export class TypeSpecError extends Error {
-  readonly code = "FC_BAD_TYPE_SPEC";
-  constructor(message: string) {
-    super(message);
-    this.name = "TypeSpecError";
-  }
+export class TypeSpecError extends CodedError {
+  static override readonly code = "FC_BAD_TYPE_SPEC";
 }
 
 const NAMED: Readonly<Record<string, () => AnyFlyteType>> = {
