@@ -22,13 +22,22 @@ interface Server {
 function waitForLine(child: ChildProcess, test: (line: string) => number | undefined): Promise<number> {
   return new Promise((resolveLine, reject) => {
     let buf = "";
-    child.stdout!.on("data", (d: Buffer) => {
+    const onData = (d: Buffer) => {
       buf += d.toString();
-      for (const line of buf.split("\n")) {
+      const lines = buf.split("\n");
+      buf = lines.pop() ?? "";
+      for (const line of lines) {
         const port = test(line);
-        if (port !== undefined) resolveLine(port);
+        if (port === undefined) continue;
+        // From here on the output is drained unread: parsing every per-call log line would load this
+        // process, which is also the load generator.
+        child.stdout!.off("data", onData);
+        child.stdout!.resume();
+        resolveLine(port);
+        return;
       }
-    });
+    };
+    child.stdout!.on("data", onData);
     child.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
   });
 }

@@ -46,8 +46,11 @@ const PAGE_HEADERS: Readonly<Record<string, string>> = {
 
 interface Asset {
   readonly body: Buffer;
-  /** Compressed once at startup: the script is ~250 kB and ~65 kB gzipped. */
-  readonly gzip: Buffer;
+  /**
+   * Compressed once, on the first request that accepts gzip: the script is ~250 kB and ~65 kB gzipped.
+   * Not at start-up, where level-9 gzip took a sixth of the time to SERVING (docs/benchmarks.md).
+   */
+  gzip(): Buffer;
   readonly type: string;
   readonly etag: string;
 }
@@ -115,7 +118,9 @@ function readAssets(dir: string): ReadonlyMap<string, Asset> {
     const type = CONTENT_TYPES[extname(name)];
     if (!type) continue;
     const body = readFileSync(join(dir, name));
-    assets.set(name, { body, gzip: gzipSync(body, { level: 9 }), type, etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"` });
+    let gzipped: Buffer | undefined;
+    const gzip = () => (gzipped ??= gzipSync(body, { level: 9 }));
+    assets.set(name, { body, gzip, type, etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"` });
   }
   return assets;
 }
@@ -124,6 +129,6 @@ function readAssets(dir: string): ReadonlyMap<string, Asset> {
 function sendAsset(request: FastifyRequest, reply: FastifyReply, asset: Asset): FastifyReply {
   reply.header("cache-control", "no-cache").header("etag", asset.etag).header("vary", "accept-encoding");
   if (request.headers["if-none-match"] === asset.etag) return reply.code(304).send();
-  if (/\bgzip\b/.test(String(request.headers["accept-encoding"] ?? ""))) return reply.type(asset.type).header("content-encoding", "gzip").send(asset.gzip);
+  if (/\bgzip\b/.test(String(request.headers["accept-encoding"] ?? ""))) return reply.type(asset.type).header("content-encoding", "gzip").send(asset.gzip());
   return reply.type(asset.type).send(asset.body);
 }
