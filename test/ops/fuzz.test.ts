@@ -162,10 +162,10 @@ test.prop(
 }, 60_000);
 
 test("after the fuzzing: health and connectors answer, and nothing was logged as a crash", async () => {
-  expect((await health.check({ service: "" }, { timeoutMs: 2_000 })).status).toBe(ServingStatus.SERVING);
+  expect((await health.check({ service: "" }, { timeoutMs: 10_000 })).status).toBe(ServingStatus.SERVING);
   const tasks = grpcJsClient(AsyncConnectorService, svc.address);
   try {
-    await expect(tasks.createTask(createTaskRequest({ type: "sleep", inputs: { seconds: { type: FLOAT, literal: floatLiteral(0) } } }), { timeoutMs: 2_000 })).resolves.toBeDefined();
+    await expect(tasks.createTask(createTaskRequest({ type: "sleep", inputs: { seconds: { type: FLOAT, literal: floatLiteral(0) } } }), { timeoutMs: 10_000 })).resolves.toBeDefined();
   } finally {
     tasks.close();
   }

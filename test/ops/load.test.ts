@@ -91,8 +91,9 @@ async function runLoad(ms: number): Promise<LoadRun> {
     while (Date.now() < until) {
       const t = performance.now();
       try {
-        // Twice kubelet's default probe timeout: these machines are shared, and the load runs in this process.
-        const res = await probe.check({ service: "" }, { timeoutMs: 2_000 });
+        // Generous, not a speed check: CI runs other suites beside this one on two cores and the load runs in
+        // this very process. The latencies printed below are what to hold against the probe's 1 s in deploy/.
+        const res = await probe.check({ service: "" }, { timeoutMs: 5_000 });
         if (res.status !== ServingStatus.SERVING) run.probeFailures++;
       } catch {
         run.probeFailures++;
