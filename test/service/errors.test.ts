@@ -113,7 +113,8 @@ describe("errors as the executor sees them (grpc-js)", () => {
     expect(got.code).toBe(status.DEADLINE_EXCEEDED);
     for (let i = 0; i < 50 && hanging.aborts.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(hanging.aborts).toHaveLength(1);
-    expect(String(hanging.aborts[0])).toMatch(/deadline/i);
+    // The server's own deadline and the client's cancel at its deadline race; either way the connector is told.
+    expect(String(hanging.aborts[0])).toMatch(/deadline|cancel/i);
   });
 });
 
