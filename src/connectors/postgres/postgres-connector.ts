@@ -8,6 +8,7 @@ import { postgresFailureFrom } from "./postgres-failure.js";
 import { postgresJobIdFrom, postgresJobNamesOf } from "./postgres-job-id.js";
 import { finishJob, forgetJob, inspectJob, JOB_TABLE, lockHolder, qualified, readJob } from "./postgres-job-store.js";
 import { postgresMetaCodec, type PostgresMeta } from "./postgres-meta.js";
+import { loadPg } from "./pg-lib.js";
 import { postgresOutputsFrom } from "./postgres-outputs.js";
 import { createPostgresPools, type PostgresPools } from "./postgres-pools.js";
 import { startQueryRun } from "./postgres-query-run.js";
@@ -83,6 +84,7 @@ export class PostgresConnector extends AsyncConnector<PostgresMeta> {
   }
 
   async create(request: CreateRequest, ctx: ConnectorContext): Promise<PostgresMeta> {
+    await loadPg();
     const config = postgresTaskConfigFrom(request.template, request.outputTypes, { maxInlineRows: this.options.maxInlineRows });
     const connection = postgresConnectionFrom(ctx.configs, ctx.secrets);
     let parameters: PgParameter[];
@@ -134,6 +136,7 @@ export class PostgresConnector extends AsyncConnector<PostgresMeta> {
   }
 
   async get(meta: PostgresMeta, ctx: GetContext): Promise<Resource> {
+    await loadPg();
     if (meta.failure !== undefined) return { phase: meta.failure_retryable ? "RETRYABLE_FAILED" : "FAILED", message: meta.failure };
     const connection = this.connectionFor(ctx);
     const names = postgresJobNamesOf(meta.job_id);
@@ -193,6 +196,7 @@ export class PostgresConnector extends AsyncConnector<PostgresMeta> {
   }
 
   async delete(meta: PostgresMeta, ctx: ConnectorContext): Promise<void> {
+    await loadPg();
     // Create never started anything: nothing to cancel (the executor deletes such tasks too).
     if (meta.failure !== undefined) return;
     let connection: PostgresConnection;

@@ -1,4 +1,5 @@
-import pg from "pg";
+import type pg from "pg";
+import { pgLib } from "./pg-lib.js";
 import type { AdvisoryLock } from "./postgres-job-id.js";
 
 /**
@@ -24,7 +25,7 @@ type Queryable = Pick<pg.ClientBase, "query">;
 
 /** `"schema"."table"`, quoted for SQL text. */
 export function qualified(schema: string, table: string): string {
-  return `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(table)}`;
+  return `${pgLib().escapeIdentifier(schema)}.${pgLib().escapeIdentifier(table)}`;
 }
 
 /**
@@ -42,7 +43,7 @@ export async function ensureJobTable(client: Queryable, schema: string): Promise
   try {
     await client.query("SELECT pg_advisory_xact_lock(8242349521790447411)");
     const hasSchema = await client.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [schema]);
-    if (hasSchema.rowCount === 0) await client.query(`CREATE SCHEMA ${pg.escapeIdentifier(schema)}`);
+    if (hasSchema.rowCount === 0) await client.query(`CREATE SCHEMA ${pgLib().escapeIdentifier(schema)}`);
     await client.query(
       `CREATE TABLE IF NOT EXISTS ${qualified(schema, JOB_TABLE)} (
         job_id text PRIMARY KEY,

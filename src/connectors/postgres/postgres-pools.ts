@@ -1,4 +1,5 @@
-import pg from "pg";
+import type pg from "pg";
+import { pgLib } from "./pg-lib.js";
 import type { PostgresConnection } from "./postgres-connection.js";
 import { PG_TYPE_PARSERS } from "./postgres-type-parsers.js";
 
@@ -42,7 +43,7 @@ export function createPostgresPools(options: PostgresPoolsOptions): PostgresPool
     }
     let entry = pools.get(connection.cacheKey);
     if (!entry) {
-      const pool = new pg.Pool({
+      const pool = new (pgLib().Pool)({
         ...connection.clientConfig({
           application_name: "flyte-connect",
           // Short enough that a retry still fits in the executor's 10 s deadline.

@@ -1,4 +1,5 @@
-import pg from "pg";
+import type pg from "pg";
+import { pgLib } from "./pg-lib.js";
 import type { Logger } from "../../log/logger.js";
 import type { PostgresConnection } from "./postgres-connection.js";
 import { postgresFailureFrom } from "./postgres-failure.js";
@@ -135,7 +136,7 @@ function runDiscardingRows(client: pg.Client, text: string, values: readonly PgP
   return new Promise((resolve, reject) => {
     // Extended protocol even without parameters: one statement, never a script that could COMMIT our
     // transaction from inside.
-    const query = new pg.Query({ text, values: [...values], queryMode: "extended" } as pg.QueryConfig);
+    const query = new (pgLib().Query)({ text, values: [...values], queryMode: "extended" } as pg.QueryConfig);
     query.on("row", () => undefined);
     query.on("end", (result: pg.QueryResult) => resolve(result.rowCount ?? 0));
     query.on("error", reject);

@@ -1,4 +1,5 @@
-import pg from "pg";
+import type pg from "pg";
+import { pgLib } from "./pg-lib.js";
 import type { PostgresConnection } from "./postgres-connection.js";
 
 /** Options of {@link createRunnerSessions}. */
@@ -51,7 +52,7 @@ export function createRunnerSessions(options: RunnerSessionsOptions): RunnerSess
 
   async function open(connection: PostgresConnection, signal: AbortSignal): Promise<pg.Client> {
     const withCheck = !noClientCheck.has(connection.cacheKey);
-    const client = new pg.Client(
+    const client = new (pgLib().Client)(
       connection.clientConfig({ application_name: IDLE_APPLICATION_NAME, options: withCheck ? `${KEEPALIVES} ${CLIENT_CHECK}` : KEEPALIVES }),
     );
     // A session that breaks while idle or running is marked, so that it is never handed out again; the

@@ -1,4 +1,5 @@
-import pg from "pg";
+import type pg from "pg";
+import { pgLib } from "./pg-lib.js";
 import { Datetime } from "../../literals/datetime.js";
 
 /** PostgreSQL type OIDs whose default node-postgres parsing loses information. */
@@ -34,7 +35,7 @@ function timestampParser(withZone: boolean): (text: string) => Datetime | string
  */
 export const PG_TYPE_PARSERS: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: "text" | "binary") => {
-    if (format === "binary") return pg.types.getTypeParser(oid, "binary");
+    if (format === "binary") return pgLib().types.getTypeParser(oid, "binary");
     switch (oid) {
       case INT8:
         return (text: string) => BigInt(text);
@@ -46,7 +47,7 @@ export const PG_TYPE_PARSERS: pg.CustomTypesConfig = {
       case TIMESTAMPTZ:
         return timestampParser(true);
       default:
-        return pg.types.getTypeParser(oid, "text");
+        return pgLib().types.getTypeParser(oid, "text");
     }
   }) as pg.CustomTypesConfig["getTypeParser"],
 };
