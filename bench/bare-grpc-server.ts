@@ -39,5 +39,5 @@ server.addService(
 );
 server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, port) => {
   if (err) throw err;
-  process.stdout.write(JSON.stringify({ port }) + "\n");
+  process.stdout.write(`${JSON.stringify({ port })}\n`);
 });

@@ -8,7 +8,7 @@ export function printTable(title: string, rows: readonly Row[]): void {
   const cols = Object.keys(rows[0]!);
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? "").length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
-  process.stdout.write(line(cols) + "\n");
+  process.stdout.write(`${line(cols)}\n`);
   process.stdout.write(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|\n`);
-  for (const r of rows) process.stdout.write(line(cols.map((c) => String(r[c] ?? ""))) + "\n");
+  for (const r of rows) process.stdout.write(`${line(cols.map((c) => String(r[c] ?? "")))}\n`);
 }

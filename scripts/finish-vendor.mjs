@@ -7,7 +7,7 @@ import { join } from "node:path";
 
 const dir = process.argv[2];
 if (!dir) throw new Error("usage: node scripts/finish-vendor.mjs <dir>");
-writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module", sideEffects: false }) + "\n");
+writeFileSync(join(dir, "package.json"), `${JSON.stringify({ type: "module", sideEffects: false })}\n`);
 
 for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
   if (!entry.isFile() || !entry.name.endsWith(".d.ts")) continue;

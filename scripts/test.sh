@@ -15,6 +15,7 @@ if ! command -v yamllint >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
 fi
 
 npm run typecheck
+npm run lint
 
 mkdir -p .tmp
 status=0

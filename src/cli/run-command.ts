@@ -8,7 +8,7 @@ import { createConnectorRegistry } from "../registry/connector-registry.js";
 import { ConnectorNotFoundError } from "../registry/errors.js";
 import { localTaskFrom } from "../runner/local-task.js";
 import { printableJson } from "../runner/printable-json.js";
-import { runConnector, type RunProgress } from "../runner/run-connector.js";
+import { runConnector, type RunProgress, type RunResult } from "../runner/run-connector.js";
 import { loadConnectorModules } from "./load-modules.js";
 
 export const RUN_USAGE = `Usage: flyte-connect run --task-type <type> [options]
@@ -226,7 +226,7 @@ export async function runCommand(argv: readonly string[], io: RunCommandIo = pro
     const stopListening = io.onInterrupt(() => interrupt.abort());
     const seen = { line: "", links: new Set<string>() };
     write(io.stderr, `flyte-connect run: ${task.template.type} v${task.template.taskTypeVersion} with ${connector.name}`);
-    let result;
+    let result: RunResult;
     try {
       result = await runConnector({
         connector,

@@ -183,7 +183,7 @@ export abstract class AsyncConnector<
 }
 
 /** A connector of any metadata and value types, as the registry and the service hold them. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- variance: any Meta/Inputs/Outputs goes
+// biome-ignore lint/suspicious/noExplicitAny: a registry holds connectors of every Meta, Inputs and Outputs; `object` would make the service's calls to them ill-typed.
 export type AnyConnector = AsyncConnector<any, any, any>;
 
 /** The task category a connector serves. */

@@ -79,6 +79,6 @@ export interface PhaseDecision {
  */
 export function phaseFromState(state: string | null | undefined, table: StateTable = DEFAULT_STATE_TABLE): PhaseDecision {
   const key = (state ?? "").trim().toLowerCase();
-  const phase = Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
+  const phase = Object.hasOwn(table, key) ? table[key] : undefined;
   return phase ? { phase, known: true } : { phase: "RUNNING", known: false };
 }

@@ -62,7 +62,7 @@ function pythonFloatRepr(n: number): string {
   const m = /^(-?)(\d+)(?:\.(\d+))?e([+-])(\d+)$/.exec(s);
   if (m) {
     const [, sign, int, frac, esign, exp] = m;
-    return `${sign}${int}${frac ? "." + frac : ""}e${esign}${exp!.padStart(2, "0")}`;
+    return `${sign}${int}${frac ? `.${frac}` : ""}e${esign}${exp!.padStart(2, "0")}`;
   }
   // Python switches to exponent form at 1e16 and below 1e-4; JS at 1e21 and below 1e-6.
   const abs = Math.abs(n);
@@ -85,10 +85,10 @@ function pythonString(s: string): string {
     else if (c === 0x09) out += "\\t";
     else if (c === 0x08) out += "\\b";
     else if (c === 0x0c) out += "\\f";
-    else if (c < 0x20 || c > 0x7e) out += "\\u" + c.toString(16).padStart(4, "0");
+    else if (c < 0x20 || c > 0x7e) out += `\\u${c.toString(16).padStart(4, "0")}`;
     else out += s[i];
   }
-  return out + '"';
+  return `${out}"`;
 }
 
 /** A syntax error in JSON text, with the byte offset where parsing stopped. */

@@ -7,7 +7,7 @@ import {
   type GetTaskLogsResponse,
   type TaskCategory as TaskCategoryProto,
 } from "#idl/flyteidl2/connector/connector_pb.js";
-import { AsyncConnectorService } from "#idl/flyteidl2/connector/service_pb.js";
+import type { AsyncConnectorService } from "#idl/flyteidl2/connector/service_pb.js";
 import type { Connection } from "#idl/flyteidl2/core/security_pb.js";
 import { LogLineOriginator, type LogLineSchema } from "#idl/flyteidl2/logs/dataplane/payload_pb.js";
 import type { AnyConnector, GetContext, LogsPage, TaskCategory } from "../connectors/connector.js";

@@ -1,5 +1,5 @@
 import type { ServiceImpl } from "@connectrpc/connect";
-import { ConnectorMetadataService } from "#idl/flyteidl2/connector/service_pb.js";
+import type { ConnectorMetadataService } from "#idl/flyteidl2/connector/service_pb.js";
 import type { ConnectorRegistry } from "../registry/connector-registry.js";
 import { connectErrorFrom } from "./error-mapping.js";
 

@@ -34,7 +34,7 @@ export function reflectionRoutes(services: readonly DescService[]): (router: Con
     filesByName.set(file.proto.name, file);
     file.dependencies.forEach(collect);
   };
-  all.forEach((s) => collect(s.file));
+  for (const s of all) collect(s.file);
   const registry = createRegistry(...filesByName.values());
   const serviceNames = [...new Set(all.map((s) => s.typeName))].sort();
 

@@ -61,7 +61,7 @@ describe("loadConfig", () => {
         "a TLS key and a TLS certificate go together (--tls-key and --tls-cert)",
         "maxConnections must be an integer from 0 to 1000000, got -3 (set by --max-connections)",
         `connectorLimits.sleep.burst is not a setting (maxConcurrency, timeoutMs) (set by ${cfg}: connectorLimits)`,
-        "connectorLimits.sleep.maxConcurrency must be an integer from 0 to 1000000, got -1 (set by " + cfg + ": connectorLimits)",
+        `connectorLimits.sleep.maxConcurrency must be an integer from 0 to 1000000, got -1 (set by ${cfg}: connectorLimits)`,
       ]),
     );
     expect(problems).toHaveLength(9);

@@ -1,6 +1,6 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import type { Resource } from "#idl/flyteidl2/connector/connector_pb.js";
-import { AsyncConnectorService } from "#idl/flyteidl2/connector/service_pb.js";
+import type { AsyncConnectorService } from "#idl/flyteidl2/connector/service_pb.js";
 import { TaskExecution_Phase } from "#idl/flyteidl2/core/execution_pb.js";
 import { InputsSchema, type Outputs } from "#idl/flyteidl2/task/common_pb.js";
 import { TypedInterfaceSchema } from "#idl/flyteidl2/core/interface_pb.js";

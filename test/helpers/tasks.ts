@@ -1,6 +1,6 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { CreateTaskRequestSchema, type CreateTaskRequest } from "#idl/flyteidl2/connector/connector_pb.js";
-import { LiteralTypeSchema, SimpleType } from "#idl/flyteidl2/core/types_pb.js";
+import { type LiteralTypeSchema, SimpleType } from "#idl/flyteidl2/core/types_pb.js";
 import type { LiteralSchema } from "#idl/flyteidl2/core/literals_pb.js";
 
 type LiteralTypeInit = MessageInitShape<typeof LiteralTypeSchema>;

@@ -7,7 +7,7 @@ import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../.
 import { createConnectorRegistry } from "../../src/registry/connector-registry.js";
 import { startService, type RunningService } from "../../src/testing/start-service.js";
 import { CLIENT_KINDS } from "../helpers/clients.js";
-import { grpcJsClient, grpcStatusOf, type GrpcJsClient } from "../helpers/grpc-js-client.js";
+import { grpcJsClient, type GrpcJsClient } from "../helpers/grpc-js-client.js";
 import { createTaskRequest, FLOAT, floatLiteral, STRING, stringLiteral } from "../helpers/tasks.js";
 import { captureLogs } from "./support/log-capture.js";
 import { eventually, grpcFrame, H2_PREFACE_AND_SETTINGS, h2Request, openIdleConnections, rawExchange } from "./support/raw-clients.js";

@@ -76,7 +76,7 @@ const framed = fc.oneof(
 );
 const headerValue = fc.stringMatching(/^[\x21-\x7e]{0,40}$/);
 const request = fc.record({
-  path: fc.oneof(fc.constantFrom(...PATHS), fc.stringMatching(/^\/[A-Za-z0-9._\/-]{0,60}$/)),
+  path: fc.oneof(fc.constantFrom(...PATHS), fc.stringMatching(/^\/[A-Za-z0-9._/-]{0,60}$/)),
   contentType: fc.oneof(fc.constantFrom(...CONTENT_TYPES), headerValue),
   body: framed,
   extra: fc.dictionary(

@@ -74,7 +74,9 @@ test("property: a registry built from distinct task categories finds each of the
     fc.property(fc.uniqueArray(category, { selector: (c) => `${c.name}\u0000${c.version}`, maxLength: 30 }), (categories) => {
       const connectors = categories.map((c, i) => new Stub(`n${i % 3}`, c.name, c.version));
       const registry = createConnectorRegistry(connectors);
-      connectors.forEach((c, i) => expect(registry.get(categories[i]!.name, categories[i]!.version)).toBe(c));
+      connectors.forEach((c, i) => {
+        expect(registry.get(categories[i]!.name, categories[i]!.version)).toBe(c);
+      });
       expect(registry.list().flatMap((e) => e.taskCategories)).toHaveLength(categories.length);
     }),
   );

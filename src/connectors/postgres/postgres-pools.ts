@@ -78,7 +78,7 @@ export function createPostgresPools(options: PostgresPoolsOptions): PostgresPool
           client.release(destroy);
         }
       };
-      let onAbort = () => undefined as void;
+      let onAbort = () => undefined as undefined;
       const aborted = new Promise<never>((_, reject) => {
         onAbort = () => {
           release(true);

@@ -21,7 +21,10 @@ export interface CompiledSchema {
 /** Compiles a schema node (lazily for children), caching per root and node. */
 export function compileSchema(node: SchemaNode, root: SchemaNode): CompiledSchema {
   let byNode = cache.get(root);
-  if (byNode === undefined) cache.set(root, (byNode = new WeakMap()));
+  if (byNode === undefined) {
+    byNode = new WeakMap();
+    cache.set(root, byNode);
+  }
   const cached = byNode.get(node);
   if (cached !== undefined) return cached;
   const compiled = build(node, root);

@@ -19,7 +19,8 @@ export class MsgpackWriter {
    * is synchronous and never re-enters itself, so sharing is safe; `bytes()` copies the result out.
    */
   static scratch(): MsgpackWriter {
-    const writer = (MsgpackWriter.shared ??= new MsgpackWriter(4096));
+    MsgpackWriter.shared ??= new MsgpackWriter(4096);
+    const writer = MsgpackWriter.shared;
     writer.pos = 0;
     return writer;
   }

@@ -3,7 +3,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { CreateTaskRequest } from "#idl/flyteidl2/connector/connector_pb.js";
 import { AsyncConnectorService } from "#idl/flyteidl2/connector/service_pb.js";
 import type { LiteralSchema } from "#idl/flyteidl2/core/literals_pb.js";
-import { LiteralTypeSchema, SimpleType } from "#idl/flyteidl2/core/types_pb.js";
+import { type LiteralTypeSchema, SimpleType } from "#idl/flyteidl2/core/types_pb.js";
 import * as grpc from "@grpc/grpc-js";
 import { HttpJobConnector } from "../../../src/connectors/http-job/http-job-connector.js";
 import { Datetime } from "../../../src/literals/datetime.js";
@@ -106,7 +106,7 @@ describe("HTTP job connector through the service, with grpc-js as the executor",
       label: "sum of 4",
       finished: expect.any(Datetime),
     });
-    const jobId = "job-" + [...api.jobs.keys()].length;
+    const jobId = `job-${[...api.jobs.keys()].length}`;
     expect(resource.logLinks.map((l) => [l.name, l.uri])).toEqual([["Job console", `${api.url}/console/${jobId}`]]);
     expect(resource.message).toBe(`job ${jobId}: SUCCEEDED`);
 

@@ -3,7 +3,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { CreateTaskRequest } from "#idl/flyteidl2/connector/connector_pb.js";
 import { AsyncConnectorService } from "#idl/flyteidl2/connector/service_pb.js";
 import type { LiteralSchema } from "#idl/flyteidl2/core/literals_pb.js";
-import { LiteralTypeSchema, SimpleType } from "#idl/flyteidl2/core/types_pb.js";
+import { type LiteralTypeSchema, SimpleType } from "#idl/flyteidl2/core/types_pb.js";
 import * as grpc from "@grpc/grpc-js";
 import { PostgresConnector } from "../../../src/connectors/postgres/postgres-connector.js";
 import { createLogger } from "../../../src/log/logger.js";

@@ -142,7 +142,10 @@ export async function openIdleConnections(port: number, n: number, firstBytes?: 
       ),
     );
   }
-  return { sockets, closedCount: () => closed, destroy: () => sockets.forEach((s) => s.destroy()) };
+  return { sockets, closedCount: () => closed, destroy: () => {
+      for (const s of sockets) s.destroy();
+    },
+  };
 }
 
 /** The HTTP/2 connection preface and an empty SETTINGS frame: what an h2c client sends first. */
