@@ -31,7 +31,7 @@ server.addService(
       const meta = connector.metadata.decode(req.resourceMeta);
       const ac = new AbortController();
       connector
-        .get(meta, { signal: ac.signal, log, secrets: {}, configs: {}, taskCategory: { name: req.taskCategory!.name, version: 0 }, outputPrefix: req.outputPrefix })
+        .get(meta, { signal: ac.signal, log, secrets: {}, secret: () => undefined, configs: {}, taskCategory: { name: req.taskCategory!.name, version: 0 }, outputPrefix: req.outputPrefix })
         .then((resource: Parameters<typeof resourceProtoFrom>[0]) => callback(null, create(GetTaskResponseSchema, { resource: resourceProtoFrom(resource, connector, {}) })))
         .catch((e: unknown) => callback({ code: grpc.status.INTERNAL, details: String(e) }));
     },

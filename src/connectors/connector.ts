@@ -64,6 +64,11 @@ export interface ConnectorContext {
   readonly log: Logger;
   /** `connection.secrets` with values resolved by the executor. Never log them. Empty for logs and metrics. */
   readonly secrets: Readonly<Record<string, string>>;
+  /**
+   * The secret named `name`: from the task's connection when the executor resolved it, otherwise from the
+   * service's own secret sources; `undefined` when none has it. Prefer it to `secrets`. Never log the value.
+   */
+  secret(name: string): string | undefined;
   /** `connection.configs`. Empty for logs and metrics. */
   readonly configs: Readonly<Record<string, string>>;
   /** The task category this call was routed by. */

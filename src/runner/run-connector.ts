@@ -7,6 +7,7 @@ import { isTerminalPhase, type Phase } from "../connectors/phase.js";
 import { outputsFromValues, outputTypesOf, valuesFromOutputs } from "../literals/convert.js";
 import { LiteralError } from "../literals/errors.js";
 import { silentLogger, type Logger } from "../log/logger.js";
+import { secretLookup } from "../secrets/secret-lookup.js";
 
 /** Options of {@link runConnector}. */
 export interface RunConnectorOptions {
@@ -90,6 +91,7 @@ export async function runConnector(options: RunConnectorOptions): Promise<RunRes
     log: log.child({ taskType: template.type }),
     configs: options.configs ?? {},
     secrets: options.secrets ?? {},
+    secret: secretLookup(options.secrets ?? {}),
     taskCategory: { name: template.type, version: template.taskTypeVersion },
   });
   const callSignal = (withStop: boolean) => {

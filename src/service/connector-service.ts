@@ -18,6 +18,7 @@ import type { ConnectorRegistry } from "../registry/connector-registry.js";
 import { connectErrorFrom, type ConnectorOperation } from "./error-mapping.js";
 import { idempotencyKeyFor } from "./idempotency-key.js";
 import type { RecentTasks } from "./recent-tasks.js";
+import { secretLookup } from "../secrets/secret-lookup.js";
 import { redactSecrets } from "./redact.js";
 import { withSecretsRedacted } from "./redacting-logger.js";
 import { fitResponse, resourceProtoFrom } from "./resource-proto.js";
@@ -76,6 +77,7 @@ export function createConnectorService(options: ConnectorServiceOptions): Servic
           return childLog;
         },
         secrets: values.secrets,
+        secret: secretLookup(values.secrets),
         configs: values.configs,
         taskCategory: category,
         outputPrefix: values.outputPrefix ?? "",

@@ -3,6 +3,7 @@ import { TaskTemplateSchema, type TaskTemplate } from "#idl/flyteidl2/core/tasks
 import type { ConnectorContext, CreateRequest, GetContext } from "../../src/connectors/connector.js";
 import { outputTypesOf } from "../../src/literals/convert.js";
 import { silentLogger } from "../../src/log/logger.js";
+import { secretLookup } from "../../src/secrets/secret-lookup.js";
 
 /** A connector context as the service builds one per call, for tests that call a connector directly. */
 export function connectorContext(options: {
@@ -16,6 +17,7 @@ export function connectorContext(options: {
     log: silentLogger(),
     configs: options.configs ?? {},
     secrets: options.secrets ?? {},
+    secret: secretLookup(options.secrets ?? {}),
     taskCategory: { name: options.taskType ?? "test", version: 0 },
     outputPrefix: "",
   } satisfies ConnectorContext & { outputPrefix: string };
