@@ -6,7 +6,7 @@ import * as grpc from "@grpc/grpc-js";
 import { GetTaskRequestSchema, GetTaskResponseSchema, type GetTaskRequest, type GetTaskResponse } from "#idl/flyteidl2/connector/connector_pb.js";
 import { builtinConnectors } from "../src/connectors/builtins.js";
 import { createConnectorRegistry } from "../src/registry/connector-registry.js";
-import { resourceProtoFrom } from "../src/service/resource-proto.js";
+import { resourceProtoFrom } from "../src/service/rpc/resource-proto.js";
 import { silentLogger } from "../src/log/logger.js";
 
 const registry = createConnectorRegistry(builtinConnectors());

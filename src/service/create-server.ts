@@ -8,15 +8,15 @@ import type { Config } from "../config/config.js";
 import { Health } from "../gen/health/v1/health_pb.js";
 import { silentLogger, type Logger } from "../log/logger.js";
 import type { ConnectorRegistry } from "../registry/connector-registry.js";
-import { createConnectorService } from "./connector-service.js";
-import { dashboardPlugin } from "./dashboard-plugin.js";
-import { createDrain } from "./drain.js";
-import { createHealthStatus, healthRoutes, type HealthStatus } from "./health-service.js";
-import { createMetadataService } from "./metadata-service.js";
-import { createOnePortServer } from "./one-port.js";
+import { createConnectorService } from "./rpc/connector-service.js";
+import { dashboardPlugin } from "./ops/dashboard-plugin.js";
+import { createDrain } from "./pipeline/drain.js";
+import { createHealthStatus, healthRoutes, type HealthStatus } from "./rpc/health-service.js";
+import { createMetadataService } from "./rpc/metadata-service.js";
+import { createOnePortServer } from "./transport/one-port.js";
 import { createOperations } from "./operations.js";
-import { createRecentTasks } from "./recent-tasks.js";
-import { reflectionRoutes } from "./reflection-service.js";
+import { createRecentTasks } from "./ops/recent-tasks.js";
+import { reflectionRoutes } from "./rpc/reflection-service.js";
 
 /** Options of {@link createServer} beyond the configuration. */
 export interface CreateServerOptions {

@@ -6,17 +6,17 @@ import type { FastifyInstance } from "fastify";
 import type { Config } from "../config/config.js";
 import type { Logger } from "../log/logger.js";
 import type { ConnectorRegistry } from "../registry/connector-registry.js";
-import { createAuthInterceptor } from "./auth.js";
-import { callInfoInterceptor, contextValuesFor } from "./call-info.js";
-import { http2ServerOptions, limitHttp1, limitHttp2Streams } from "./connection-limits.js";
-import { createConnectorLimiter } from "./connector-limits.js";
-import type { HealthStatus } from "./health-service.js";
-import { createLoadShedder } from "./load-shedder.js";
-import { createMetricsServer, type MetricsServer } from "./metrics-server.js";
-import { metricsInterceptor } from "./metrics-interceptor.js";
-import { createServiceMetrics, type ServiceMetrics } from "./metrics.js";
-import type { OnePortServerOptions } from "./one-port.js";
-import { logUnhandledRequests, rpcLogInterceptor } from "./rpc-log.js";
+import { createAuthInterceptor } from "./pipeline/auth.js";
+import { callInfoInterceptor, contextValuesFor } from "./pipeline/call-info.js";
+import { http2ServerOptions, limitHttp1, limitHttp2Streams } from "./transport/connection-limits.js";
+import { createConnectorLimiter } from "./pipeline/connector-limits.js";
+import type { HealthStatus } from "./rpc/health-service.js";
+import { createLoadShedder } from "./pipeline/load-shedder.js";
+import { createMetricsServer, type MetricsServer } from "./ops/metrics-server.js";
+import { metricsInterceptor } from "./pipeline/metrics-interceptor.js";
+import { createServiceMetrics, type ServiceMetrics } from "./pipeline/metrics.js";
+import type { OnePortServerOptions } from "./transport/one-port.js";
+import { logUnhandledRequests, rpcLogInterceptor } from "./pipeline/rpc-log.js";
 
 /** Options of {@link createOperations}. */
 export interface OperationsOptions {

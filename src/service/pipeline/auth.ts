@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { Health } from "../gen/health/v1/health_pb.js";
+import { Health } from "../../gen/health/v1/health_pb.js";
 
 /** Services any caller may use without a token: probes must see the health status. */
 const OPEN_SERVICES: ReadonlySet<string> = new Set([Health.typeName]);

@@ -1,8 +1,8 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import type { FastifyInstance } from "fastify";
-import { Health } from "../gen/health/v1/health_pb.js";
-import type { Logger } from "../log/logger.js";
+import { Health } from "../../gen/health/v1/health_pb.js";
+import type { Logger } from "../../log/logger.js";
 import { codeOf, kCallInfo, kCallSecrets, observeStream, protocolFrom, type CallInfo } from "./call-info.js";
 import { redactSecrets } from "./redact.js";
 

@@ -1,6 +1,6 @@
 import { setMaxListeners } from "node:events";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { Health } from "../gen/health/v1/health_pb.js";
+import { Health } from "../../gen/health/v1/health_pb.js";
 
 /**
  * The server's drain state. Once draining, new RPCs are refused with UNAVAILABLE (the executor retries

@@ -1,11 +1,11 @@
 import { create, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { GetTaskResponseSchema, ResourceSchema, type GetTaskResponse, type Resource as ResourceProto } from "#idl/flyteidl2/connector/connector_pb.js";
 import { TaskExecution_Phase, TaskLog_LinkType, type TaskLogSchema } from "#idl/flyteidl2/core/execution_pb.js";
-import type { AnyConnector, LogLink, Resource } from "../connectors/connector.js";
-import { PHASES, type Phase } from "../connectors/phase.js";
-import { outputsFromValues } from "../literals/convert.js";
-import { LiteralError } from "../literals/errors.js";
-import { redactSecrets } from "./redact.js";
+import type { AnyConnector, LogLink, Resource } from "../../connectors/connector.js";
+import { PHASES, type Phase } from "../../connectors/phase.js";
+import { outputsFromValues } from "../../literals/convert.js";
+import { LiteralError } from "../../literals/errors.js";
+import { redactSecrets } from "../pipeline/redact.js";
 
 const PHASE_TO_PROTO: Readonly<Record<Phase, TaskExecution_Phase>> = {
   QUEUED: TaskExecution_Phase.QUEUED,

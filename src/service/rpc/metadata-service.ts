@@ -1,6 +1,6 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { ConnectorMetadataService } from "#idl/flyteidl2/connector/service_pb.js";
-import type { ConnectorRegistry } from "../registry/connector-registry.js";
+import type { ConnectorRegistry } from "../../registry/connector-registry.js";
 import { connectErrorFrom } from "./error-mapping.js";
 
 /**

@@ -1,6 +1,6 @@
 import { Code, ConnectError, type Interceptor, type StreamResponse, type UnaryResponse } from "@connectrpc/connect";
 import { AsyncConnectorService } from "#idl/flyteidl2/connector/service_pb.js";
-import type { ConnectorLimit } from "../config/config.js";
+import type { ConnectorLimit } from "../../config/config.js";
 import { kCallInfo } from "./call-info.js";
 import { countedStream } from "./load-shedder.js";
 import type { ShedReason } from "./metrics.js";

@@ -2,7 +2,7 @@ import { constants, PerformanceObserver } from "node:perf_hooks";
 import { getHeapStatistics } from "node:v8";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { ConnectorMetadataService } from "#idl/flyteidl2/connector/service_pb.js";
-import { Health } from "../gen/health/v1/health_pb.js";
+import { Health } from "../../gen/health/v1/health_pb.js";
 import type { ShedReason } from "./metrics.js";
 
 /** Options of {@link createLoadShedder}. */

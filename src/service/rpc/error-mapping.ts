@@ -1,9 +1,9 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { InvalidTaskError } from "../connectors/errors.js";
-import { ResourceMetaError } from "../connectors/resource-meta.js";
-import { LiteralError } from "../literals/errors.js";
-import { ConnectorNotFoundError } from "../registry/errors.js";
-import { redactSecrets } from "./redact.js";
+import { InvalidTaskError } from "../../connectors/errors.js";
+import { ResourceMetaError } from "../../connectors/resource-meta.js";
+import { LiteralError } from "../../literals/errors.js";
+import { ConnectorNotFoundError } from "../../registry/errors.js";
+import { redactSecrets } from "../pipeline/redact.js";
 
 /** The connector operations whose failures the Python service reports as `failed to {op} {type} task`. */
 export type ConnectorOperation = "create" | "get" | "delete" | "get logs of" | "get metrics of";

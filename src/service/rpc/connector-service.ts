@@ -10,17 +10,17 @@ import {
 import type { AsyncConnectorService } from "#idl/flyteidl2/connector/service_pb.js";
 import type { Connection } from "#idl/flyteidl2/core/security_pb.js";
 import { LogLineOriginator, type LogLineSchema } from "#idl/flyteidl2/logs/dataplane/payload_pb.js";
-import type { AnyConnector, GetContext, LogsPage, TaskCategory } from "../connectors/connector.js";
-import { ConnectorError } from "../connectors/errors.js";
-import { outputTypesOf, valuesFromInputs } from "../literals/convert.js";
-import type { Logger } from "../log/logger.js";
-import type { ConnectorRegistry } from "../registry/connector-registry.js";
+import type { AnyConnector, GetContext, LogsPage, TaskCategory } from "../../connectors/connector.js";
+import { ConnectorError } from "../../connectors/errors.js";
+import { outputTypesOf, valuesFromInputs } from "../../literals/convert.js";
+import type { Logger } from "../../log/logger.js";
+import type { ConnectorRegistry } from "../../registry/connector-registry.js";
 import { connectErrorFrom, type ConnectorOperation } from "./error-mapping.js";
 import { idempotencyKeyFor } from "./idempotency-key.js";
-import type { RecentTasks } from "./recent-tasks.js";
-import { secretLookup } from "../secrets/secret-lookup.js";
-import { redactSecrets } from "./redact.js";
-import { withSecretsRedacted } from "./redacting-logger.js";
+import type { RecentTasks } from "../ops/recent-tasks.js";
+import { secretLookup } from "../../secrets/secret-lookup.js";
+import { redactSecrets } from "../pipeline/redact.js";
+import { withSecretsRedacted } from "../pipeline/redacting-logger.js";
 import { fitResponse, resourceProtoFrom } from "./resource-proto.js";
 
 /** Options of {@link createConnectorService}. */
