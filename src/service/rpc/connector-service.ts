@@ -1,47 +1,61 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import {
   GetTaskLogsResponseSchema,
-  GetTaskResponseSchema,
+  type GetTaskLogsRequest,
   type GetTaskLogsResponse,
   type TaskCategory as TaskCategoryProto,
 } from "#idl/flyteidl2/connector/connector_pb.js";
-import type { AsyncConnectorService } from "#idl/flyteidl2/connector/service_pb.js";
+import { AsyncConnectorService } from "#idl/flyteidl2/connector/service_pb.js";
 import type { Connection } from "#idl/flyteidl2/core/security_pb.js";
 import { LogLineOriginator, type LogLineSchema } from "#idl/flyteidl2/logs/dataplane/payload_pb.js";
-import type { AnyConnector, GetContext, LogsPage, TaskCategory } from "../../connectors/connector.js";
-import { ConnectorError } from "../../connectors/errors.js";
+import type { LogsPage, TaskCategory } from "../../connectors/connector.js";
 import { outputTypesOf, valuesFromInputs } from "../../literals/convert.js";
 import type { Logger } from "../../log/logger.js";
 import type { ConnectorRegistry } from "../../registry/connector-registry.js";
-import { connectErrorFrom, type ConnectorOperation } from "./error-mapping.js";
-import { idempotencyKeyFor } from "./idempotency-key.js";
+import type { SecretSource } from "../../secrets/secret-lookup.js";
 import type { RecentTasks } from "../ops/recent-tasks.js";
-import { secretLookup } from "../../secrets/secret-lookup.js";
-import { redactSecrets } from "../pipeline/redact.js";
-import { withSecretsRedacted } from "../pipeline/redacting-logger.js";
-import { fitResponse, resourceProtoFrom } from "./resource-proto.js";
+import type { DeleteIgnoredReason } from "../pipeline/metrics.js";
+import { createConnectorInvoker, type CallScope, type CallSignal } from "./connector-invoker.js";
+import { connectErrorFrom } from "./error-mapping.js";
+import { getTaskResponseFrom } from "./get-task-response.js";
+import { idempotencyKeyFor } from "./idempotency-key.js";
+import { callSignalOf, connectUnary, type UnaryHandlers, type UnaryService } from "./rpc-handlers.js";
 
 /** Options of {@link createConnectorService}. */
 export interface ConnectorServiceOptions {
   readonly registry: ConnectorRegistry;
   readonly log: Logger;
   /**
-   * The largest GetTask response the caller accepts. grpc-go, and so the executor, receives at most 4 MiB
-   * (executor-contract.md §3.2); larger outputs fail the job with a message instead of failing the RPC.
+   * The largest GetTask response the caller accepts. grpc-go, and so the executor, receives at most 4 MiB;
+   * larger outputs fail the job with a message instead of failing the RPC.
    */
   readonly maxResponseBytes: number;
   /** Where created tasks are remembered for the dashboard's "recent tasks"; nothing is kept when absent. */
   readonly recentTasks?: RecentTasks;
+  /** The service's own secret sources, behind the task's connection. */
+  readonly secretSource?: SecretSource;
+  /** A DeleteTask was answered OK with nothing to delete (it is logged too). */
+  readonly onDeleteIgnored?: (taskType: string, reason: DeleteIgnoredReason) => void;
+}
+
+/** `flyteidl2.connector.AsyncConnectorService`, for both transports: the unary methods, and GetTaskLogs for connect. */
+export interface ConnectorService extends UnaryService<typeof AsyncConnectorService> {
+  readonly handlers: UnaryHandlers<typeof AsyncConnectorService>;
+  getTaskLogs(request: GetTaskLogsRequest, signal: CallSignal): AsyncIterable<GetTaskLogsResponse>;
+  /** connect's form of the whole service. */
+  readonly connect: ServiceImpl<typeof AsyncConnectorService>;
 }
 
 const NO_VALUES: Readonly<Record<string, string>> = Object.freeze({});
 
-function connectionValues(connection: Connection | undefined) {
+function connectionValues(connection: Connection | undefined): { secrets: Readonly<Record<string, string>>; configs: Readonly<Record<string, string>> } {
+  const secrets = connection?.secrets;
+  const configs = connection?.configs;
   return {
-    secrets: Object.freeze({ ...(connection?.secrets ?? {}) }),
-    configs: Object.freeze({ ...(connection?.configs ?? {}) }),
+    secrets: secrets === undefined || Object.keys(secrets).length === 0 ? NO_VALUES : Object.freeze({ ...secrets }),
+    configs: configs === undefined || Object.keys(configs).length === 0 ? NO_VALUES : Object.freeze({ ...configs }),
   };
 }
 
@@ -51,136 +65,122 @@ function requireCategory(category: TaskCategoryProto | undefined): TaskCategory 
 }
 
 /**
- * `flyteidl2.connector.AsyncConnectorService`: turns each RPC into a call on the registered connector, and
- * its result or failure back into protobuf. Nothing else lives here.
+ * `flyteidl2.connector.AsyncConnectorService`: turns each RPC into a call on the registered connector through
+ * the connector invoker, and its result back into protobuf. Nothing else lives here.
  */
-export function createConnectorService(options: ConnectorServiceOptions): ServiceImpl<typeof AsyncConnectorService> {
+export function createConnectorService(options: ConnectorServiceOptions): ConnectorService {
   const { registry, log } = options;
+  const invoker = createConnectorInvoker({ log, secretSource: options.secretSource });
 
-  /** Runs one connector call with its context, mapping any failure through error-mapping. */
-  async function call<T>(
-    operation: ConnectorOperation,
-    category: TaskCategory,
-    ctx: HandlerContext,
-    values: { secrets: Readonly<Record<string, string>>; configs: Readonly<Record<string, string>>; outputPrefix?: string },
-    body: (connector: AnyConnector, cctx: GetContext) => Promise<T>,
-  ): Promise<T> {
+  /** The connector for a category, with the Python service's NOT_FOUND for an unknown one. */
+  const connectorFor = (category: TaskCategory, operation: "create" | "get" | "get logs of" | "get metrics of") => {
     try {
-      const connector = registry.get(category.name, category.version);
-      let childLog: Logger | undefined;
-      const cctx: GetContext = {
-        signal: ctx.signal,
-        // Built on first use: most calls never log, and a pino child per call is measurable on GetTask.
-        // A connector may log a URL or an upstream message that embeds a secret: its values are replaced.
-        get log() {
-          childLog ??= withSecretsRedacted(log.child({ rpc: ctx.method.name, taskType: category.name, taskTypeVersion: category.version }), values.secrets);
-          return childLog;
-        },
-        secrets: values.secrets,
-        secret: secretLookup(values.secrets),
-        configs: values.configs,
-        taskCategory: category,
-        outputPrefix: values.outputPrefix ?? "",
-      };
-      return await body(connector, cctx);
+      return registry.get(category.name, category.version);
     } catch (e) {
-      const err = connectErrorFrom(e, { operation, taskType: category.name, secrets: values.secrets, signal: ctx.signal });
-      if (err.code === Code.Internal) log.error({ rpc: ctx.method.name, taskType: category.name, err: redactSecrets(String(e instanceof Error ? e.stack : e), values.secrets) }, err.rawMessage);
-      throw err;
+      throw connectErrorFrom(e, { operation, taskType: category.name });
     }
+  };
+
+  const handlers: ConnectorService["handlers"] = {
+    async createTask(req, signal) {
+      const template = req.template;
+      if (!template) throw new ConnectError("template is required", Code.InvalidArgument);
+      const taskCategory = { name: template.type, version: template.taskTypeVersion };
+      const connector = connectorFor(taskCategory, "create");
+      const scope: CallScope = { rpc: "CreateTask", taskCategory, ...connectionValues(req.connection), signal };
+      let inputs: Record<string, unknown>;
+      try {
+        // Inputs are converted before the connector sees anything: a bad literal creates nothing.
+        inputs = valuesFromInputs(req.inputs, template.interface);
+      } catch (e) {
+        throw connectErrorFrom(e, { operation: "create", taskType: taskCategory.name, secrets: scope.secrets, signal });
+      }
+      const resourceMeta = await invoker.create(
+        connector,
+        {
+          template,
+          inputs,
+          outputPrefix: req.outputPrefix,
+          taskExecutionMetadata: req.taskExecutionMetadata,
+          idempotencyKey: idempotencyKeyFor(req.taskExecutionMetadata, req.outputPrefix),
+          outputTypes: outputTypesOf(template.interface),
+        },
+        scope,
+      );
+      options.recentTasks?.record(req, resourceMeta);
+      return { resourceMeta };
+    },
+
+    async getTask(req, signal) {
+      const taskCategory = requireCategory(req.taskCategory);
+      const connector = connectorFor(taskCategory, "get");
+      const state = await invoker.get(connector, req.resourceMeta, {
+        rpc: "GetTask",
+        taskCategory,
+        ...connectionValues(req.connection),
+        outputPrefix: req.outputPrefix,
+        signal,
+      });
+      return getTaskResponseFrom(state, options.maxResponseBytes);
+    },
+
+    // DeleteTask must not fail forever: the executor retries a failing delete every 10 s without limit while
+    // the task's finalizer stays. A task type nobody serves (removed, misrouted) or metadata its connector
+    // cannot read leave nothing this service could delete: answered OK, logged and counted.
+    async deleteTask(req, signal) {
+      const name = req.taskCategory?.name ?? "";
+      const connector = name === "" ? undefined : registry.find(name, req.taskCategory?.version ?? 0);
+      if (connector === undefined) {
+        ignoredDelete(name, "unknown_task_type");
+        return {};
+      }
+      const taskCategory = { name, version: req.taskCategory?.version ?? 0 };
+      const outcome = await invoker.delete(connector, req.resourceMeta, { rpc: "DeleteTask", taskCategory, ...connectionValues(req.connection), signal });
+      if (outcome === "unreadable") ignoredDelete(name, "unreadable_metadata");
+      return {};
+    },
+
+    async getTaskMetrics(req, signal) {
+      const taskCategory = requireCategory(req.taskCategory);
+      const connector = connectorFor(taskCategory, "get metrics of");
+      const results = await invoker.metrics(
+        connector,
+        req.resourceMeta,
+        {
+          queries: req.queries,
+          startTime: dateOf(req.startTime),
+          endTime: dateOf(req.endTime),
+          stepMs: req.step ? Number(req.step.seconds) * 1000 + Math.round(req.step.nanos / 1e6) : 0,
+        },
+        { rpc: "GetTaskMetrics", taskCategory, secrets: NO_VALUES, configs: NO_VALUES, signal },
+      );
+      return { results: results.map((r) => ({ metric: r.metric, data: r.data })) };
+    },
+  };
+
+  function ignoredDelete(taskType: string, reason: DeleteIgnoredReason): void {
+    log.warn({ rpc: "DeleteTask", taskType, reason }, "DeleteTask answered OK with nothing to delete");
+    options.onDeleteIgnored?.(taskType, reason);
+  }
+
+  async function* getTaskLogs(req: GetTaskLogsRequest, signal: CallSignal): AsyncGenerator<GetTaskLogsResponse> {
+    const taskCategory = requireCategory(req.taskCategory);
+    const connector = connectorFor(taskCategory, "get logs of");
+    const lines = req.lines > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(req.lines);
+    const scope: CallScope = { rpc: "GetTaskLogs", taskCategory, secrets: NO_VALUES, configs: NO_VALUES, signal };
+    for await (const page of invoker.logs(connector, req.resourceMeta, { token: req.token, lines }, scope)) yield* logResponsesFrom(page);
   }
 
   return {
-    async createTask(req, ctx) {
-      const template = req.template;
-      if (!template) throw new ConnectError("template is required", Code.InvalidArgument);
-      const category = { name: template.type, version: template.taskTypeVersion };
-      const values = connectionValues(req.connection);
-      return call("create", category, ctx, values, async (connector, cctx) => {
-        // Inputs are converted before the connector sees anything: a bad literal creates nothing.
-        const inputs = valuesFromInputs(req.inputs, template.interface);
-        cctx.log.info({ connector: connector.name }, "start creating the job");
-        const meta = await connector.create(
-          {
-            template,
-            inputs,
-            outputPrefix: req.outputPrefix,
-            taskExecutionMetadata: req.taskExecutionMetadata,
-            idempotencyKey: idempotencyKeyFor(req.taskExecutionMetadata, req.outputPrefix),
-            outputTypes: outputTypesOf(template.interface),
-          },
-          cctx,
-        );
-        const resourceMeta = connector.metadata.encode(meta);
-        options.recentTasks?.record(req, resourceMeta);
-        return { resourceMeta };
-      });
-    },
-
-    async getTask(req, ctx) {
-      const category = requireCategory(req.taskCategory);
-      const values = { ...connectionValues(req.connection), outputPrefix: req.outputPrefix };
-      return call("get", category, ctx, values, async (connector, cctx) => {
-        const meta = connector.metadata.decode(req.resourceMeta);
-        let resource;
-        try {
-          resource = await connector.get(meta, cctx);
-        } catch (e) {
-          // A failed job is a phase the executor shows to the user, not an RPC error it counts (§4.5).
-          if (!(e instanceof ConnectorError)) throw e;
-          resource = { phase: e.retryable ? "RETRYABLE_FAILED" : "FAILED", message: e.message } as const;
-        }
-        const response = create(GetTaskResponseSchema, { resource: resourceProtoFrom(resource, connector, values.secrets) });
-        return fitResponse(response, options.maxResponseBytes);
-      });
-    },
-
-    async deleteTask(req, ctx) {
-      const category = requireCategory(req.taskCategory);
-      const values = connectionValues(req.connection);
-      return call("delete", category, ctx, values, async (connector, cctx) => {
-        // Idempotence is the connector's contract (finished and unknown jobs answer OK, §4.6).
-        await connector.delete(connector.metadata.decode(req.resourceMeta), cctx);
-        return {};
-      });
-    },
-
-    async getTaskMetrics(req, ctx) {
-      const category = requireCategory(req.taskCategory);
-      return call("get metrics of", category, ctx, { secrets: NO_VALUES, configs: NO_VALUES }, async (connector, cctx) => {
-        if (!connector.getMetrics) throw new ConnectError(`connector ${connector.name} does not provide metrics`, Code.Unimplemented);
-        const meta = connector.metadata.decode(req.resourceMeta);
-        const results = await connector.getMetrics(
-          meta,
-          {
-            queries: req.queries,
-            startTime: dateOf(req.startTime),
-            endTime: dateOf(req.endTime),
-            stepMs: req.step ? Number(req.step.seconds) * 1000 + Math.round(req.step.nanos / 1e6) : 0,
-          },
-          cctx,
-        );
-        return { results: results.map((r) => ({ metric: r.metric, data: r.data })) };
-      });
-    },
-
-    async *getTaskLogs(req, ctx) {
-      const category = requireCategory(req.taskCategory);
-      const pages = await call("get logs of", category, ctx, { secrets: NO_VALUES, configs: NO_VALUES }, async (connector, cctx) => {
-        if (!connector.getLogs) throw new ConnectError(`connector ${connector.name} does not provide logs`, Code.Unimplemented);
-        const meta = connector.metadata.decode(req.resourceMeta);
-        const lines = req.lines > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(req.lines);
-        return { pages: connector.getLogs(meta, { token: req.token, lines }, cctx) };
-      });
-      try {
-        if (Symbol.asyncIterator in pages.pages) {
-          for await (const page of pages.pages) yield* logResponsesFrom(page);
-        } else {
-          yield* logResponsesFrom(await pages.pages);
-        }
-      } catch (e) {
-        throw connectErrorFrom(e, { operation: "get logs of", taskType: category.name, signal: ctx.signal });
-      }
+    service: AsyncConnectorService,
+    handlers,
+    getTaskLogs,
+    connect: {
+      createTask: connectUnary(handlers.createTask),
+      getTask: connectUnary(handlers.getTask),
+      deleteTask: connectUnary(handlers.deleteTask),
+      getTaskMetrics: connectUnary(handlers.getTaskMetrics),
+      getTaskLogs: (req, ctx) => getTaskLogs(req, callSignalOf(ctx)),
     },
   };
 }
