@@ -61,6 +61,9 @@ export { PostgresConnector } from "./connectors/postgres/postgres-connector.js";
 export type { PostgresConnectorOptions } from "./connectors/postgres/postgres-connector.js";
 export { HttpJobConnector } from "./connectors/http-job/http-job-connector.js";
 export type { HttpJobConnectorOptions } from "./connectors/http-job/http-job-connector.js";
+export { BigQueryConnector } from "./connectors/bigquery/bigquery-connector.js";
+export type { BigQueryConnectorOptions } from "./connectors/bigquery/bigquery-connector.js";
+export type { ApiCallBudget } from "./connectors/warehouse/api-call.js";
 
 // Demo connectors.
 export { EchoConnector } from "./connectors/demo/echo-connector.js";
