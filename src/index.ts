@@ -63,6 +63,8 @@ export { HttpJobConnector } from "./connectors/http-job/http-job-connector.js";
 export type { HttpJobConnectorOptions } from "./connectors/http-job/http-job-connector.js";
 export { BigQueryConnector } from "./connectors/bigquery/bigquery-connector.js";
 export type { BigQueryConnectorOptions } from "./connectors/bigquery/bigquery-connector.js";
+export { SnowflakeConnector } from "./connectors/snowflake/snowflake-connector.js";
+export type { SnowflakeConnectorOptions } from "./connectors/snowflake/snowflake-connector.js";
 export type { ApiCallBudget } from "./connectors/warehouse/api-call.js";
 
 // Demo connectors.
