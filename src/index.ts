@@ -65,6 +65,8 @@ export { BigQueryConnector } from "./connectors/bigquery/bigquery-connector.js";
 export type { BigQueryConnectorOptions } from "./connectors/bigquery/bigquery-connector.js";
 export { SnowflakeConnector } from "./connectors/snowflake/snowflake-connector.js";
 export type { SnowflakeConnectorOptions } from "./connectors/snowflake/snowflake-connector.js";
+export { DatabricksConnector } from "./connectors/databricks/databricks-connector.js";
+export type { DatabricksConnectorOptions } from "./connectors/databricks/databricks-connector.js";
 export type { ApiCallBudget } from "./connectors/warehouse/api-call.js";
 
 // Demo connectors.

@@ -1,5 +1,6 @@
 import type { AnyConnector } from "./connector.js";
 import { BigQueryConnector } from "./bigquery/bigquery-connector.js";
+import { DatabricksConnector } from "./databricks/databricks-connector.js";
 import { EchoConnector } from "./demo/echo-connector.js";
 import { SleepConnector } from "./demo/sleep-connector.js";
 import { HttpJobConnector } from "./http-job/http-job-connector.js";
@@ -11,5 +12,5 @@ import { SnowflakeConnector } from "./snowflake/snowflake-connector.js";
  * hosts, users and secrets come from each task's connection (or the service's environment).
  */
 export function builtinConnectors(): AnyConnector[] {
-  return [new SleepConnector(), new EchoConnector(), new PostgresConnector(), new HttpJobConnector(), new BigQueryConnector(), new SnowflakeConnector()];
+  return [new SleepConnector(), new EchoConnector(), new PostgresConnector(), new HttpJobConnector(), new BigQueryConnector(), new SnowflakeConnector(), new DatabricksConnector()];
 }

@@ -47,6 +47,9 @@ describeWithChromium("dashboard served by the service, in Chromium", () => {
       ["Echo Connector", "echo / 0"],
       ["PostgreSQL Connector", "postgres / 0"],
       ["HTTP Job Connector", "http_job / 0"],
+      ["Bigquery Connector", "bigquery_query_job_task / 0"],
+      ["Snowflake Connector", "snowflake / 0"],
+      ["Databricks Connector", "databricks / 0"],
       ["Linked Sleep Connector", "linked_sleep / 0"],
     ]);
     expect(await page.getByRole("heading", { level: 2 }).allTextContents()).toEqual(["Connectors", "Recent tasks", "Task"]);

@@ -1,7 +1,7 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import { AsyncConnector, type ConnectorContext, type CreateRequest, type GetContext, type LogLink, type Resource } from "../connector.js";
 import { ConnectorError } from "../errors.js";
-import { displayUrl, TransientHttpError, type HttpCallResponse } from "../http-job/http-call.js";
+import type { HttpCallResponse } from "../http-job/http-call.js";
 import { apiCall, DEFAULT_API_CALL_BUDGET, type ApiCall, type ApiCallBudget } from "../warehouse/api-call.js";
 import { datasetResult } from "../warehouse/dataset-result.js";
 import { customOf, customString, requiredCustomString, sqlStatementOf } from "../warehouse/task-custom.js";
@@ -157,13 +157,8 @@ export class BigQueryConnector extends AsyncConnector<BigQueryMeta> {
     return { authorization: await this.credentials.authorization(ctx.secret(CREDENTIALS_SECRET)), "user-agent": userAgent };
   }
 
-  private async call(call: Omit<ApiCall, "retryOn">, ctx: ConnectorContext, what: string): Promise<HttpCallResponse> {
-    try {
-      return await apiCall({ ...call, retryOn: bigQueryRetryOn }, ctx.signal, this.budget);
-    } catch (e) {
-      if (e instanceof TransientHttpError) throw ConnectorError.retryable(`could not ${what}: BigQuery at ${displayUrl(this.endpoint)} is unavailable: ${e.message}`, { cause: e });
-      throw e;
-    }
+  private call(call: Omit<ApiCall, "retryOn" | "vendor" | "what">, ctx: ConnectorContext, what: string): Promise<HttpCallResponse> {
+    return apiCall({ ...call, vendor: "BigQuery", what, retryOn: bigQueryRetryOn }, ctx.signal, this.budget);
   }
 }
 

@@ -1,7 +1,7 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import { AsyncConnector, type ConnectorContext, type CreateRequest, type GetContext, type LogLink, type Resource } from "../connector.js";
 import { ConnectorError, InvalidTaskError } from "../errors.js";
-import { displayUrl, excerpt, TransientHttpError, type HttpCallResponse } from "../http-job/http-call.js";
+import { excerpt, type HttpCallResponse } from "../http-job/http-call.js";
 import { apiCall, DEFAULT_API_CALL_BUDGET, type ApiCall, type ApiCallBudget } from "../warehouse/api-call.js";
 import { datasetResult } from "../warehouse/dataset-result.js";
 import { environmentCredential } from "../warehouse/environment-credential.js";
@@ -209,13 +209,8 @@ export class SnowflakeConnector extends AsyncConnector<SnowflakeMeta> {
     };
   }
 
-  private async call(call: ApiCall, ctx: ConnectorContext, what: string): Promise<HttpCallResponse> {
-    try {
-      // 408 is Snowflake's "the statement timed out and was cancelled", an answer, not a transient failure.
-      return await apiCall({ ...call, retryOn: (status) => status === 429 || status >= 500 }, ctx.signal, this.budget);
-    } catch (e) {
-      if (e instanceof TransientHttpError) throw ConnectorError.retryable(`could not ${what}: Snowflake at ${displayUrl(call.url)} is unavailable: ${e.message}`, { cause: e });
-      throw e;
-    }
+  private call(call: Omit<ApiCall, "retryOn" | "vendor" | "what">, ctx: ConnectorContext, what: string): Promise<HttpCallResponse> {
+    // 408 is Snowflake's "the statement timed out and was cancelled", an answer, not a transient failure.
+    return apiCall({ ...call, vendor: "Snowflake", what, retryOn: (status) => status === 429 || status >= 500 }, ctx.signal, this.budget);
   }
 }

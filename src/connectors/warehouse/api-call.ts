@@ -1,4 +1,5 @@
-import { httpCall, type HttpCallResponse } from "../http-job/http-call.js";
+import { ConnectorError } from "../errors.js";
+import { displayUrl, httpCall, TransientHttpError, type HttpCallResponse } from "../http-job/http-call.js";
 
 /** How long and how often a warehouse connector may try one API call. */
 export interface ApiCallBudget {
@@ -12,6 +13,10 @@ export const DEFAULT_API_CALL_BUDGET: ApiCallBudget = Object.freeze({ budgetMs: 
 
 /** One JSON call to a vendor's REST API. */
 export interface ApiCall {
+  /** For messages: `BigQuery`. */
+  readonly vendor: string;
+  /** For messages: `submit the query job`. */
+  readonly what: string;
   readonly method: "GET" | "POST";
   readonly url: string;
   /** Authorization and vendor headers; content-type and accept are added. Never logged. */
@@ -23,14 +28,20 @@ export interface ApiCall {
 
 /**
  * Sends a JSON request through {@link httpCall}: connections are reused (fetch keeps them alive), and
- * transient answers are retried with backoff and jitter within the budget and the call's signal. Throws
- * `TransientHttpError` when the API stayed unavailable for the whole budget.
+ * transient answers are retried with backoff and jitter within the budget and the call's signal. When the
+ * API stayed unavailable for the whole budget, throws a retryable {@link ConnectorError} (RETRYABLE_FAILED
+ * from `get`; from `create` and `delete` an error the executor retries).
  */
-export function apiCall(call: ApiCall, signal: AbortSignal, budget: ApiCallBudget): Promise<HttpCallResponse> {
+export async function apiCall(call: ApiCall, signal: AbortSignal, budget: ApiCallBudget): Promise<HttpCallResponse> {
   const headers: Record<string, string> = { accept: "application/json", ...call.headers };
   if (call.body !== undefined) headers["content-type"] = "application/json";
-  return httpCall(
-    { method: call.method, url: call.url, headers, ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }) },
-    { signal, budgetMs: budget.budgetMs, requestTimeoutMs: budget.requestTimeoutMs, ...(call.retryOn ? { retryOn: call.retryOn } : {}) },
-  );
+  try {
+    return await httpCall(
+      { method: call.method, url: call.url, headers, ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }) },
+      { signal, budgetMs: budget.budgetMs, requestTimeoutMs: budget.requestTimeoutMs, ...(call.retryOn ? { retryOn: call.retryOn } : {}) },
+    );
+  } catch (e) {
+    if (!(e instanceof TransientHttpError)) throw e;
+    throw ConnectorError.retryable(`could not ${call.what}: ${call.vendor} at ${new URL(displayUrl(call.url)).origin}/ is unavailable: ${e.message}`, { cause: e });
+  }
 }
