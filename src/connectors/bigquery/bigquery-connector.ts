@@ -4,6 +4,7 @@ import { ConnectorError } from "../errors.js";
 import type { HttpCallResponse } from "../http-job/http-call.js";
 import { apiCall, DEFAULT_API_CALL_BUDGET, type ApiCall, type ApiCallBudget } from "../warehouse/api-call.js";
 import { datasetResult } from "../warehouse/dataset-result.js";
+import { vendorSetting } from "../warehouse/vendor-environment.js";
 import { customOf, customString, requiredCustomString, sqlStatementOf } from "../warehouse/task-custom.js";
 import { BigQueryCredentials } from "./bigquery-auth.js";
 import { bigQueryErrorMessage, bigQueryRetryOn } from "./bigquery-errors.js";
@@ -26,9 +27,9 @@ const CREDENTIALS_SECRET = "google_application_credentials";
 /** Keys of `custom` that are the plugin's own, not `QueryJobConfig` fields. */
 const PLUGIN_KEYS = new Set(["Location", "ProjectID", "Domain", "secrets"]);
 
-function endpointFrom(option: string | undefined, env: NodeJS.ProcessEnv): string {
-  const given = option ?? env["BIGQUERY_EMULATOR_HOST"];
-  if (given === undefined || given === "") return "https://bigquery.googleapis.com";
+function endpointFrom(option: string | undefined): string {
+  const given = option ?? vendorSetting("BIGQUERY_EMULATOR_HOST");
+  if (given === undefined) return "https://bigquery.googleapis.com";
   return (/^https?:\/\//.test(given) ? given : `http://${given}`).replace(/\/+$/, "");
 }
 
@@ -54,9 +55,9 @@ export class BigQueryConnector extends AsyncConnector<BigQueryMeta> {
   private readonly budget: ApiCallBudget;
   private readonly credentials = new BigQueryCredentials();
 
-  constructor(options: BigQueryConnectorOptions = {}, env: NodeJS.ProcessEnv = process.env) {
+  constructor(options: BigQueryConnectorOptions = {}) {
     super();
-    this.endpoint = endpointFrom(options.apiEndpoint, env);
+    this.endpoint = endpointFrom(options.apiEndpoint);
     this.budget = options.callBudget ?? DEFAULT_API_CALL_BUDGET;
   }
 

@@ -3,7 +3,7 @@ import { AsyncConnector, type ConnectorContext, type CreateRequest, type GetCont
 import { ConnectorError, InvalidTaskError } from "../errors.js";
 import { excerpt, type HttpCallResponse } from "../http-job/http-call.js";
 import { apiCall, DEFAULT_API_CALL_BUDGET, type ApiCall, type ApiCallBudget } from "../warehouse/api-call.js";
-import { environmentCredential } from "../warehouse/environment-credential.js";
+import { environmentCredential, vendorSetting } from "../warehouse/vendor-environment.js";
 import { customOf, customString } from "../warehouse/task-custom.js";
 import { databricksMetaCodec, type DatabricksMeta } from "./databricks-meta.js";
 import { databricksMessage, databricksPhase, type DatabricksRunState } from "./databricks-run-state.js";
@@ -61,7 +61,7 @@ export class DatabricksConnector extends AsyncConnector<DatabricksMeta> {
 
   async create(request: CreateRequest, ctx: ConnectorContext): Promise<DatabricksMeta> {
     const custom = customOf(request.template);
-    const given = customString(custom, "databricksInstance") ?? nonEmpty(process.env["FLYTE_DATABRICKS_INSTANCE"]) ?? nonEmpty(process.env["DATABRICKS_HOST"]);
+    const given = customString(custom, "databricksInstance") ?? vendorSetting("FLYTE_DATABRICKS_INSTANCE") ?? vendorSetting("DATABRICKS_HOST");
     if (!given) {
       throw new InvalidTaskError(
         "Missing databricks instance. Please set the value through the task config (databricks_instance) or set FLYTE_DATABRICKS_INSTANCE or DATABRICKS_HOST in the service's environment.",
@@ -135,8 +135,4 @@ export class DatabricksConnector extends AsyncConnector<DatabricksMeta> {
   private call(call: Omit<ApiCall, "vendor" | "what">, ctx: ConnectorContext, what: string): Promise<HttpCallResponse> {
     return apiCall({ ...call, vendor: "Databricks", what }, ctx.signal, this.budget);
   }
-}
-
-function nonEmpty(v: string | undefined): string | undefined {
-  return v === undefined || v === "" ? undefined : v;
 }

@@ -4,7 +4,7 @@ import { ConnectorError, InvalidTaskError } from "../errors.js";
 import { excerpt, type HttpCallResponse } from "../http-job/http-call.js";
 import { apiCall, DEFAULT_API_CALL_BUDGET, type ApiCall, type ApiCallBudget } from "../warehouse/api-call.js";
 import { datasetResult } from "../warehouse/dataset-result.js";
-import { environmentCredential } from "../warehouse/environment-credential.js";
+import { environmentCredential } from "../warehouse/vendor-environment.js";
 import { customObject, customOf, customString, requiredCustomString, sqlStatementOf } from "../warehouse/task-custom.js";
 import { SnowflakeKeyPairTokens } from "./snowflake-key-pair-jwt.js";
 import { snowflakeMetaCodec, type SnowflakeMeta } from "./snowflake-meta.js";
@@ -64,6 +64,24 @@ function consoleLink(account: string, queryId: string): LogLink {
 
 const is2xx = (status: number) => status >= 200 && status < 300;
 
+/** Driver settings that are credentials; the Python connector stores them in the metadata, we never do. */
+const CREDENTIAL_KWARGS = /^(password|passcode|token|private_key|private_key_file|private_key_file_pwd|oauth_.*)$/i;
+
+/**
+ * `connection_kwargs` as kept in the metadata: without credentials (the SQL API authenticates with the
+ * key pair only, and the executor stores metadata in plain sight), with the rest as given.
+ */
+function withoutCredentials(kwargs: JsonObject, ctx: ConnectorContext): JsonObject {
+  const kept: JsonObject = {};
+  const dropped: string[] = [];
+  for (const [k, v] of Object.entries(kwargs)) {
+    if (CREDENTIAL_KWARGS.test(k)) dropped.push(k);
+    else kept[k] = v;
+  }
+  if (dropped.length > 0) ctx.log.warn({ dropped }, "connection_kwargs credentials are not used: the SQL API authenticates with the key pair");
+  return kept;
+}
+
 /**
  * Runs a Snowflake statement for tasks written with flyte-sdk's `flyteplugins-snowflake` (`Snowflake`),
  * unchanged: same task type, version and connector name, the same metadata bytes, log link and output URI
@@ -94,7 +112,7 @@ export class SnowflakeConnector extends AsyncConnector<SnowflakeMeta> {
     const warehouse = customString(custom, "warehouse");
     if (!user || !database || !warehouse) throw new InvalidTaskError("User, database and warehouse must be specified in the task configuration.");
     const schema = customString(custom, "schema") ?? "PUBLIC";
-    const kwargs = customObject(custom, "connection_kwargs") ?? {};
+    const kwargs = withoutCredentials(customObject(custom, "connection_kwargs") ?? {}, ctx);
     const sql = sqlStatementOf(template);
     const batch = custom["batch"] === true && Object.keys(request.inputs).length > 0;
     const expanded = batch ? expandBatch(sql, request.inputs) : { sql, params: request.inputs };

@@ -140,7 +140,7 @@ describe("BigQuery connector through the service, against a local BigQuery REST 
 
   test("429, 503 and 403 rateLimitExceeded are retried inside one call; a hanging answer is given up and retried", async () => {
     const created = await svc.client.createTask(bigQueryTask("SELECT 3"));
-    await new Promise((r) => setTimeout(r, 300));
+    await poll(created.resourceMeta);
     const before = bq.requests.length;
     bq.failNext(1, 429, { error: { code: 429, message: "Too many requests", status: "RESOURCE_EXHAUSTED" } });
     bq.failNext(1, 503, { error: { code: 503, message: "Backend error", status: "UNAVAILABLE" } });

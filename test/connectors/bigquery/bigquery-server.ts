@@ -9,7 +9,8 @@ import { startVendorServer, verifyRs256Jwt, type RecordedRequest, type Reply, ty
  *
  * It checks what BigQuery checks: a Bearer token (a self-signed service-account JWT, verified with the
  * key's public half, or an access token it issued as the metadata server), the job reference, the query,
- * and every query parameter's type and value form. Jobs play PENDING → RUNNING → DONE; the query text picks
+ * and every query parameter's type and value form. Jobs play PENDING → RUNNING → DONE, one state per
+ * jobs.get (so tests see every state however slow the machine); the query text picks
  * a failure: `FAIL_QUERY` ends DONE with an `errorResult` (BigQuery's invalidQuery body), `WARN` reports
  * non-fatal `errors` on a job that still succeeds, `RUN_LONG` keeps running until cancelled.
  */
@@ -29,13 +30,13 @@ export interface BigQueryJob {
   readonly query: Record<string, unknown>;
   readonly insertedAt: number;
   cancelled: boolean;
+  /** jobs.get calls answered so far: the job's clock. */
+  polls: number;
   readonly userAgent: string;
 }
 
 const SCALAR_TYPES = new Set(["BOOL", "INT64", "FLOAT64", "NUMERIC", "BIGNUMERIC", "STRING", "BYTES", "DATE", "DATETIME", "TIME", "TIMESTAMP", "JSON", "INTERVAL"]);
 const AUDIENCE = "https://bigquery.googleapis.com/";
-const PENDING_MS = 250;
-const RUN_MS = 600;
 
 function googleError(code: number, status: string, reason: string, message: string): Reply {
   return { status: code, body: { error: { code, message, errors: [{ message, domain: "global", reason }], status } } };
@@ -107,13 +108,12 @@ export async function startBigQueryServer(): Promise<BigQueryServer> {
   };
 
   const jobResource = (job: BigQueryJob) => {
-    const age = Date.now() - job.insertedAt;
     const text = String(job.query["query"]);
     const destination = (job.query["destinationTable"] as Record<string, string> | undefined) ?? { projectId: job.projectId, datasetId: "_a1b2c3anon", tableId: `anon_${job.jobId}` };
     let status: Record<string, unknown>;
     if (job.cancelled) status = { state: "DONE", errorResult: { reason: "stopped", message: "Job execution was cancelled: User requested cancellation" } };
-    else if (age < PENDING_MS) status = { state: "PENDING" };
-    else if (age < RUN_MS || text.includes("RUN_LONG")) status = { state: "RUNNING", ...(text.includes("WARN") ? { errors: [{ reason: "invalid", message: "a non-fatal warning" }] } : {}) };
+    else if (job.polls <= 1) status = { state: "PENDING" };
+    else if (job.polls === 2 || text.includes("RUN_LONG")) status = { state: "RUNNING", ...(text.includes("WARN") ? { errors: [{ reason: "invalid", message: "a non-fatal warning" }] } : {}) };
     else if (text.includes("FAIL_QUERY")) {
       const error = { reason: "invalidQuery", location: "query", message: "Unrecognized name: nope at [1:8]" };
       status = { state: "DONE", errorResult: error, errors: [error] };
@@ -168,14 +168,17 @@ export async function startBigQueryServer(): Promise<BigQueryServer> {
       if (!/^[A-Za-z0-9_-]{1,1024}$/.test(jobId)) return googleError(400, "INVALID_ARGUMENT", "invalid", `Invalid job ID "${jobId}"`);
       const location = typeof ref["location"] === "string" ? ref["location"] : "US";
       if (jobs.has(`${projectId}/${jobId}`)) return googleError(409, "ALREADY_EXISTS", "duplicate", `Already Exists: Job ${projectId}:${location}.${jobId}`);
-      const job: BigQueryJob = { projectId, jobId, location, query, insertedAt: Date.now(), cancelled: false, userAgent: String(req.headers["user-agent"] ?? "") };
+      const job: BigQueryJob = { projectId, jobId, location, query, insertedAt: Date.now(), cancelled: false, polls: 0, userAgent: String(req.headers["user-agent"] ?? "") };
       jobs.set(`${projectId}/${jobId}`, job);
       return { status: 200, body: jobResource(job) };
     }
     const job = jobs.get(`${projectId}/${decodeURIComponent(m[2] ?? "")}`);
     const location = req.query.get("location");
     if (!job || (location !== null && location !== job.location)) return googleError(404, "NOT_FOUND", "notFound", `Not found: Job ${projectId}:${location ?? "US"}.${m[2]}`);
-    if (req.method === "GET" && !m[3]) return { status: 200, body: jobResource(job) };
+    if (req.method === "GET" && !m[3]) {
+      job.polls++;
+      return { status: 200, body: jobResource(job) };
+    }
     if (req.method === "POST" && m[3]) {
       const state = (jobResource(job).status as { state: string }).state;
       if (state !== "DONE") job.cancelled = true;
@@ -184,7 +187,7 @@ export async function startBigQueryServer(): Promise<BigQueryServer> {
     return googleError(405, "METHOD_NOT_ALLOWED", "notAllowed", "Method not allowed");
   });
   const seedJob = (projectId: string, jobId: string, location: string, query: string) => {
-    jobs.set(`${projectId}/${jobId}`, { projectId, jobId, location, query: { query, useLegacySql: false }, insertedAt: Date.now(), cancelled: false, userAgent: "python" });
+    jobs.set(`${projectId}/${jobId}`, { projectId, jobId, location, query: { query, useLegacySql: false }, insertedAt: Date.now(), cancelled: false, polls: 0, userAgent: "python" });
   };
   return Object.assign(server, { serviceAccount: { json, email }, jobs, issuedTokens, seedJob });
 }

@@ -9,7 +9,8 @@ import { startVendorServer, type Reply, type VendorServer } from "../../helpers/
  * task (`spark_python_task` with a `python_file` and string `parameters`; `source: GIT` needs a
  * `git_source`); an `idempotency_token` of at most 64 characters, which gives the same run again; and an
  * integer `run_id` on cancel (proto-JSON also takes it as a numeric string, as the Python connector sends).
- * Runs go PENDING → RUNNING → TERMINATED SUCCESS; the `run_name` picks another path: `QUEUED` waits in the
+ * Runs go PENDING → RUNNING → TERMINATED SUCCESS, one state per runs/get (so tests see every state however
+ * slow the machine); the `run_name` picks another path: `QUEUED` waits in the
  * queue first, `FAIL` ends TERMINATED FAILED, `INTERNAL` ends INTERNAL_ERROR, `LIMIT` is SKIPPED at the
  * concurrency limit, `RUN_LONG` runs until cancelled; a cancelled run is TERMINATING, then TERMINATED CANCELED.
  */
@@ -25,28 +26,28 @@ export interface Run {
   readonly jobId: number;
   readonly spec: Record<string, unknown>;
   readonly submittedAt: number;
+  /** runs/get calls answered so far: the run's clock. */
+  polls: number;
+  /** The poll count when the run was cancelled. */
   cancelledAt?: number;
 }
 
-const PENDING_MS = 150;
-const DONE_MS = 500;
 
 const error = (status: number, code: string, message: string): Reply => ({ status, body: { error_code: code, message } });
 
 function stateOf(run: Run): Record<string, unknown> {
-  const now = Date.now();
   const name = String(run.spec["run_name"] ?? "");
   if (run.cancelledAt !== undefined) {
-    return now - run.cancelledAt < 100
+    return run.polls - run.cancelledAt <= 1
       ? { life_cycle_state: "TERMINATING", state_message: "", user_cancelled_or_timedout: true }
       : { life_cycle_state: "TERMINATED", result_state: "CANCELED", state_message: "Run cancelled.", user_cancelled_or_timedout: true };
   }
-  const age = now - run.submittedAt;
-  const queued = name.includes("QUEUED") ? 300 : 0;
-  if (age < queued) return { life_cycle_state: "QUEUED", state_message: "Queued due to reaching maximum concurrent runs.", user_cancelled_or_timedout: false };
+  const age = run.polls;
+  const queued = name.includes("QUEUED") ? 1 : 0;
+  if (age <= queued) return { life_cycle_state: "QUEUED", state_message: "Queued due to reaching maximum concurrent runs.", user_cancelled_or_timedout: false };
   if (name.includes("LIMIT")) return { life_cycle_state: "SKIPPED", result_state: "MAXIMUM_CONCURRENT_RUNS_REACHED", state_message: "Skipped: maximum concurrent runs reached", user_cancelled_or_timedout: false };
-  if (age < queued + PENDING_MS) return { life_cycle_state: "PENDING", state_message: "Waiting for cluster", user_cancelled_or_timedout: false };
-  if (age < queued + DONE_MS || name.includes("RUN_LONG")) return { life_cycle_state: "RUNNING", state_message: "In run", user_cancelled_or_timedout: false };
+  if (age <= queued + 1) return { life_cycle_state: "PENDING", state_message: "Waiting for cluster", user_cancelled_or_timedout: false };
+  if (age <= queued + 2 || name.includes("RUN_LONG")) return { life_cycle_state: "RUNNING", state_message: "In run", user_cancelled_or_timedout: false };
   if (name.includes("INTERNAL")) return { life_cycle_state: "INTERNAL_ERROR", state_message: "Cluster terminated: cloud provider launch failure", user_cancelled_or_timedout: false };
   if (name.includes("FAIL")) return { life_cycle_state: "TERMINATED", result_state: "FAILED", state_message: "Task failed with error: ModuleNotFoundError: No module named 'pandas'", user_cancelled_or_timedout: false };
   return { life_cycle_state: "TERMINATED", result_state: "SUCCESS", state_message: "", user_cancelled_or_timedout: false };
@@ -102,7 +103,7 @@ export async function startDatabricksServer(options: { token?: string } = {}): P
       const known = idem === undefined ? undefined : byIdempotencyToken.get(idem);
       if (known !== undefined) return { status: 200, body: { run_id: known } };
       const runId = nextRunId++;
-      runs.set(runId, { runId, jobId: 1_000_000 + runId, spec: body, submittedAt: Date.now() });
+      runs.set(runId, { runId, jobId: 1_000_000 + runId, spec: body, submittedAt: Date.now(), polls: 0 });
       if (idem !== undefined) byIdempotencyToken.set(idem, runId);
       return { status: 200, body: { run_id: runId } };
     }
@@ -110,6 +111,7 @@ export async function startDatabricksServer(options: { token?: string } = {}): P
       const runId = runIdOf(req.query.get("run_id"));
       const run = runId === undefined ? undefined : runs.get(runId);
       if (!run) return error(400, "INVALID_PARAMETER_VALUE", `Run ${req.query.get("run_id")} does not exist.`);
+      run.polls++;
       return {
         status: 200,
         body: { job_id: run.jobId, run_id: run.runId, run_name: run.spec["run_name"], state: stateOf(run), run_page_url: `https://example.cloud.databricks.com/?o=1#job/${run.jobId}/run/${run.runId}`, run_type: "SUBMIT_RUN" },
@@ -121,14 +123,14 @@ export async function startDatabricksServer(options: { token?: string } = {}): P
       const run = runs.get(runId);
       if (!run) return error(400, "INVALID_PARAMETER_VALUE", `Run ${runId} does not exist.`);
       const life = stateOf(run)["life_cycle_state"];
-      if (run.cancelledAt === undefined && !["TERMINATED", "SKIPPED", "INTERNAL_ERROR"].includes(String(life))) run.cancelledAt = Date.now();
+      if (run.cancelledAt === undefined && !["TERMINATED", "SKIPPED", "INTERNAL_ERROR"].includes(String(life))) run.cancelledAt = run.polls;
       return { status: 200, body: {} };
     }
     return error(404, "ENDPOINT_NOT_FOUND", `No API found for '${req.method} ${req.path}'`);
   });
   const seedRun = (runName: string) => {
     const runId = nextRunId++;
-    runs.set(runId, { runId, jobId: 1_000_000 + runId, spec: { run_name: runName }, submittedAt: Date.now() });
+    runs.set(runId, { runId, jobId: 1_000_000 + runId, spec: { run_name: runName }, submittedAt: Date.now(), polls: 0 });
     return runId;
   };
   return Object.assign(server, { token, runs, seedRun });

@@ -157,7 +157,7 @@ describe("Snowflake connector through the service, against a local Snowflake SQL
 
   test("429 and 503 are retried inside one call, and a hanging answer is given up and retried", async () => {
     const created = await svc.client.createTask(snowflakeTask("SELECT 3"));
-    await new Promise((r) => setTimeout(r, 550));
+    await poll(created.resourceMeta);
     const before = sf.requests.length;
     sf.failNext(1, 429, { code: "390400", message: "Too many requests" });
     sf.failNext(1, 503, { message: "Service Unavailable" });
@@ -224,6 +224,15 @@ describe("Snowflake connector through the service, against a local Snowflake SQL
     await deleteTask(pythonMeta);
     expect(sf.statements.get(handle)!.cancelled).toBe(true);
     expect((await poll(pythonMeta)).phases).toEqual(["ABORTED"]);
+  });
+
+  test("credentials in connection_kwargs (which Python stores in the metadata) are neither used nor stored", async () => {
+    const created = await svc.client.createTask(snowflakeTask("SELECT 11", { custom: { connection_kwargs: { role: "ANALYST", password: "hunter2-sf-password" } } }));
+    const meta = new TextDecoder().decode(created.resourceMeta);
+    expect(meta).toContain('"connection_kwargs": {"role": "ANALYST"}');
+    expect(meta).not.toContain("hunter2");
+    expect((await poll(created.resourceMeta)).phases.at(-1)).toBe("SUCCEEDED");
+    expect(svc.everythingWritten()).not.toContain("hunter2");
   });
 
   test("no credential reaches the logs, messages or metadata", () => {

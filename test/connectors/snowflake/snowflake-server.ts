@@ -10,7 +10,8 @@ import { startVendorServer, verifyRs256Jwt, type RecordedRequest, type Reply, ty
  * whose RS256 signature verifies with the user's registered public key and whose `iss` is
  * `ACCOUNT.USER.SHA256:<fingerprint>` and `sub` `ACCOUNT.USER`, lasting at most an hour; a User-Agent; the
  * statement and its context; and bindings numbered "1".."n", one per `?`, of SQL API types with string
- * values. A statement is queued, then running (both 202), then done (200, a ResultSet); `SYNTAX_ERROR` is
+ * values. A statement is queued, then running (both 202), then done (200, a ResultSet), one step per GET
+ * (so tests see every state however slow the machine); `SYNTAX_ERROR` is
  * refused at submit with a 422 that carries its handle, `DIVIDE_BY_ZERO` fails while running (422),
  * `RUN_LONG` runs until cancelled, and a cancelled one reads 422 SQLSTATE 57014.
  */
@@ -33,10 +34,10 @@ export interface Statement {
   readonly body: Record<string, unknown>;
   readonly submittedAt: number;
   cancelled: boolean;
+  /** GETs answered so far: the statement's clock. */
+  polls: number;
 }
 
-const QUEUED_MS = 150;
-const DONE_MS = 500;
 const BINDING_TYPES = new Set(["FIXED", "REAL", "TEXT", "BINARY", "BOOLEAN", "DATE", "TIME", "TIMESTAMP_LTZ", "TIMESTAMP_NTZ", "TIMESTAMP_TZ"]);
 
 const status = (code: number, body: Record<string, unknown>): Reply => ({ status: code, body });
@@ -93,12 +94,11 @@ export async function startSnowflakeServer(options: { account?: string; user?: s
   };
 
   const answer = (s: Statement): Reply => {
-    const age = Date.now() - s.submittedAt;
     const sql = String(s.body["statement"]);
     const common = { statementHandle: s.handle, statementStatusUrl: statusUrl(s.handle) };
     if (s.cancelled) return status(422, { code: "000604", sqlState: "57014", message: "SQL execution canceled", ...common });
     if (sql.includes("SYNTAX_ERROR")) return status(422, { code: "001003", sqlState: "42000", message: "SQL compilation error:\nsyntax error line 1 at position 0 unexpected 'SYNTAX_ERROR'.", ...common });
-    if (age < QUEUED_MS || age < DONE_MS || sql.includes("RUN_LONG")) {
+    if (s.polls < 3 || sql.includes("RUN_LONG")) {
       return status(202, { code: "333334", message: "Asynchronous execution in progress. Use provided query id to perform query monitoring and management.", ...common });
     }
     if (sql.includes("DIVIDE_BY_ZERO")) return status(422, { code: "100051", sqlState: "22012", message: "Division by zero", ...common });
@@ -134,7 +134,7 @@ export async function startSnowflakeServer(options: { account?: string; user?: s
       const earlier = requestId !== null && req.query.get("retry") === "true" ? byRequestId.get(requestId) : undefined;
       if (earlier) return answer(statements.get(earlier)!);
       const handle = randomUUID();
-      const s: Statement = { handle, body, submittedAt: Date.now(), cancelled: false };
+      const s: Statement = { handle, body, submittedAt: Date.now(), cancelled: false, polls: 0 };
       statements.set(handle, s);
       if (requestId !== null) byRequestId.set(requestId, handle);
       const first = answer(s);
@@ -143,7 +143,10 @@ export async function startSnowflakeServer(options: { account?: string; user?: s
     const m = /^\/api\/v2\/statements\/([^/]+)(\/cancel)?$/.exec(req.path);
     const s = m ? statements.get(decodeURIComponent(m[1]!)) : undefined;
     if (!m || !s) return status(404, { code: "000709", message: `Statement ${m?.[1] ?? ""} not found` });
-    if (req.method === "GET" && !m[2]) return answer(s);
+    if (req.method === "GET" && !m[2]) {
+      s.polls++;
+      return answer(s);
+    }
     if (req.method === "POST" && m[2]) {
       if (answer(s).status !== 202) return status(422, { code: "000605", message: "Identified SQL statement is not currently executing.", statementHandle: s.handle });
       s.cancelled = true;
@@ -153,7 +156,7 @@ export async function startSnowflakeServer(options: { account?: string; user?: s
   });
   const seedStatement = (sql: string) => {
     const handle = `01b2c3d4-0000-1111-0000-${String(statements.size).padStart(12, "0")}`;
-    statements.set(handle, { handle, body: { statement: sql }, submittedAt: Date.now(), cancelled: false });
+    statements.set(handle, { handle, body: { statement: sql }, submittedAt: Date.now(), cancelled: false, polls: 0 });
     return handle;
   };
   return Object.assign(server, { account, user, privateKeyPem, encryptedPrivateKeyPem, passphrase, fingerprint, statements, seedStatement });
