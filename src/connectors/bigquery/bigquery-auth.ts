@@ -2,16 +2,22 @@ import { createHash } from "node:crypto";
 import type { GoogleAuth } from "google-auth-library";
 import { ConnectorError } from "../errors.js";
 
-type GoogleAuthLib = typeof import("google-auth-library");
+type GoogleAuthLib = Pick<typeof import("google-auth-library"), "GoogleAuth">;
 
 let lib: Promise<GoogleAuthLib> | undefined;
 
 /**
  * google-auth-library is loaded on a BigQuery task's first call, not at start-up: most deployments never run
- * one, and it would cost every replica start-up time and idle memory (docs/decisions.md).
+ * one, and it would cost every replica start-up time and idle memory (docs/decisions.md). It is CommonJS:
+ * Node's loader gives its exports by name, the CLI bundle's loader as `default`; both are accepted.
  */
 function loadGoogleAuth(): Promise<GoogleAuthLib> {
-  lib ??= import("google-auth-library");
+  lib ??= import("google-auth-library").then((m) => {
+    const named = m as Partial<GoogleAuthLib> & { default?: Partial<GoogleAuthLib> };
+    const GoogleAuth = named.GoogleAuth ?? named.default?.GoogleAuth;
+    if (!GoogleAuth) throw new Error("google-auth-library has no GoogleAuth export");
+    return { GoogleAuth };
+  });
   return lib;
 }
 
