@@ -8,7 +8,8 @@ import { build } from "esbuild";
 
 await build({
   entryPoints: ["src/cli/main.ts"],
-  outdir: "dist/bin",
+  // Tests bundle into a directory of their own, so that nothing shared is touched.
+  outdir: process.env.FLYTE_CONNECT_BUNDLE_DIR ?? "dist/bin",
   entryNames: "flyte-connect",
   chunkNames: "chunks/[name]-[hash]",
   outExtension: { ".js": ".mjs" },

@@ -6,7 +6,7 @@ import * as grpc from "@grpc/grpc-js";
 import { BigQueryConnector } from "../../../src/connectors/bigquery/bigquery-connector.js";
 import { AsyncConnectorService } from "#idl/flyteidl2/connector/service_pb.js";
 import { grpcJsClient, grpcStatusOf } from "../../helpers/grpc-js-client.js";
-import { spawnServe } from "../../helpers/spawn-serve.js";
+import { startBundledReplica } from "../../helpers/bundled-cli.js";
 import { pollTask } from "../../helpers/task-polling.js";
 import { INTEGER, STRING, intLiteral, stringLiteral } from "../../helpers/tasks.js";
 import { DATAFRAME, pollWith, pythonDatasetLiteralJson, resultsLiteralJson, sqlTaskRequest, startWarehouseService, type WarehouseService } from "../../helpers/warehouse-service.js";
@@ -196,15 +196,15 @@ describe("BigQuery connector through the service, against a local BigQuery REST 
     expect(done.resource.logLinks[0]!.uri).toContain("&j=bq:None:bqjob_r2&");
   });
 
-  test("without a key, Application Default Credentials: a replica whose environment points at the metadata server (GKE workload identity)", async () => {
-    // A real `flyte-connect serve` process with the built-ins, configured only by its environment, as an
-    // operator deploys it: the BigQuery endpoint and the metadata server both served by the local server.
-    const replica = await spawnServe([], { GCE_METADATA_HOST: `127.0.0.1:${bq.port}`, BIGQUERY_EMULATOR_HOST: bq.url, GOOGLE_APPLICATION_CREDENTIALS: "" });
+  test("without a key, Application Default Credentials: the bundled CLI, alone in a directory as in the image, configured by its environment (GKE workload identity)", async () => {
+    // The CLI as the image holds it — the bundle and its chunks, no node_modules — with the BigQuery endpoint
+    // and the metadata server both served by the local server: google-auth-library loads from its chunk.
+    const replica = await startBundledReplica({ GCE_METADATA_HOST: `127.0.0.1:${bq.port}`, BIGQUERY_EMULATOR_HOST: bq.url });
     const client = grpcJsClient(AsyncConnectorService, replica.address);
     try {
       const created = await client.createTask(bigQueryTask("SELECT 8", { withKey: false }), { timeoutMs: 10_000 });
       const { phases, resource } = await pollTask(client, created.resourceMeta, { category: CATEGORY, connection: { configs: {}, secrets: {} }, intervalMs: 50 });
-      expect(phases.at(-1)).toBe("SUCCEEDED");
+      expect(phases).toEqual(["INITIALIZING", "RUNNING", "SUCCEEDED"]);
       const jobId = metaOf(created.resourceMeta).job_id;
       expect(resultsLiteralJson(resource)).toEqual(pythonDatasetLiteralJson(`bq://my-gcp-project:_a1b2c3anon.anon_${jobId}`));
       const insert = bq.requests.find((r) => r.method === "POST" && r.path.endsWith("/jobs") && r.body.includes(jobId))!;
@@ -212,10 +212,9 @@ describe("BigQuery connector through the service, against a local BigQuery REST 
       await client.deleteTask({ taskCategory: CATEGORY, resourceMeta: created.resourceMeta }, { timeoutMs: 10_000 });
     } finally {
       client.close();
-      await replica.kill("SIGTERM");
-      replicaOutput = replica.output();
+      replicaOutput = await replica.stop();
     }
-  });
+  }, 60_000);
 
   test("no credential reaches the logs, messages or metadata", () => {
     const written = svc.everythingWritten() + replicaOutput;
