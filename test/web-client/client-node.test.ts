@@ -33,6 +33,9 @@ describe.each(PROTOCOLS)("web-client in Node over %s", (protocol) => {
       ["Echo Connector", ["echo/0"]],
       ["PostgreSQL Connector", ["postgres/0"]],
       ["HTTP Job Connector", ["http_job/0"]],
+      ["Bigquery Connector", ["bigquery_query_job_task/0"]],
+      ["Snowflake Connector", ["snowflake/0"]],
+      ["Databricks Connector", ["databricks/0"]],
       ["Linked Sleep Connector", ["linked_sleep/0"]],
     ]);
     await expect(clients.servingStatus()).resolves.toBe("SERVING");
