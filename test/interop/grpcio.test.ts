@@ -66,6 +66,9 @@ for (const transport of ["h2c", "TLS"] as const) {
             { name: "Echo Connector", supported_task_categories: [{ name: "echo" }] },
             { name: "PostgreSQL Connector", supported_task_categories: [{ name: "postgres" }] },
             { name: "HTTP Job Connector", supported_task_categories: [{ name: "http_job" }] },
+            { name: "Bigquery Connector", supported_task_categories: [{ name: "bigquery_query_job_task" }] },
+            { name: "Snowflake Connector", supported_task_categories: [{ name: "snowflake" }] },
+            { name: "Databricks Connector", supported_task_categories: [{ name: "databricks" }] },
           ],
         },
       });
