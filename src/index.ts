@@ -13,6 +13,7 @@ export type {
   LogsRequest,
   MetricResult,
   MetricsRequest,
+  InputTypes,
   OutputTypes,
   Resource,
   TaskCategory,
