@@ -34,11 +34,18 @@ export interface LogLink {
   readonly linkType?: "EXTERNAL" | "DASHBOARD" | "IDE";
 }
 
+// Interfaces, not aliases of Readonly<Record<…>>: a connector's inferred `outputTypes` then prints as
+// `import("flyte-connect").OutputTypes` in its declarations, instead of naming the vendored LiteralType (TS2883).
+
 /** Output names and their declared Flyte types, as the task template's interface declares them. */
-export type OutputTypes = Readonly<Record<string, LiteralType>>;
+export interface OutputTypes {
+  readonly [name: string]: LiteralType;
+}
 
 /** Input names and the Flyte types a connector takes them as; see `AsyncConnector.inputTypes`. */
-export type InputTypes = Readonly<Record<string, LiteralType>>;
+export interface InputTypes {
+  readonly [name: string]: LiteralType;
+}
 
 /** The state of a job, as `get` reports it. Plain data: compare with `toEqual`. */
 export interface Resource<Outputs extends object = Record<string, unknown>> {
