@@ -23,7 +23,10 @@ export async function fallbackRoutes(app: FastifyInstance): Promise<void> {
       return reply;
     }
     if (!isRpcPath(path)) return;
-    if (request.method === "GET" && new URLSearchParams(request.url.split("?")[1] ?? "").has("connect")) return;
+    // A Connect GET (query `message`, usually `connect=v1`) is Connect's to answer: it takes it for methods
+    // without side effects and refuses it for the others.
+    const query = new URLSearchParams(request.url.split("?")[1] ?? "");
+    if (request.method === "GET" && (query.has("connect") || query.has("message"))) return;
     if (request.method !== "POST") {
       reply.header("allow", "POST");
       sendConnectError(reply, 405, "unimplemented", `${path} takes HTTP POST, not ${request.method}: ${HOW_TO_CALL}`);
