@@ -14,30 +14,26 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
  * registered later). CORS preflights (OPTIONS) are left to the CORS plugin.
  */
 export async function fallbackRoutes(app: FastifyInstance): Promise<void> {
-  app.addHook("onRequest", async (request, reply) => {
-    if (request.method === "OPTIONS") return;
+  // A callback hook, not an async one: it runs on every call, and the calls it lets through (POST of a
+  // served method with an RPC content type) should cost two checks and no promise.
+  app.addHook("onRequest", (request, reply, done) => {
     const contentType = headerOf(request, "content-type");
+    if (request.method === "POST" && !request.is404 && protocolOf(contentType) !== "unsupported") return done();
+    if (request.method === "OPTIONS") return done();
     const path = request.url.split("?")[0] ?? "/";
-    if (request.is404) {
-      answerUnimplemented(request, reply, protocolOf(contentType), path);
-      return reply;
-    }
-    if (!isRpcPath(path)) return;
+    if (request.is404) return answerUnimplemented(request, reply, protocolOf(contentType), path);
+    if (!isRpcPath(path)) return done();
     // A Connect GET (query `message`, usually `connect=v1`) is Connect's to answer: it takes it for methods
     // without side effects and refuses it for the others.
     const query = new URLSearchParams(request.url.split("?")[1] ?? "");
-    if (request.method === "GET" && (query.has("connect") || query.has("message"))) return;
+    if (request.method === "GET" && (query.has("connect") || query.has("message"))) return done();
     if (request.method !== "POST") {
       reply.header("allow", "POST");
-      sendConnectError(reply, 405, "unimplemented", `${path} takes HTTP POST, not ${request.method}: ${HOW_TO_CALL}`);
-      return reply;
+      return sendConnectError(reply, 405, "unimplemented", `${path} takes HTTP POST, not ${request.method}: ${HOW_TO_CALL}`);
     }
-    if (protocolOf(contentType) === "unsupported") {
-      reply.header("accept-post", SUPPORTED.join(", "));
-      const given = contentType === undefined ? "no Content-Type" : `Content-Type ${JSON.stringify(contentType)}`;
-      sendConnectError(reply, 415, "invalid_argument", `${path} got ${given}: send one of ${SUPPORTED.join(", ")} (${HOW_TO_CALL})`);
-      return reply;
-    }
+    reply.header("accept-post", SUPPORTED.join(", "));
+    const given = contentType === undefined ? "no Content-Type" : `Content-Type ${JSON.stringify(contentType)}`;
+    return sendConnectError(reply, 415, "invalid_argument", `${path} got ${given}: send one of ${SUPPORTED.join(", ")} (${HOW_TO_CALL})`);
   });
 }
 // Hooks and handlers set here belong to the whole server, not to an encapsulated child (fastify-plugin's flag).
