@@ -63,3 +63,14 @@ test("a key that does not match the certificate is named the same way", async ()
   const line = await failedStart(["--port", "0", "--metrics-port", "0", "--tls-key", join(a.dir, "client.key"), "--tls-cert", join(a.dir, "server.crt")]);
   expect(line).toContain("cannot serve TLS with the given key and certificate (--tls-key");
 });
+
+test("TLS files that are not PEM at all are configuration problems naming the flags that set them", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "fc-badtls-"));
+  writeFileSync(join(dir, "key.pem"), "not a key\n");
+  writeFileSync(join(dir, "cert.pem"), "not a certificate\n");
+  const cli = runCli(["serve", "--port", "0", "--tls-key", join(dir, "key.pem"), "--tls-cert", join(dir, "cert.pem")]);
+  expect(await cli.exited).toBe(2);
+  expect(cli.stderr()).toContain("tls.key must be a PEM private key (set by --tls-key)");
+  expect(cli.stderr()).toContain("tls.cert must be a PEM certificate (set by --tls-cert)");
+  expect(cli.stderr()).not.toMatch(/\n\s+at /);
+});
