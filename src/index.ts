@@ -13,6 +13,7 @@ export type {
   LogsRequest,
   MetricResult,
   MetricsRequest,
+  InputTypes,
   OutputTypes,
   Resource,
   TaskCategory,
@@ -53,6 +54,10 @@ export type { StructRead, StructWrite } from "./literals/t.js";
 export { defineInterface } from "./literals/define-interface.js";
 export type { FlyteFields, InputsOf, OutputsOf, TaskInterface } from "./literals/define-interface.js";
 export type { AnyFlyteType, FlyteType, ValueOf, WritableValueOf } from "./literals/flyte-type.js";
+// The protobuf types a connector's signatures mention, so that its declarations can name them from here.
+export type { LiteralType } from "#idl/flyteidl2/core/types_pb.js";
+export type { TaskTemplate } from "#idl/flyteidl2/core/tasks_pb.js";
+export type { TypedInterface } from "#idl/flyteidl2/core/interface_pb.js";
 export type { BlobRef, BlobRefInit } from "./literals/blob-ref.js";
 export type { DatasetColumn, DatasetRef, DatasetRefInit } from "./literals/dataset-ref.js";
 
