@@ -13,6 +13,7 @@ import type { ConnectorRegistry } from "../registry/connector-registry.js";
 import { dashboardPlugin } from "./ops/dashboard-plugin.js";
 import { createMetricsServer, type MetricsServer } from "./ops/metrics-server.js";
 import { createRecentTasks } from "./ops/recent-tasks.js";
+import { fallbackRoutes } from "./fallback-routes.js";
 import { createAuthCheck } from "./pipeline/auth.js";
 import { createCallPipeline } from "./pipeline/call-pipeline.js";
 import { ACCEPTED_COMPRESSIONS } from "./pipeline/compression.js";
@@ -141,6 +142,7 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
       maxAge: 7200,
     });
   }
+  await app.register(fallbackRoutes); // before the Connect routes, whose plugin then carries its hook
   await app.register(fastifyConnectPlugin, {
     routes: (router: ConnectRouter) => {
       router.service(AsyncConnectorService, connectorService.connect);

@@ -41,3 +41,20 @@ export function createTestPki(): TestPki {
   const pair = (name: string): KeyPair => ({ key: readFileSync(join(dir, `${name}.key`), "utf8"), cert: readFileSync(join(dir, `${name}.crt`), "utf8") });
   return { ca: pair("ca"), otherCa: pair("other-ca"), server: pair("server"), client: pair("client"), strangerClient: pair("stranger"), dir };
 }
+
+/** The PKI of {@link createTestPki} as flat PEM fields, the shape the interop and start-up suites use. */
+export interface FlatTestPki {
+  readonly caCert: string;
+  readonly serverKey: string;
+  readonly serverCert: string;
+  readonly clientKey: string;
+  readonly clientCert: string;
+  /** Holds ca.crt, server.key, server.crt, client.key, client.crt, for CLIs such as curl. */
+  readonly dir: string;
+}
+
+/** {@link createTestPki}, flattened. */
+export function makeTestPki(): FlatTestPki {
+  const pki = createTestPki();
+  return { caCert: pki.ca.cert, serverKey: pki.server.key, serverCert: pki.server.cert, clientKey: pki.client.key, clientCert: pki.client.cert, dir: pki.dir };
+}

@@ -11,7 +11,8 @@ import { AsyncConnectorService } from "#idl/flyteidl2/connector/service_pb.js";
 import type { Connection } from "#idl/flyteidl2/core/security_pb.js";
 import { LogLineOriginator, type LogLineSchema } from "#idl/flyteidl2/logs/dataplane/payload_pb.js";
 import type { LogsPage, TaskCategory } from "../../connectors/connector.js";
-import { outputTypesOf, valuesFromInputs } from "../../literals/convert.js";
+import { connectorInputs } from "../../connectors/connector-inputs.js";
+import { outputTypesOf } from "../../literals/convert.js";
 import type { Logger } from "../../log/logger.js";
 import type { ConnectorRegistry } from "../../registry/connector-registry.js";
 import type { SecretSource } from "../../secrets/secret-lookup.js";
@@ -91,7 +92,7 @@ export function createConnectorService(options: ConnectorServiceOptions): Connec
       let inputs: Record<string, unknown>;
       try {
         // Inputs are converted before the connector sees anything: a bad literal creates nothing.
-        inputs = valuesFromInputs(req.inputs, template.interface);
+        inputs = connectorInputs(connector, req.inputs, template.interface);
       } catch (e) {
         throw connectErrorFrom(e, { operation: "create", taskType: taskCategory.name, secrets: scope.secrets, signal });
       }
