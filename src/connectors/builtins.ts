@@ -1,6 +1,8 @@
 import type { AnyConnector } from "./connector.js";
 import { EchoConnector } from "./demo/echo-connector.js";
+import { HashConnector } from "./demo/hash-connector.js";
 import { SleepConnector } from "./demo/sleep-connector.js";
+import { HttpCallConnector } from "./http-job/http-call-connector.js";
 import { HttpJobConnector } from "./http-job/http-job-connector.js";
 import { PostgresConnector } from "./postgres/postgres-connector.js";
 
@@ -9,5 +11,5 @@ import { PostgresConnector } from "./postgres/postgres-connector.js";
  * hosts, users and secrets come from each task's connection.
  */
 export function builtinConnectors(): AnyConnector[] {
-  return [new SleepConnector(), new EchoConnector(), new PostgresConnector(), new HttpJobConnector()];
+  return [new SleepConnector(), new EchoConnector(), new PostgresConnector(), new HttpJobConnector(), new HttpCallConnector(), new HashConnector()];
 }

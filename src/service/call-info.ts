@@ -2,6 +2,7 @@ import type { IncomingMessage } from "node:http";
 import type { Http2ServerRequest } from "node:http2";
 import { createAsyncIterable } from "@connectrpc/connect/protocol";
 import { Code, ConnectError, createContextKey, createContextValues, type ContextValues, type Interceptor, type StreamRequest } from "@connectrpc/connect";
+import { AsyncAgentService } from "#idl1/flyteidl/service/agent_pb.js";
 import { AsyncConnectorService } from "#idl/flyteidl2/connector/service_pb.js";
 
 /** The wire protocol of a call, as its content type says. */
@@ -21,7 +22,7 @@ export interface CallInfo {
   readonly protocol: Protocol;
   /** `1.1` or `2.0`; empty when the call did not come over node's HTTP server. */
   readonly httpVersion: string;
-  /** Set for AsyncConnectorService calls. */
+  /** Set for AsyncConnectorService calls and their Flyte 1 twins (AsyncAgentService). */
   readonly operation?: ConnectorOperation;
   /** The task type a connector call is routed by, once the request is parsed. */
   readonly taskType?: string;
@@ -54,6 +55,9 @@ const OPERATIONS: Readonly<Record<string, ConnectorOperation>> = {
   GetTaskLogs: "get_logs",
 };
 
+/** The services whose calls run a connector operation, by the same method names. */
+const CONNECTOR_SERVICES: ReadonlySet<string> = new Set([AsyncConnectorService.typeName, AsyncAgentService.typeName]);
+
 /** grpc: `application/grpc[+proto|+json]`; grpc-web: `application/grpc-web[-text][+…]`; anything else is Connect. */
 export function protocolFrom(contentType: string | null): Protocol {
   if (contentType === null) return "connect";
@@ -78,7 +82,7 @@ export function callInfoInterceptor(seen: WeakSet<object>): Interceptor {
   return (next) => async (req) => {
     const raw = req.contextValues.get(kRawRequest);
     if (raw) seen.add(raw);
-    const operation = req.service.typeName === AsyncConnectorService.typeName ? OPERATIONS[req.method.name] : undefined;
+    const operation = CONNECTOR_SERVICES.has(req.service.typeName) ? OPERATIONS[req.method.name] : undefined;
     let call = req;
     let message: unknown = req.stream ? undefined : req.message;
     if (req.stream && operation !== undefined && req.method.methodKind === "server_streaming") {

@@ -1,5 +1,4 @@
 import { Code, ConnectError, type Interceptor, type StreamResponse, type UnaryResponse } from "@connectrpc/connect";
-import { AsyncConnectorService } from "#idl/flyteidl2/connector/service_pb.js";
 import type { ConnectorLimit } from "../config/config.js";
 import { kCallInfo } from "./call-info.js";
 import { countedStream } from "./load-shedder.js";
@@ -33,7 +32,7 @@ export interface ConnectorLimiter {
  *   The call is answered at that moment even if the connector ignores its signal; its slot is given back
  *   only when the connector really returns, so a connector that hangs for good runs out of slots rather
  *   than piling up work.
- * Both apply to AsyncConnectorService calls only, keyed by task type name.
+ * Both apply to connector calls only (AsyncConnectorService and AsyncAgentService), keyed by task type name.
  */
 export function createConnectorLimiter(options: ConnectorLimiterOptions): ConnectorLimiter {
   const running = new Map<string, number>();
@@ -50,7 +49,8 @@ export function createConnectorLimiter(options: ConnectorLimiterOptions): Connec
 
   const interceptor: Interceptor = (next) => async (req) => {
     const info = req.contextValues.get(kCallInfo);
-    if (req.service.typeName !== AsyncConnectorService.typeName || info?.taskType === undefined) return next(req);
+    // Call info has a task type for connector calls only.
+    if (info?.taskType === undefined) return next(req);
     const type = info.taskType;
     const { maxConcurrency, timeoutMs } = limitOf(type);
     const now = running.get(type) ?? 0;

@@ -10,6 +10,7 @@ import { silentLogger, type Logger } from "../log/logger.js";
 import type { ConnectorRegistry } from "../registry/connector-registry.js";
 import { createConnectorService } from "./connector-service.js";
 import { dashboardPlugin } from "./dashboard-plugin.js";
+import { FLYTE1_SERVICES, flyte1Routes } from "./flyte1/routes.js";
 import { createDrain } from "./drain.js";
 import { createHealthStatus, healthRoutes, type HealthStatus } from "./health-service.js";
 import { createMetadataService } from "./metadata-service.js";
@@ -41,7 +42,7 @@ export interface ConnectorServer {
 }
 
 /** The services the health and reflection endpoints describe. */
-const SERVICES = [AsyncConnectorService, ConnectorMetadataService, Health] as const;
+const SERVICES = [AsyncConnectorService, ConnectorMetadataService, ...FLYTE1_SERVICES, Health] as const;
 
 /**
  * Builds the one-port service: gRPC (h2c, or TLS with ALPN), gRPC-Web and Connect (JSON and binary) for the
@@ -73,8 +74,10 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
   }
 
   const routes = (router: ConnectRouter) => {
-    router.service(AsyncConnectorService, createConnectorService({ registry, log, maxResponseBytes: config.maxResponseBytes, recentTasks }));
+    const connectorService = createConnectorService({ registry, log, maxResponseBytes: config.maxResponseBytes, recentTasks });
+    router.service(AsyncConnectorService, connectorService);
     router.service(ConnectorMetadataService, createMetadataService(registry));
+    flyte1Routes(connectorService, registry)(router);
     healthRoutes(health, drain.started)(router);
     reflectionRoutes([...SERVICES])(router);
   };

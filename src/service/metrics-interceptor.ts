@@ -1,6 +1,5 @@
-import { toBinary } from "@bufbuild/protobuf";
+import { toBinary, type Message } from "@bufbuild/protobuf";
 import type { Interceptor } from "@connectrpc/connect";
-import { InputsSchema } from "#idl/flyteidl2/task/common_pb.js";
 import type { TaskExecution_Phase } from "#idl/flyteidl2/core/execution_pb.js";
 import { codeOf, kCallInfo, observeStream } from "./call-info.js";
 import type { ServiceMetrics } from "./metrics.js";
@@ -17,8 +16,10 @@ export function metricsInterceptor(metrics: ServiceMetrics): Interceptor {
     metrics.started(info);
     // Python observes `request.inputs.ByteSize()`, 0 when absent (python-reference.md §2.1).
     if (info.operation === "create" && !req.stream) {
-      const inputs = (req.message as { inputs?: Parameters<typeof toBinary<typeof InputsSchema>>[1] }).inputs;
-      metrics.inputBytes(info, inputs ? toBinary(InputsSchema, inputs).byteLength : 0);
+      // Flyte 2's Inputs or Flyte 1's LiteralMap: the request's own field type says which.
+      const field = req.method.input.field["inputs"];
+      const inputs = (req.message as { inputs?: Message }).inputs;
+      metrics.inputBytes(info, inputs && field?.message ? toBinary(field.message, inputs).byteLength : 0);
     }
     let res;
     try {

@@ -22,6 +22,8 @@ describe("Connect JSON with curl", () => {
         { name: "Echo Connector", supportedTaskCategories: [{ name: "echo" }] },
         { name: "PostgreSQL Connector", supportedTaskCategories: [{ name: "postgres" }] },
         { name: "HTTP Job Connector", supportedTaskCategories: [{ name: "http_job" }] },
+        { name: "HTTP Call Connector", supportedTaskCategories: [{ name: "http_call" }] },
+        { name: "Hash Connector", supportedTaskCategories: [{ name: "hash" }] },
       ],
     });
 

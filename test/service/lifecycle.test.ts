@@ -25,6 +25,8 @@ describe.each(CLIENT_KINDS)("whole lifecycle over $name", (kind) => {
         ["Echo Connector", ["echo/0"]],
         ["PostgreSQL Connector", ["postgres/0"]],
         ["HTTP Job Connector", ["http_job/0"]],
+        ["HTTP Call Connector", ["http_call/0"]],
+        ["Hash Connector", ["hash/0"]],
       ]);
       const one = await meta.client.getConnector({ name: "Sleep Connector" });
       expect(one.connector?.supportedTaskCategories.map((t) => t.name)).toEqual(["sleep"]);

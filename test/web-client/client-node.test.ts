@@ -33,6 +33,8 @@ describe.each(PROTOCOLS)("web-client in Node over %s", (protocol) => {
       ["Echo Connector", ["echo/0"]],
       ["PostgreSQL Connector", ["postgres/0"]],
       ["HTTP Job Connector", ["http_job/0"]],
+      ["HTTP Call Connector", ["http_call/0"]],
+      ["Hash Connector", ["hash/0"]],
       ["Linked Sleep Connector", ["linked_sleep/0"]],
     ]);
     await expect(clients.servingStatus()).resolves.toBe("SERVING");

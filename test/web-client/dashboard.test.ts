@@ -47,6 +47,8 @@ describeWithChromium("dashboard served by the service, in Chromium", () => {
       ["Echo Connector", "echo / 0"],
       ["PostgreSQL Connector", "postgres / 0"],
       ["HTTP Job Connector", "http_job / 0"],
+      ["HTTP Call Connector", "http_call / 0"],
+      ["Hash Connector", "hash / 0"],
       ["Linked Sleep Connector", "linked_sleep / 0"],
     ]);
     expect(await page.getByRole("heading", { level: 2 }).allTextContents()).toEqual(["Connectors", "Recent tasks", "Task"]);

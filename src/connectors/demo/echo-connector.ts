@@ -1,16 +1,8 @@
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import { OutputsSchema } from "#idl/flyteidl2/task/common_pb.js";
-import { outputsFromValues, outputTypesFromJson, outputTypesToJson, valuesFromOutputs } from "../../literals/convert.js";
-import { LiteralError } from "../../literals/errors.js";
 import { AsyncConnector, type CreateRequest, type Resource } from "../connector.js";
-import { jsonResourceMeta, ResourceMetaError, type MetaRecord } from "../resource-meta.js";
+import { resourceFromStoredOutputs, storedOutputsCodec, storeOutputs, type StoredOutputsMeta } from "../stored-outputs.js";
 
 /** The outputs as `flyteidl2.task.Outputs` bytes (base64) with their types, or why they could not be made. */
-export interface EchoMeta {
-  readonly outputs_b64: string;
-  readonly output_types: unknown;
-  readonly error?: string;
-}
+export type EchoMeta = StoredOutputsMeta;
 
 /**
  * A demo connector with no external dependency: SUCCEEDED at once, with outputs equal to the inputs of the
@@ -22,39 +14,22 @@ export interface EchoMeta {
 export class EchoConnector extends AsyncConnector<EchoMeta> {
   readonly name = "Echo Connector";
   readonly taskTypeName = "echo";
-  override readonly metadata = jsonResourceMeta<EchoMeta>({ parse: parseEchoMeta });
+  override readonly metadata = storedOutputsCodec;
 
   async create(request: CreateRequest): Promise<EchoMeta> {
-    const output_types = outputTypesToJson(request.outputTypes);
     const values: Record<string, unknown> = {};
     for (const name of Object.keys(request.outputTypes)) {
       if (name in request.inputs) values[name] = request.inputs[name];
     }
-    try {
-      const outputs = outputsFromValues(values, request.outputTypes);
-      return { outputs_b64: Buffer.from(toBinary(OutputsSchema, outputs)).toString("base64"), output_types };
-    } catch (e) {
-      // A mismatch is the job's failure, reported by get, not a failed CreateTask.
-      if (!(e instanceof LiteralError)) throw e;
-      return { outputs_b64: "", output_types, error: e.message };
-    }
+    // A mismatch is the job's failure, reported by get, not a failed CreateTask.
+    return storeOutputs(values, request.outputTypes);
   }
 
   async get(meta: EchoMeta): Promise<Resource> {
-    if (meta.error !== undefined) return { phase: "FAILED", message: `echo cannot return its inputs as outputs: ${meta.error}` };
-    const outputTypes = outputTypesFromJson(meta.output_types);
-    const outputs = fromBinary(OutputsSchema, Buffer.from(meta.outputs_b64, "base64"));
-    return { phase: "SUCCEEDED", outputs: valuesFromOutputs(outputs, outputTypes), outputTypes };
+    return resourceFromStoredOutputs(meta, (error) => `echo cannot return its inputs as outputs: ${error}`);
   }
 
   async delete(): Promise<void> {
     // Echo finishes inside create: there is never anything to cancel.
   }
-}
-
-function parseEchoMeta(record: MetaRecord): EchoMeta {
-  const { outputs_b64, output_types, error } = record;
-  if (typeof outputs_b64 !== "string") throw new ResourceMetaError(`field "outputs_b64" must be a string`);
-  if (error !== undefined && typeof error !== "string") throw new ResourceMetaError(`field "error" must be a string`);
-  return { outputs_b64, output_types, ...(error === undefined ? {} : { error }) };
 }

@@ -1,5 +1,4 @@
 import type { JsonValue } from "@bufbuild/protobuf";
-import { SimpleType, type LiteralType } from "#idl/flyteidl2/core/types_pb.js";
 import { outputTypesFromJson, outputTypesToJson } from "../../literals/convert.js";
 import { AsyncConnector, type ConnectorContext, type CreateRequest, type GetContext, type Resource } from "../connector.js";
 import { InvalidTaskError } from "../errors.js";
@@ -9,7 +8,7 @@ import { httpJobMetaCodec, storedRequest, type HttpJobMeta, type StoredRequest }
 import { httpJobSpecFrom, requestTemplateNames, stateTableOf } from "./http-job-spec.js";
 import { jsonPointerGet } from "./json-pointer.js";
 import { jsonSafe } from "./json-safe.js";
-import { jsonValueForType } from "./json-value-for-type.js";
+import { outputsFromAnswer } from "./json-outputs.js";
 import { renderJsonTemplate, renderTemplate, TemplateError, type TemplateResolver } from "./http-template.js";
 
 /** Options of {@link HttpJobConnector}; all have defaults, and none holds a credential. */
@@ -26,7 +25,7 @@ export interface HttpJobConnectorOptions {
 const DEFAULTS = Object.freeze({ taskTypeName: "http_job", callBudgetMs: 8000 });
 
 /** What the templates of one call can see. */
-interface TemplateScope {
+export interface TemplateScope {
   readonly configs: Readonly<Record<string, string>>;
   readonly secrets: Readonly<Record<string, string>>;
   /** `inputs.*`, `submit.*`, `idempotency_key` (at create from the request, later from the metadata). */
@@ -34,7 +33,7 @@ interface TemplateScope {
   readonly jobId?: string;
 }
 
-function resolverOf(scope: TemplateScope): TemplateResolver {
+export function resolverOf(scope: TemplateScope): TemplateResolver {
   return (name) => {
     if (name === "job_id") return scope.jobId;
     if (name.startsWith("configs.")) return scope.configs[name.slice(8)];
@@ -54,13 +53,13 @@ function submitField(response: unknown, path: string): unknown {
 }
 
 /** Replaces every secret value of the call in a text that will be stored or shown. */
-function redact(text: string, secrets: Readonly<Record<string, string>>): string {
+export function redact(text: string, secrets: Readonly<Record<string, string>>): string {
   let out = text;
   for (const value of Object.values(secrets)) if (value.length >= 4) out = out.split(value).join("[REDACTED]");
   return out;
 }
 
-function renderRequest(spec: StoredRequest, resolve: TemplateResolver): HttpCallRequest {
+export function renderRequest(spec: StoredRequest, resolve: TemplateResolver): HttpCallRequest {
   const url = renderTemplate(spec.url, resolve, "url");
   if (!/^https?:\/\//i.test(url)) {
     throw new TemplateError(`the URL template ${JSON.stringify(spec.url)} does not give an http(s) URL; a base URL from the configs goes in triple braces: {{{configs.base_url}}}`);
@@ -75,11 +74,6 @@ function renderRequest(spec: StoredRequest, resolve: TemplateResolver): HttpCall
   }
   if (!Object.keys(headers).some((h) => h.toLowerCase() === "accept")) headers["accept"] = "application/json";
   return { method: spec.method, url, headers, ...(body === undefined ? {} : { body }) };
-}
-
-function admitsNone(type: LiteralType): boolean {
-  if (type.type.case === "simple") return type.type.value === SimpleType.NONE;
-  return type.type.case === "unionType" && type.type.value.variants.some(admitsNone);
 }
 
 const is2xx = (status: number) => status >= 200 && status < 300;
@@ -231,20 +225,11 @@ export class HttpJobConnector extends AsyncConnector<HttpJobMeta> {
       doc = result.json;
     }
     const outputTypes = outputTypesFromJson(meta.output_types);
-    const outputs: Record<string, unknown> = {};
-    for (const [name, pointer] of Object.entries(meta.outputs)) {
-      const type = outputTypes[name];
-      if (!type) continue;
-      const found = jsonPointerGet(doc, pointer);
-      if (!found.found) {
-        if (admitsNone(type)) {
-          outputs[name] = null;
-          continue;
-        }
-        return { phase: "FAILED", message: `job ${meta.job_id} succeeded, but its final answer has nothing at ${pointer} for output "${name}"`, logLinks, customInfo };
-      }
-      outputs[name] = jsonValueForType(found.value, type);
+    const read = outputsFromAnswer(doc, meta.outputs, outputTypes);
+    if ("missing" in read) {
+      return { phase: "FAILED", message: `job ${meta.job_id} succeeded, but its final answer has nothing at ${read.missing.pointer} for output "${read.missing.name}"`, logLinks, customInfo };
     }
+    const outputs = read.outputs;
     return { phase: "SUCCEEDED", message, logLinks, outputs, outputTypes, customInfo };
   }
 
