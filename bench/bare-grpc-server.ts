@@ -1,16 +1,17 @@
 // The baseline: a bare @grpc/grpc-js server doing GetTask's work — decode the request, look up the
 // connector, decode its JSON metadata, call `get`, build and encode the proto Resource — with none of our
 // service around it. Prints {"port": N} when listening.
-import { fromBinary, toBinary, create } from "@bufbuild/protobuf";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { GetTaskRequestSchema, GetTaskResponseSchema, type GetTaskRequest, type GetTaskResponse } from "#idl/flyteidl2/connector/connector_pb.js";
 import { builtinConnectors } from "../src/connectors/builtins.js";
 import { createConnectorRegistry } from "../src/registry/connector-registry.js";
-import { resourceProtoFrom } from "../src/service/resource-proto.js";
+import { createConnectorInvoker } from "../src/service/rpc/connector-invoker.js";
+import { getTaskResponseFrom } from "../src/service/rpc/get-task-response.js";
 import { silentLogger } from "../src/log/logger.js";
 
 const registry = createConnectorRegistry(builtinConnectors());
-const log = silentLogger();
+const invoker = createConnectorInvoker({ log: silentLogger() });
 const server = new grpc.Server();
 server.addService(
   {
@@ -28,11 +29,10 @@ server.addService(
     getTask: (call: grpc.ServerUnaryCall<GetTaskRequest, GetTaskResponse>, callback: grpc.sendUnaryData<GetTaskResponse>) => {
       const req = call.request;
       const connector = registry.get(req.taskCategory!.name, req.taskCategory!.version);
-      const meta = connector.metadata.decode(req.resourceMeta);
-      const ac = new AbortController();
-      connector
-        .get(meta, { signal: ac.signal, log, secrets: {}, secret: () => undefined, configs: {}, taskCategory: { name: req.taskCategory!.name, version: 0 }, outputPrefix: req.outputPrefix })
-        .then((resource: Parameters<typeof resourceProtoFrom>[0]) => callback(null, create(GetTaskResponseSchema, { resource: resourceProtoFrom(resource, connector, {}) })))
+      const taskCategory = { name: req.taskCategory!.name, version: 0 };
+      invoker
+        .get(connector, req.resourceMeta, { rpc: "GetTask", taskCategory, secrets: {}, configs: {}, outputPrefix: req.outputPrefix, signal: new AbortController().signal })
+        .then((state) => callback(null, getTaskResponseFrom(state, 4 * 1024 * 1024)))
         .catch((e: unknown) => callback({ code: grpc.status.INTERNAL, details: String(e) }));
     },
   },

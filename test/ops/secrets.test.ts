@@ -2,7 +2,7 @@ import { Code } from "@connectrpc/connect";
 import { AsyncConnectorService, ConnectorMetadataService } from "#idl/flyteidl2/connector/service_pb.js";
 import { TaskExecution_Phase } from "#idl/flyteidl2/core/execution_pb.js";
 import { createConnectorRegistry } from "../../src/registry/connector-registry.js";
-import { REDACTED } from "../../src/service/redact.js";
+import { REDACTED } from "../../src/service/pipeline/redact.js";
 import { startService, type RunningService } from "../../src/testing/start-service.js";
 import { PLANTED_SECRET, SecretSpillingConnector } from "../fixtures/ops-connectors.js";
 import { CLIENT_KINDS } from "../helpers/clients.js";

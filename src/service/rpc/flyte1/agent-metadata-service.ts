@@ -1,10 +1,17 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { Agent } from "#idl1/flyteidl/admin/agent_pb.js";
-import type { AgentMetadataService } from "#idl1/flyteidl/service/agent_pb.js";
-import { taskCategoryOf, type AnyConnector } from "../../connectors/connector.js";
-import { isSyncConnector } from "../../connectors/sync-connector.js";
-import type { ConnectorRegistry } from "../../registry/connector-registry.js";
+import { AgentMetadataService } from "#idl1/flyteidl/service/agent_pb.js";
+import { taskCategoryOf, type AnyConnector } from "../../../connectors/connector.js";
+import { isSyncConnector } from "../../../connectors/sync-connector.js";
+import type { ConnectorRegistry } from "../../../registry/connector-registry.js";
 import { connectErrorFrom } from "../error-mapping.js";
+import { connectUnary, type UnaryHandlers, type UnaryService } from "../rpc-handlers.js";
+
+/** `flyteidl.service.AgentMetadataService`, for both transports. */
+export interface AgentMetadata extends UnaryService<typeof AgentMetadataService> {
+  readonly handlers: UnaryHandlers<typeof AgentMetadataService>;
+  readonly connect: ServiceImpl<typeof AgentMetadataService>;
+}
 
 type AgentInit = Omit<Agent, "$typeName" | "supportedTaskCategories"> & { supportedTaskCategories: { name: string; version: number }[] };
 
@@ -31,8 +38,8 @@ function agentsOf(connectors: readonly AnyConnector[]): AgentInit[] {
 }
 
 /** `flyteidl.service.AgentMetadataService`: the registry as Flyte 1's propeller reads it. */
-export function createAgentMetadataService(registry: ConnectorRegistry): ServiceImpl<typeof AgentMetadataService> {
-  return {
+export function createAgentMetadataService(registry: ConnectorRegistry): AgentMetadata {
+  const handlers: AgentMetadata["handlers"] = {
     listAgents() {
       return { agents: agentsOf(registry.connectors()) };
     },
@@ -56,5 +63,10 @@ export function createAgentMetadataService(registry: ConnectorRegistry): Service
       }
       return { agent: merged };
     },
+  };
+  return {
+    service: AgentMetadataService,
+    handlers,
+    connect: { listAgents: connectUnary(handlers.listAgents), getAgent: connectUnary(handlers.getAgent) },
   };
 }

@@ -1,12 +1,18 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { InvalidTaskError } from "../connectors/errors.js";
-import { ResourceMetaError } from "../connectors/resource-meta.js";
-import { LiteralError } from "../literals/errors.js";
-import { ConnectorNotFoundError } from "../registry/errors.js";
-import { redactSecrets } from "./redact.js";
+import { InvalidTaskError } from "../../connectors/errors.js";
+import { ResourceMetaError } from "../../connectors/resource-meta.js";
+import { LiteralError } from "../../literals/errors.js";
+import { ConnectorNotFoundError } from "../../registry/errors.js";
+import { redactSecrets } from "../pipeline/redact.js";
 
 /** The connector operations whose failures the Python service reports as `failed to {op} {type} task`. */
 export type ConnectorOperation = "create" | "get" | "delete" | "get logs of" | "get metrics of";
+
+/** Whether a call was aborted and why; an `AbortSignal` is one, and so is a call whose signal is built lazily. */
+export interface AbortState {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+}
 
 /** Where an error happened, for its message. */
 export interface ErrorScope {
@@ -15,7 +21,7 @@ export interface ErrorScope {
   /** Values that must not reach the client: the call's connection secrets. */
   readonly secrets?: Readonly<Record<string, string>>;
   /** The call's signal: an abort at the deadline becomes DEADLINE_EXCEEDED, not INTERNAL. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortState;
 }
 
 /**

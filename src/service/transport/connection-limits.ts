@@ -1,6 +1,6 @@
 import type * as http from "node:http";
 import * as http2 from "node:http2";
-import type { Config } from "../config/config.js";
+import type { Config } from "../../config/config.js";
 
 /** The connection-level protections of {@link Config}. */
 export type ConnectionLimits = Pick<

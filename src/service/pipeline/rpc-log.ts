@@ -1,9 +1,9 @@
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import type { FastifyInstance } from "fastify";
-import { Health } from "../gen/health/v1/health_pb.js";
-import type { Logger } from "../log/logger.js";
-import { codeOf, kCallInfo, kCallSecrets, observeStream, protocolFrom, type CallInfo } from "./call-info.js";
+import { Health } from "../../gen/health/v1/health_pb.js";
+import type { Logger } from "../../log/logger.js";
+import { codeOf, protocolFrom, type CallInfo } from "./call-info.js";
 import { redactSecrets } from "./redact.js";
 
 /** Error messages in log lines are cut here: a connector may put a whole upstream body in one. */
@@ -20,25 +20,8 @@ const SERVER_FAULTS: ReadonlySet<Code> = new Set([Code.Internal, Code.Unknown, C
  * would drown the rest), server faults at warn, everything else at info. Nothing from the request body or
  * headers is logged.
  */
-export function rpcLogInterceptor(log: Logger): Interceptor {
-  return (next) => async (req) => {
-    const info = req.contextValues.get(kCallInfo);
-    if (!info) return next(req);
-    const secrets = req.contextValues.get(kCallSecrets);
-    let res;
-    try {
-      res = await next(req);
-    } catch (e) {
-      logCall(log, info, e, secrets);
-      throw e;
-    }
-    if (res.stream) return { ...res, message: observeStream(res.message, req.signal, (e) => logCall(log, info, e, secrets)) };
-    logCall(log, info, undefined, secrets);
-    return res;
-  };
-}
-
-function logCall(log: Logger, info: CallInfo, err: unknown, secrets: Readonly<Record<string, string>> | undefined): void {
+export function logCall(log: Logger, info: CallInfo, err: unknown, secrets: Readonly<Record<string, string>> | undefined): void {
+  const debug = info.service === Health.typeName || info.service.startsWith("grpc.reflection.");
   // "service" is taken by the root logger's base field (always "flyte-connect").
   const line: Record<string, unknown> = {
     rpcService: info.service,
@@ -51,7 +34,7 @@ function logCall(log: Logger, info: CallInfo, err: unknown, secrets: Readonly<Re
   };
   // error-mapping.ts has cleaned connector errors already; this also covers errors raised anywhere else.
   if (err !== undefined) line["error"] = redactSecrets(errorText(err), secrets);
-  if (info.service === Health.typeName || info.service.startsWith("grpc.reflection.")) log.debug(line, "rpc");
+  if (debug) log.debug(line, "rpc");
   else if (err !== undefined && SERVER_FAULTS.has(codeOf(err))) log.warn(line, "rpc");
   else log.info(line, "rpc");
 }
@@ -66,8 +49,9 @@ function errorText(err: unknown): string {
 /**
  * Logs the HTTP requests that never reached an interceptor: a body that does not parse, an unknown method
  * or content type, a request cut short, but also CORS preflights and other plugins' pages. Failures (and
- * gRPC requests, whose status the trailers carry) log at info, so a broken client shows up; the rest at debug. The query string is left out: Connect GET requests
- * carry the whole request message there. `seen` holds the raw requests the interceptors handled.
+ * gRPC requests, whose status the trailers carry) log at info, so a broken client shows up; the rest at debug.
+ * The query string is left out: Connect GET requests carry the whole request message there. `seen` holds the
+ * raw requests the call pipeline handled.
  */
 export function logUnhandledRequests(app: FastifyInstance, log: Logger, seen: WeakSet<object>): void {
   app.addHook("onResponse", async (request, reply) => {

@@ -1,8 +1,8 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
-import type { Logger } from "../log/logger.js";
-import { ServingStatus, type HealthStatus } from "./health-service.js";
+import type { Logger } from "../../log/logger.js";
+import { ServingStatus, type HealthStatus } from "../rpc/health-service.js";
 
 /** Options of {@link createMetricsServer}. */
 export interface MetricsServerOptions {

@@ -1,6 +1,6 @@
 import { setMaxListeners } from "node:events";
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { Health } from "../gen/health/v1/health_pb.js";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { Health } from "../../gen/health/v1/health_pb.js";
 
 /**
  * The server's drain state. Once draining, new RPCs are refused with UNAVAILABLE (the executor retries
@@ -16,7 +16,8 @@ export interface Drain {
   start(graceMs: number): void;
   /** Cancels whatever still runs and clears the grace timer. */
   finish(): void;
-  readonly interceptor: Interceptor;
+  /** Throws UNAVAILABLE for a new call once draining; health calls still pass. */
+  check(service: string): void;
 }
 
 export function createDrain(): Drain {
@@ -44,9 +45,8 @@ export function createDrain(): Drain {
       clearTimeout(timer);
       if (!shutdown.signal.aborted) shutdown.abort(reason);
     },
-    interceptor: (next) => async (req) => {
-      if (started.signal.aborted && req.service.typeName !== Health.typeName) throw reason;
-      return next(req);
+    check(service) {
+      if (started.signal.aborted && service !== Health.typeName) throw reason;
     },
   };
 }

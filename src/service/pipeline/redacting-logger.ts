@@ -1,4 +1,4 @@
-import type { Logger } from "../log/logger.js";
+import type { Logger } from "../../log/logger.js";
 import { REDACTED, redactSecrets } from "./redact.js";
 
 /** Nesting followed when cleaning logged objects; deeper values are replaced whole. */

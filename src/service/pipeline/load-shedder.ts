@@ -1,9 +1,9 @@
 import { constants, PerformanceObserver } from "node:perf_hooks";
 import { getHeapStatistics } from "node:v8";
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { AgentMetadataService } from "#idl1/flyteidl/service/agent_pb.js";
 import { ConnectorMetadataService } from "#idl/flyteidl2/connector/service_pb.js";
-import { Health } from "../gen/health/v1/health_pb.js";
+import { Health } from "../../gen/health/v1/health_pb.js";
 import type { ShedReason } from "./metrics.js";
 
 /** Options of {@link createLoadShedder}. */
@@ -19,7 +19,12 @@ export interface LoadShedderOptions {
 
 /** The protection a service applies before any work: too many calls, or too little memory. */
 export interface LoadShedder {
-  readonly interceptor: Interceptor;
+  /**
+   * Counts a new call, or throws when it must be refused. Returns false for services never shed (and then
+   * not counted); a counted call must be {@link release}d exactly once when it ends.
+   */
+  admit(service: string): boolean;
+  release(): void;
   /** Calls counted now. */
   readonly inFlight: number;
   /** The heap threshold in force. */
@@ -66,29 +71,19 @@ export function createLoadShedder(options: LoadShedderOptions): LoadShedder {
     throw err;
   };
 
-  const interceptor: Interceptor = (next) => async (req) => {
-    if (NEVER_SHED.has(req.service.typeName)) return next(req);
-    if (options.maxConcurrentCalls > 0 && inFlight >= options.maxConcurrentCalls) {
-      shed("max_concurrent_calls", new ConnectError(`server is at its limit of ${options.maxConcurrentCalls} concurrent calls`, Code.ResourceExhausted));
-    }
-    if (heapUsed > heapLimit && liveAfterMajorGc > heapLimit) shed("heap", new ConnectError("server is low on memory; try again later", Code.Unavailable));
-    inFlight++;
-    let res;
-    try {
-      res = await next(req);
-    } catch (e) {
-      inFlight--;
-      throw e;
-    }
-    if (!res.stream) {
-      inFlight--;
-      return res;
-    }
-    return { ...res, message: countedStream(res.message, () => inFlight--) };
-  };
-
   return {
-    interceptor,
+    admit(service) {
+      if (NEVER_SHED.has(service)) return false;
+      if (options.maxConcurrentCalls > 0 && inFlight >= options.maxConcurrentCalls) {
+        shed("max_concurrent_calls", new ConnectError(`server is at its limit of ${options.maxConcurrentCalls} concurrent calls`, Code.ResourceExhausted));
+      }
+      if (heapUsed > heapLimit && liveAfterMajorGc > heapLimit) shed("heap", new ConnectError("server is low on memory; try again later", Code.Unavailable));
+      inFlight++;
+      return true;
+    },
+    release() {
+      inFlight--;
+    },
     get inFlight() {
       return inFlight;
     },
@@ -98,13 +93,4 @@ export function createLoadShedder(options: LoadShedderOptions): LoadShedder {
       gcObserver.disconnect();
     },
   };
-}
-
-/** Runs `done` once when the stream ends, fails or is abandoned. */
-export async function* countedStream<T>(messages: AsyncIterable<T>, done: () => void): AsyncGenerator<T> {
-  try {
-    yield* messages;
-  } finally {
-    done();
-  }
 }

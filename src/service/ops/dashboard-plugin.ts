@@ -4,7 +4,7 @@ import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
-import { silentLogger, type Logger } from "../log/logger.js";
+import { silentLogger, type Logger } from "../../log/logger.js";
 import type { RecentTasks } from "./recent-tasks.js";
 
 /** Options of {@link dashboardPlugin}. */

@@ -1,5 +1,6 @@
-import { Code, ConnectError, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
-import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../gen/health/v1/health_pb.js";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../../gen/health/v1/health_pb.js";
+import { connectUnary, type UnaryHandlers, type UnaryService } from "./rpc-handlers.js";
 
 export { ServingStatus };
 
@@ -39,18 +40,30 @@ export function createHealthStatus(services: readonly string[]): HealthStatus {
   return status;
 }
 
+/** `grpc.health.v1.Health`: Check for both transports, Watch for connect. */
+export interface HealthService extends UnaryService<typeof Health> {
+  readonly handlers: Pick<UnaryHandlers<typeof Health>, "check">;
+  /** Check and Watch; List is not served (UNIMPLEMENTED). */
+  readonly connect: Partial<ServiceImpl<typeof Health>>;
+}
+
 /**
- * Routes `grpc.health.v1.Health` (Check and Watch) to a {@link HealthStatus}. When `drainStarted` fires,
- * open Watch streams send the last status and end with UNAVAILABLE, so they do not hold the drain up.
+ * `grpc.health.v1.Health` (Check and Watch) for a {@link HealthStatus}. When `drainStarted` fires, open
+ * Watch streams send the last status and end with UNAVAILABLE, so they do not hold the drain up.
  */
-export function healthRoutes(status: HealthStatus, drainStarted: AbortSignal): (router: ConnectRouter) => void {
-  return (router) =>
-    router.service(Health, {
-      check(req) {
-        const value = status.get(req.service);
-        if (value === undefined) throw new ConnectError(`unknown service ${req.service}`, Code.NotFound);
-        return { status: value };
-      },
+export function createHealthService(status: HealthStatus, drainStarted: AbortSignal): HealthService {
+  const handlers: HealthService["handlers"] = {
+    check(req) {
+      const value = status.get(req.service);
+      if (value === undefined) throw new ConnectError(`unknown service ${req.service}`, Code.NotFound);
+      return { status: value };
+    },
+  };
+  return {
+    service: Health,
+    handlers,
+    connect: {
+      check: connectUnary(handlers.check),
       // The health protocol: an unknown service is SERVICE_UNKNOWN (not an error), and the stream stays
       // open, sending each change, until the client leaves or the server stops.
       async *watch(req, ctx: HandlerContext) {
@@ -79,5 +92,6 @@ export function healthRoutes(status: HealthStatus, drainStarted: AbortSignal): (
           stop();
         }
       },
-    });
+    },
+  };
 }

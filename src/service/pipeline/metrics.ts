@@ -13,13 +13,15 @@ import type { CallInfo, ConnectorOperation } from "./call-info.js";
  * - `flyte_connector_requests_failure_total{task_type, operation, error_code}`: error_code is the HTTP
  *   equivalent of the status, "404" and "500" as in Python, "429", "503", "504"… for what Python lacks
  * - `flyte_connector_request_latency_seconds{task_type, operation}`: a summary without quantiles
- * - `flyte_connector_input_literal_bytes{task_type}`: CreateTask only
+ * - `flyte_connector_input_literal_bytes{task_type}`: CreateTask only; the size of the request as received
+ *   (Python measures the inputs alone, which would mean encoding them again)
  *
  * Beyond Python:
  * - `flyte_connector_request_duration_seconds{task_type, operation}`: a histogram, for quantiles
  * - `flyte_connector_get_task_phase_total{task_type, phase}`: GetTask answers by returned phase
  * - `flyte_connector_requests_in_flight{task_type, operation}`
  * - `flyte_connect_calls_shed_total{reason}`: calls refused by load shedding and concurrency limits
+ * - `flyte_connect_delete_ignored_total{task_type, reason}`: DeleteTask answered OK with nothing to delete
  * - `grpc_server_started_total`, `grpc_server_handled_total`, `grpc_server_handling_seconds` with
  *   go-grpc-prometheus's labels (grpc_type, grpc_service, grpc_method, grpc_code) plus `protocol`, for every
  *   RPC including health and metadata, so the usual gRPC dashboards work
@@ -32,13 +34,18 @@ export interface ServiceMetrics {
   readonly registry: Registry;
   /** A call reached the service. */
   started(info: CallInfo): void;
-  /** CreateTask's inputs, serialized size in bytes. */
+  /** CreateTask's request size in bytes, as received (never re-encoded to be measured). */
   inputBytes(info: CallInfo, bytes: number): void;
   /** A call ended; `code` is the status sent (undefined: OK), `phase` the GetTask phase if it answered one. */
   handled(info: CallInfo, code: Code | undefined, phase?: TaskExecution_Phase): void;
   /** A call was refused to protect the service. */
   shed(reason: ShedReason): void;
+  /** A DeleteTask answered OK with nothing to delete: no connector for its task type, or metadata none can read. */
+  deleteIgnored(taskType: string, reason: DeleteIgnoredReason): void;
 }
+
+/** Why a DeleteTask was answered without a connector call. */
+export type DeleteIgnoredReason = "unknown_task_type" | "unreadable_metadata";
 
 /** Why a call was refused before any work was done. */
 export type ShedReason = "max_concurrent_calls" | "heap" | "connector_concurrency";
@@ -106,6 +113,12 @@ export function createServiceMetrics(options: ServiceMetricsOptions): ServiceMet
     labelNames: ["reason"] as const,
     registers,
   });
+  const deleteIgnored = new Counter({
+    name: "flyte_connect_delete_ignored_total",
+    help: "DeleteTask calls answered OK without a connector call: unknown task type or unreadable resource metadata",
+    labelNames: ["task_type", "reason"] as const,
+    registers,
+  });
   const rpcLabels = ["grpc_type", "grpc_service", "grpc_method", "protocol"] as const;
   const rpcStarted = new Counter({ name: "grpc_server_started_total", help: "Total number of RPCs started on the server", labelNames: rpcLabels, registers });
   const rpcHandled = new Counter({
@@ -167,6 +180,9 @@ export function createServiceMetrics(options: ServiceMetricsOptions): ServiceMet
     },
     shed(reason) {
       shed.inc({ reason });
+    },
+    deleteIgnored(taskType, reason) {
+      deleteIgnored.inc({ task_type: taskTypeLabel(taskType), reason });
     },
   };
 }
