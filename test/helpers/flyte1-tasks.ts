@@ -10,7 +10,7 @@ import {
   type ExecuteTaskSyncResponse,
 } from "#idl1/flyteidl/admin/agent_pb.js";
 import { ResourceType } from "#idl1/flyteidl/core/identifier_pb.js";
-import type { LiteralSchema } from "#idl1/flyteidl/core/literals_pb.js";
+import type { LiteralMapSchema, LiteralSchema } from "#idl1/flyteidl/core/literals_pb.js";
 import { RuntimeMetadata_RuntimeType, TaskTemplateSchema, type TaskTemplate } from "#idl1/flyteidl/core/tasks_pb.js";
 import { SimpleType, type LiteralTypeSchema } from "#idl1/flyteidl/core/types_pb.js";
 import { SyncAgentService } from "#idl1/flyteidl/service/agent_pb.js";
@@ -53,7 +53,7 @@ export function flytekitTemplate(spec: Flyte1TaskSpec): TaskTemplate {
 }
 
 /** Inputs as flytekit's TypeEngine gives them to propeller: a LiteralMap by name. */
-export function flytekitInputs(spec: Flyte1TaskSpec): MessageInitShape<typeof CreateTaskRequestSchema>["inputs"] {
+export function flytekitInputs(spec: Flyte1TaskSpec): MessageInitShape<typeof LiteralMapSchema> {
   return { literals: Object.fromEntries(Object.entries(spec.inputs ?? {}).flatMap(([k, v]) => (v.literal ? [[k, v.literal]] : []))) };
 }
 
