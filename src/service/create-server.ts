@@ -4,7 +4,6 @@ import type { AddressInfo, Socket } from "node:net";
 import fastifyCors from "@fastify/cors";
 import { cors as connectCors, type ConnectRouter } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
-import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import { fastify, type FastifyInstance } from "fastify";
 import { AsyncConnectorService, ConnectorMetadataService } from "#idl/flyteidl2/connector/service_pb.js";
 import type { Config } from "../config/config.js";
@@ -16,6 +15,7 @@ import { createMetricsServer, type MetricsServer } from "./ops/metrics-server.js
 import { createRecentTasks } from "./ops/recent-tasks.js";
 import { createAuthCheck } from "./pipeline/auth.js";
 import { createCallPipeline } from "./pipeline/call-pipeline.js";
+import { ACCEPTED_COMPRESSIONS } from "./pipeline/compression.js";
 import { connectPipelineInterceptor, contextValuesFor } from "./pipeline/connect-interceptor.js";
 import { createConnectorLimiter } from "./pipeline/connector-limits.js";
 import { clampDeadlineHeaders } from "./pipeline/deadline.js";
@@ -58,9 +58,6 @@ export interface ConnectorServer {
 
 /** The services the health and reflection endpoints describe. */
 const SERVICES = [AsyncConnectorService, ConnectorMetadataService, ...FLYTE1_SERVICES, Health] as const;
-
-/** The compressions both transports accept, in preference order (connect-fastify's default). */
-const COMPRESSIONS = [compressionGzip, compressionBrotli];
 
 /** Responses smaller than this are sent uncompressed. */
 const COMPRESS_MIN_BYTES = 1024;
@@ -119,7 +116,7 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
         readMaxBytes: config.maxMessageBytes,
         writeMaxBytes: config.maxMessageBytes,
         compressMinBytes: COMPRESS_MIN_BYTES,
-        acceptCompression: COMPRESSIONS,
+        acceptCompression: ACCEPTED_COMPRESSIONS,
       }),
     );
   }
@@ -157,7 +154,7 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
     },
     interceptors: [connectPipelineInterceptor(pipeline, seen)],
     contextValues: (request) => contextValuesFor(request.raw),
-    acceptCompression: COMPRESSIONS,
+    acceptCompression: [...ACCEPTED_COMPRESSIONS],
     readMaxBytes: config.maxMessageBytes,
     writeMaxBytes: config.maxMessageBytes,
     compressMinBytes: COMPRESS_MIN_BYTES,

@@ -163,19 +163,20 @@ export class Call implements LazySignal {
       slot?.release();
       return Promise.reject(e);
     }
-    if (!(result instanceof Promise)) {
+    if (typeof (result as { then?: unknown } | null)?.then !== "function") {
       slot?.release();
       return Promise.resolve(result);
     }
-    if (slot) result.then(slot.release, slot.release);
-    if (this.timer === undefined && this.parent === undefined) return result;
+    const pending = result as Promise<T>;
+    if (slot) pending.then(slot.release, slot.release);
+    if (this.timer === undefined && this.parent === undefined) return pending;
     if (this.abortReason !== undefined) {
-      result.catch(() => {});
+      pending.then(undefined, () => {});
       return Promise.reject(this.abortReason);
     }
     return new Promise<T>((resolve, reject) => {
       this.rejectRun = reject;
-      result.then(resolve, reject);
+      pending.then(resolve, reject);
     });
   }
 

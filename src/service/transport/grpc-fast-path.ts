@@ -78,6 +78,8 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
   };
 
   function serve(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, route: Route): void {
+    // A stream reset or cut with its session reports an error; the 'close' that follows settles the call.
+    stream.on("error", ignore);
     const compression = compressionNegotiate(acceptCompression, header(headers, "grpc-encoding"), header(headers, "grpc-accept-encoding"), "grpc-accept-encoding");
     const responseEncoding = compression.response;
     // connect raises these before it reads the body; so do we, in its order.
@@ -109,7 +111,7 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
       if (failed || stream.destroyed) return;
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
       const decoded = decodeRequest(body, route.method.input, compression.request);
-      if (decoded instanceof Promise) {
+      if (isThenable(decoded)) {
         decoded.then(
           (request) => invoke(stream, route, request, deadlineMs, responseEncoding, headers),
           (e: unknown) => refuse(stream, e, responseEncoding),
@@ -126,7 +128,7 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
    * The one request message, as connect's gRPC handler reads it: envelopes one by one (decompressed, size
    * checked after decompression, parsed), then "missing", "extra" or "incomplete" as connect words them.
    */
-  function decodeRequest(body: Buffer, schema: DescMessage, decompress: Compression | null): DecodedRequest | ConnectError | Promise<DecodedRequest> {
+  function decodeRequest(body: Buffer, schema: DescMessage, decompress: Compression | null): DecodedRequest | ConnectError | PromiseLike<DecodedRequest> {
     const envelopes: { flags: number; data: Uint8Array }[] = [];
     let offset = 0;
     while (body.length - offset >= ENVELOPE_HEADER) {
@@ -260,6 +262,13 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
     // The request may still be arriving (an error raised before its body was read): drop the rest.
     stream.resume();
   }
+}
+
+function ignore(): void {}
+
+/** A promise from any realm (zlib's callbacks may resolve one made outside this module's). */
+function isThenable<T>(value: unknown): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
 }
 
 function header(headers: http2.IncomingHttpHeaders, name: string): string | null {
