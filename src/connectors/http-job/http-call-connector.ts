@@ -1,13 +1,9 @@
-import type { JsonValue } from "@bufbuild/protobuf";
 import type { ConnectorContext, CreateRequest } from "../connector.js";
-import { ConnectorError, InvalidTaskError } from "../errors.js";
+import { ConnectorError } from "../errors.js";
 import { SyncConnector } from "../sync-connector.js";
-import { displayUrl, excerpt, httpCall, TransientHttpError, type HttpCallRequest } from "./http-call.js";
-import { redact, renderRequest, resolverOf } from "./http-job-connector.js";
-import { storedRequest } from "./http-job-meta.js";
+import { displayUrl, excerpt, httpCall, TransientHttpError } from "./http-call.js";
+import { redact, renderFirstRequest } from "./http-job-connector.js";
 import { httpCallSpecFrom } from "./http-job-spec.js";
-import { TemplateError } from "./http-template.js";
-import { jsonSafe } from "./json-safe.js";
 import { outputsFromAnswer } from "./json-outputs.js";
 
 /** Options of {@link HttpCallConnector}. */
@@ -40,22 +36,7 @@ export class HttpCallConnector extends SyncConnector {
 
   async execute(request: CreateRequest, ctx: ConnectorContext): Promise<Record<string, unknown>> {
     const spec = httpCallSpecFrom(request.template.custom, request.outputTypes);
-    const inputs = jsonSafe(request.inputs) as Record<string, JsonValue>;
-    const lookup = (name: string): unknown => {
-      if (name === "idempotency_key") return request.idempotencyKey;
-      if (name.startsWith("inputs.")) return inputs[name.slice(7)];
-      return undefined;
-    };
-    let call: HttpCallRequest;
-    try {
-      call = renderRequest(storedRequest(spec.request), resolverOf({ configs: ctx.configs, secrets: ctx.secrets, lookup }));
-    } catch (e) {
-      if (e instanceof TemplateError) throw new InvalidTaskError(`custom["request"]: ${e.message}`);
-      throw e;
-    }
-    if (spec.idempotencyHeader && !Object.keys(call.headers).some((h) => h.toLowerCase() === spec.idempotencyHeader.toLowerCase())) {
-      call = { ...call, headers: { ...call.headers, [spec.idempotencyHeader]: request.idempotencyKey } };
-    }
+    const { call } = renderFirstRequest(spec.request, "request", spec.idempotencyHeader, request, ctx);
     let response;
     try {
       response = await httpCall(call, { signal: ctx.signal, budgetMs: this.callBudgetMs, requestTimeoutMs: spec.requestTimeoutMs });

@@ -5,7 +5,7 @@ import { InvalidTaskError } from "../errors.js";
 import { phaseFromState } from "../phase.js";
 import { displayUrl, excerpt, httpCall, TransientHttpError, type HttpCallRequest, type HttpCallResponse } from "./http-call.js";
 import { httpJobMetaCodec, storedRequest, type HttpJobMeta, type StoredRequest } from "./http-job-meta.js";
-import { httpJobSpecFrom, requestTemplateNames, stateTableOf } from "./http-job-spec.js";
+import { httpJobSpecFrom, requestTemplateNames, stateTableOf, type HttpRequestSpec } from "./http-job-spec.js";
 import { jsonPointerGet } from "./json-pointer.js";
 import { jsonSafe } from "./json-safe.js";
 import { outputsFromAnswer } from "./json-outputs.js";
@@ -25,7 +25,7 @@ export interface HttpJobConnectorOptions {
 const DEFAULTS = Object.freeze({ taskTypeName: "http_job", callBudgetMs: 8000 });
 
 /** What the templates of one call can see. */
-export interface TemplateScope {
+interface TemplateScope {
   readonly configs: Readonly<Record<string, string>>;
   readonly secrets: Readonly<Record<string, string>>;
   /** `inputs.*`, `submit.*`, `idempotency_key` (at create from the request, later from the metadata). */
@@ -33,7 +33,7 @@ export interface TemplateScope {
   readonly jobId?: string;
 }
 
-export function resolverOf(scope: TemplateScope): TemplateResolver {
+function resolverOf(scope: TemplateScope): TemplateResolver {
   return (name) => {
     if (name === "job_id") return scope.jobId;
     if (name.startsWith("configs.")) return scope.configs[name.slice(8)];
@@ -59,7 +59,7 @@ export function redact(text: string, secrets: Readonly<Record<string, string>>):
   return out;
 }
 
-export function renderRequest(spec: StoredRequest, resolve: TemplateResolver): HttpCallRequest {
+function renderRequest(spec: StoredRequest, resolve: TemplateResolver): HttpCallRequest {
   const url = renderTemplate(spec.url, resolve, "url");
   if (!/^https?:\/\//i.test(url)) {
     throw new TemplateError(`the URL template ${JSON.stringify(spec.url)} does not give an http(s) URL; a base URL from the configs goes in triple braces: {{{configs.base_url}}}`);
@@ -77,6 +77,38 @@ export function renderRequest(spec: StoredRequest, resolve: TemplateResolver): H
 }
 
 const is2xx = (status: number) => status >= 200 && status < 300;
+
+/**
+ * Renders the request that starts the work (a job's `submit`, a sync call's `request`) from the task's inputs,
+ * configs and secrets, with the attempt's idempotency key in `idempotencyHeader` unless the task sets it: a
+ * repeated CreateTask, or a retried request whose answer was lost, carries the same key, so an API that honours
+ * it does the work once. Also returns the lookup of `inputs.*` and `idempotency_key` the later requests build on.
+ */
+export function renderFirstRequest(
+  spec: HttpRequestSpec,
+  key: string,
+  idempotencyHeader: string,
+  request: CreateRequest,
+  ctx: ConnectorContext,
+): { call: HttpCallRequest; lookup: (name: string) => unknown } {
+  const inputs = jsonSafe(request.inputs) as Record<string, JsonValue>;
+  const lookup = (name: string): unknown => {
+    if (name === "idempotency_key") return request.idempotencyKey;
+    if (name.startsWith("inputs.")) return inputs[name.slice(7)];
+    return undefined;
+  };
+  let call: HttpCallRequest;
+  try {
+    call = renderRequest(storedRequest(spec), resolverOf({ configs: ctx.configs, secrets: ctx.secrets, lookup }));
+  } catch (e) {
+    if (e instanceof TemplateError) throw new InvalidTaskError(`custom["${key}"]: ${e.message}`);
+    throw e;
+  }
+  if (idempotencyHeader && !Object.keys(call.headers).some((h) => h.toLowerCase() === idempotencyHeader.toLowerCase())) {
+    call = { ...call, headers: { ...call.headers, [idempotencyHeader]: request.idempotencyKey } };
+  }
+  return { call, lookup };
+}
 
 /**
  * Runs a job on any REST job API: submits it (method, URL, body and headers from templates), polls a status
@@ -105,24 +137,7 @@ export class HttpJobConnector extends AsyncConnector<HttpJobMeta> {
 
   async create(request: CreateRequest, ctx: ConnectorContext): Promise<HttpJobMeta> {
     const spec = httpJobSpecFrom(request.template.custom, request.outputTypes);
-    const inputs = jsonSafe(request.inputs) as Record<string, JsonValue>;
-    const early = (name: string): unknown => {
-      if (name === "idempotency_key") return request.idempotencyKey;
-      if (name.startsWith("inputs.")) return inputs[name.slice(7)];
-      return undefined;
-    };
-    let submit: HttpCallRequest;
-    try {
-      submit = renderRequest(spec.submit, resolverOf({ configs: ctx.configs, secrets: ctx.secrets, lookup: early }));
-    } catch (e) {
-      if (e instanceof TemplateError) throw new InvalidTaskError(`custom["submit"]: ${e.message}`);
-      throw e;
-    }
-    if (spec.idempotencyHeader && !Object.keys(submit.headers).some((h) => h.toLowerCase() === spec.idempotencyHeader.toLowerCase())) {
-      // A repeated CreateTask, or a retried submit whose answer was lost, carries the same key: an API that
-      // honours it creates the job once (executor-contract.md §4.5).
-      submit = { ...submit, headers: { ...submit.headers, [spec.idempotencyHeader]: request.idempotencyKey } };
-    }
+    const { call: submit, lookup: early } = renderFirstRequest(spec.submit, "submit", spec.idempotencyHeader, request, ctx);
     const base = {
       job_id: "",
       status: storedRequest(spec.status),
