@@ -1,8 +1,16 @@
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { OutputsSchema } from "#idl/flyteidl2/task/common_pb.js";
+import { outputsFromValues, outputTypesFromJson, outputTypesToJson, valuesFromOutputs } from "../../literals/convert.js";
+import { LiteralError } from "../../literals/errors.js";
 import { AsyncConnector, type CreateRequest, type Resource } from "../connector.js";
-import { resourceFromStoredOutputs, storedOutputsCodec, storeOutputs, type StoredOutputsMeta } from "../stored-outputs.js";
+import { jsonResourceMeta, ResourceMetaError, type MetaRecord } from "../resource-meta.js";
 
 /** The outputs as `flyteidl2.task.Outputs` bytes (base64) with their types, or why they could not be made. */
-export type EchoMeta = StoredOutputsMeta;
+export interface EchoMeta {
+  readonly outputs_b64: string;
+  readonly output_types: unknown;
+  readonly error?: string;
+}
 
 /**
  * A demo connector with no external dependency: SUCCEEDED at once, with outputs equal to the inputs of the
@@ -14,22 +22,39 @@ export type EchoMeta = StoredOutputsMeta;
 export class EchoConnector extends AsyncConnector<EchoMeta> {
   readonly name = "Echo Connector";
   readonly taskTypeName = "echo";
-  override readonly metadata = storedOutputsCodec;
+  override readonly metadata = jsonResourceMeta<EchoMeta>({ parse: parseEchoMeta });
 
   async create(request: CreateRequest): Promise<EchoMeta> {
+    const output_types = outputTypesToJson(request.outputTypes);
     const values: Record<string, unknown> = {};
     for (const name of Object.keys(request.outputTypes)) {
       if (name in request.inputs) values[name] = request.inputs[name];
     }
-    // A mismatch is the job's failure, reported by get, not a failed CreateTask.
-    return storeOutputs(values, request.outputTypes);
+    try {
+      const outputs = outputsFromValues(values, request.outputTypes);
+      return { outputs_b64: Buffer.from(toBinary(OutputsSchema, outputs)).toString("base64"), output_types };
+    } catch (e) {
+      // A mismatch is the job's failure, reported by get, not a failed CreateTask.
+      if (!(e instanceof LiteralError)) throw e;
+      return { outputs_b64: "", output_types, error: e.message };
+    }
   }
 
   async get(meta: EchoMeta): Promise<Resource> {
-    return resourceFromStoredOutputs(meta, (error) => `echo cannot return its inputs as outputs: ${error}`);
+    if (meta.error !== undefined) return { phase: "FAILED", message: `echo cannot return its inputs as outputs: ${meta.error}` };
+    const outputTypes = outputTypesFromJson(meta.output_types);
+    const outputs = fromBinary(OutputsSchema, Buffer.from(meta.outputs_b64, "base64"));
+    return { phase: "SUCCEEDED", outputs: valuesFromOutputs(outputs, outputTypes), outputTypes };
   }
 
   async delete(): Promise<void> {
     // Echo finishes inside create: there is never anything to cancel.
   }
+}
+
+function parseEchoMeta(record: MetaRecord): EchoMeta {
+  const { outputs_b64, output_types, error } = record;
+  if (typeof outputs_b64 !== "string") throw new ResourceMetaError(`field "outputs_b64" must be a string`);
+  if (error !== undefined && typeof error !== "string") throw new ResourceMetaError(`field "error" must be a string`);
+  return { outputs_b64, output_types, ...(error === undefined ? {} : { error }) };
 }
