@@ -14,12 +14,6 @@ if ! command -v yamllint >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
     echo "yamllint could not be installed; its check will be skipped" >&2
 fi
 
-# Python grpcio, the Flyte 1 suite's stand-in for flytekit's stack (test/service/flyte1/grpcio.test.ts).
-if ! /usr/bin/python3 -c "import grpc, google.protobuf" >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-grpcio python3-protobuf >/dev/null; } ||
-    echo "python3-grpcio could not be installed; the grpcio suite will be skipped" >&2
-fi
-
 npm run typecheck
 npm run lint
 

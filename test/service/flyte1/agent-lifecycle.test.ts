@@ -57,9 +57,9 @@ describe.each(CLIENT_KINDS)("Flyte 1 lifecycle over $name", (kind) => {
       expect((await grpcStatusOf(meta.client.getAgent({ name: "No Such Connector" }))).code).toBe(status.NOT_FOUND);
 
       // A flytekit-built template and a LiteralMap, as propeller forwards them.
-      const created = await tasks.client.createTask(flyte1CreateRequest({ type: "sleep", inputs: { seconds: { type: F1_FLOAT, literal: f1Float(0.3) } } }));
+      const created = await tasks.client.createTask(flyte1CreateRequest({ type: "sleep", inputs: { seconds: { type: F1_FLOAT, literal: f1Float(1.2) } } }));
       // The same bytes Flyte 2 gets: Python-style JSON metadata.
-      expect(new TextDecoder().decode(created.resourceMeta)).toMatch(/^\{"seconds": 0\.3, "started_at_ms": \d+\}$/);
+      expect(new TextDecoder().decode(created.resourceMeta)).toMatch(/^\{"seconds": 1\.2, "started_at_ms": \d+\}$/);
 
       const category = { name: "sleep", version: 0 };
       const phases: Phase[] = [];
@@ -77,8 +77,8 @@ describe.each(CLIENT_KINDS)("Flyte 1 lifecycle over $name", (kind) => {
       const parts = [];
       for await (const part of tasks.client.getTaskLogs({ taskCategory: category, resourceMeta: created.resourceMeta, lines: 10n, token: "" })) parts.push(part);
       const bodies = parts.flatMap((p) => (p.part.case === "body" ? [p.part.value] : []));
-      expect(bodies.flatMap((b) => b.structuredLines.map((l) => l.message))).toEqual(["done after 0.3 s"]);
-      expect(bodies.flatMap((b) => b.results)).toEqual(["done after 0.3 s"]);
+      expect(bodies.flatMap((b) => b.structuredLines.map((l) => l.message))).toEqual(["second 1 of 1.2", "done after 1.2 s"]);
+      expect(bodies.flatMap((b) => b.results)).toEqual(["second 1 of 1.2", "done after 1.2 s"]);
 
       await tasks.client.deleteTask({ taskCategory: category, resourceMeta: created.resourceMeta });
       await tasks.client.deleteTask({ taskCategory: category, resourceMeta: created.resourceMeta });

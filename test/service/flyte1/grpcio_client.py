@@ -72,7 +72,8 @@ agent = stub("unary_unary", "AgentMetadataService", "GetAgent", "flyteidl.admin.
 seen["agent"] = [agent.agent.name, agent.agent.is_sync]
 
 create = M["flyteidl.admin.CreateTaskRequest"](template=template("sleep", {"seconds": "FLOAT"}, {}), output_prefix="s3://my-s3-bucket/metadata/propeller/f1/n0/data/0")
-create.inputs.literals["seconds"].scalar.primitive.float_value = 0.3
+# Long enough that the first GetTask finds the task RUNNING even on a busy machine.
+create.inputs.literals["seconds"].scalar.primitive.float_value = 3.0
 create.task_execution_metadata.namespace = "flytesnacks-development"
 create.task_execution_metadata.task_execution_id.node_execution_id.node_id = "n0"
 created = stub("unary_unary", "AsyncAgentService", "CreateTask", "flyteidl.admin.CreateTaskRequest", "flyteidl.admin.CreateTaskResponse")(create, timeout=10)
