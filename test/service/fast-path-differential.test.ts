@@ -11,7 +11,7 @@ import {
   GetTaskRequestSchema,
   ListConnectorsRequestSchema,
 } from "#idl/flyteidl2/connector/connector_pb.js";
-import { AsyncConnectorService, ConnectorMetadataService } from "#idl/flyteidl2/connector/service_pb.js";
+import { AsyncConnectorService } from "#idl/flyteidl2/connector/service_pb.js";
 import { SleepConnector } from "../../src/connectors/demo/sleep-connector.js";
 import { HealthCheckRequestSchema } from "../../src/gen/health/v1/health_pb.js";
 import { createConnectorRegistry } from "../../src/registry/connector-registry.js";
