@@ -7,6 +7,7 @@ import { AgentMetadataService, AsyncAgentService } from "#idl1/flyteidl/service/
 import { AsyncConnectorService } from "#idl/flyteidl2/connector/service_pb.js";
 import { TaskExecution_Phase as F2Phase } from "#idl/flyteidl2/core/execution_pb.js";
 import { builtinConnectors } from "../../../src/connectors/builtins.js";
+import { AsyncConnector, type MetricResult, type MetricsRequest, type Resource as ConnectorResource } from "../../../src/connectors/connector.js";
 import { createConnectorRegistry } from "../../../src/registry/connector-registry.js";
 import { startService, type RunningService } from "../../../src/testing/start-service.js";
 import { CLIENT_KINDS } from "../../helpers/clients.js";
@@ -14,9 +15,25 @@ import { F1_FLOAT, f1Float, flyte1CreateRequest } from "../../helpers/flyte1-tas
 import { grpcJsClient, grpcStatusOf } from "../../helpers/grpc-js-client.js";
 import { createTaskRequest, FLOAT, floatLiteral } from "../../helpers/tasks.js";
 
+/** A job that reports metrics, to see them cross to Flyte 1's ExecutionMetricResult. */
+class MetricsConnector extends AsyncConnector<{ job: string }> {
+  readonly name = "Metrics Connector";
+  readonly taskTypeName = "metrics";
+  async create() {
+    return { job: "j1" };
+  }
+  async get(): Promise<ConnectorResource> {
+    return { phase: "ABORTED", message: "cancelled by its owner" };
+  }
+  async delete() {}
+  override async getMetrics(meta: { job: string }, request: MetricsRequest): Promise<MetricResult[]> {
+    return request.queries.map((q) => ({ metric: q, data: { job: meta.job, points: [1, 2, 3] } }));
+  }
+}
+
 let svc: RunningService;
 beforeAll(async () => {
-  svc = await startService({ registry: createConnectorRegistry(builtinConnectors()) });
+  svc = await startService({ registry: createConnectorRegistry([...builtinConnectors(), new MetricsConnector()]) });
 });
 afterAll(async () => {
   await svc.close();
@@ -25,6 +42,7 @@ afterAll(async () => {
 
 const TERMINAL = new Set([Phase.SUCCEEDED, Phase.FAILED, Phase.RETRYABLE_FAILED, Phase.ABORTED]);
 const STATE_OF: Record<number, State> = {
+  [Phase.ABORTED]: State.PERMANENT_FAILURE,
   [Phase.RUNNING]: State.RUNNING,
   [Phase.SUCCEEDED]: State.SUCCEEDED,
   [Phase.FAILED]: State.PERMANENT_FAILURE,
@@ -51,6 +69,7 @@ describe.each(CLIENT_KINDS)("Flyte 1 lifecycle over $name", (kind) => {
         ["HTTP Job Connector", false, ["http_job/0"], ["http_job"]],
         ["HTTP Call Connector", true, ["http_call/0"], ["http_call"]],
         ["Hash Connector", true, ["hash/0"], ["hash"]],
+        ["Metrics Connector", false, ["metrics/0"], ["metrics"]],
       ]);
       const one = await meta.client.getAgent({ name: "Hash Connector" });
       expect(one.agent).toMatchObject({ name: "Hash Connector", isSync: true, supportedTaskTypes: ["hash"] });
@@ -120,6 +139,23 @@ describe("Flyte 1 AsyncAgentService over grpc-js", () => {
       expect(got.resource?.agentError).toBeUndefined();
       expect(Object.keys(got.resource?.outputs?.literals ?? {})).toEqual(["x"]);
       expect(toBinary(F1LiteralSchema, got.resource!.outputs!.literals["x"]!)).toEqual(toBinary(F1LiteralSchema, create(F1LiteralSchema, f1Float(2.5))));
+    } finally {
+      c.close();
+    }
+  });
+
+  test("GetTaskMetrics answers Flyte 1's ExecutionMetricResult; an ABORTED job has a permanent state and agent_error", async () => {
+    const c = tasks();
+    try {
+      const created = await c.createTask(flyte1CreateRequest({ type: "metrics" }));
+      const metrics = await c.getTaskMetrics({ taskCategory: { name: "metrics", version: 0 }, resourceMeta: created.resourceMeta, queries: ["cpu", "rows"] });
+      expect(metrics.results.map((r) => [r.metric, r.data])).toEqual([
+        ["cpu", { job: "j1", points: [1, 2, 3] }],
+        ["rows", { job: "j1", points: [1, 2, 3] }],
+      ]);
+      const got = await c.getTask({ taskCategory: { name: "metrics", version: 0 }, resourceMeta: created.resourceMeta });
+      expect(got.resource).toMatchObject({ phase: Phase.ABORTED, state: State.PERMANENT_FAILURE, message: "cancelled by its owner" });
+      expect(got.resource?.agentError).toMatchObject({ code: "ABORTED", kind: AgentError_Kind.NON_RECOVERABLE });
     } finally {
       c.close();
     }
