@@ -9,7 +9,7 @@ import { valuesFromOutputs, outputTypesOf } from "../../src/literals/convert.js"
 import { startService } from "../../src/testing/start-service.js";
 import { connectors } from "../../examples/word-count-connector.js";
 import { grpcJsClient, grpcStatusOf } from "../helpers/grpc-js-client.js";
-import { createTaskRequest, intLiteral, INTEGER, STRING, stringLiteral } from "../helpers/tasks.js";
+import { createTaskRequest, intLiteral, INTEGER, STRING, stringLiteral } from "../support/tasks.js";
 
 const ROOT = resolve(__dirname, "../..");
 

@@ -6,8 +6,8 @@ import { SleepConnector } from "../../src/connectors/demo/sleep-connector.js";
 import { HealthCheckRequestSchema } from "../../src/gen/health/v1/health_pb.js";
 import { createConnectorRegistry } from "../../src/registry/connector-registry.js";
 import { startService, type RunningService } from "../../src/testing/start-service.js";
-import { scrape, valueOf } from "../ops/support/prometheus-text.js";
-import { grpcFrame, rawGrpcCall } from "../support/raw-grpc.js";
+import { scrape, valueOf } from "../support/prometheus-text.js";
+import { grpcFrame, rawGrpcCall } from "../support/raw-clients.js";
 
 // Issue 11, items 2, 6 and 7: in-flight accounting that always settles, deadlines past what a timer holds,
 // and a DeleteTask that cannot fail forever. Each runs with the gRPC fast path on and off.

@@ -6,7 +6,7 @@ import { SleepConnector } from "../../src/connectors/demo/sleep-connector.js";
 import { startService, type RunningService } from "../../src/testing/start-service.js";
 import { FailingJobConnector, HangingConnector, RecordingConnector, ThrowingConnector } from "../fixtures/core-connectors.js";
 import { grpcJsClient, grpcStatusOf, type GrpcJsClient } from "../helpers/grpc-js-client.js";
-import { createTaskRequest, FLOAT, floatLiteral, STRING, stringLiteral } from "../helpers/tasks.js";
+import { createTaskRequest, FLOAT, floatLiteral, STRING, stringLiteral } from "../support/tasks.js";
 
 const hanging = new HangingConnector();
 const recording = new RecordingConnector();

@@ -19,8 +19,8 @@ import { startService, type RunningService } from "../../src/testing/start-servi
 import { FailingJobConnector, ThrowingConnector } from "../fixtures/core-connectors.js";
 import { HangingUntilAbortConnector, StubbornConnector } from "../fixtures/ops-connectors.js";
 import { grpcJsClient, grpcStatusOf } from "../helpers/grpc-js-client.js";
-import { createTaskRequest, FLOAT, floatLiteral } from "../helpers/tasks.js";
-import { grpcFrame, gzipFrame, rawGrpcCall, type RawGrpcAnswer } from "../support/raw-grpc.js";
+import { createTaskRequest, FLOAT, floatLiteral } from "../support/tasks.js";
+import { grpcFrame, gzipFrame, rawGrpcCall, type RawGrpcAnswer } from "../support/raw-clients.js";
 
 // The same requests to a server with the gRPC fast path and one without it (everything through connect):
 // the answers must be the same, byte for byte where the bytes are deterministic. Two differences are by
@@ -195,7 +195,7 @@ const CASES: readonly Case[] = [
   {
     name: "compressed flag without an encoding",
     path: `${METADATA}/ListConnectors`,
-    body: grpcFrame(gzipSync(new Uint8Array(0)), 1),
+    body: grpcFrame(gzipSync(new Uint8Array(0)), gzipSync(new Uint8Array(0)).length, 1),
     code: Code.Internal,
   },
   { name: "truncated frame", path: `${METADATA}/ListConnectors`, body: grpcFrame(new Uint8Array(10)).subarray(0, 8), code: Code.InvalidArgument },

@@ -2,7 +2,7 @@ import { TaskExecution_Phase } from "#idl/flyteidl2/core/execution_pb.js";
 import { AsyncConnectorService, ConnectorMetadataService } from "#idl/flyteidl2/connector/service_pb.js";
 import { startService, type RunningService } from "../../src/testing/start-service.js";
 import { CLIENT_KINDS } from "../helpers/clients.js";
-import { createTaskRequest, FLOAT, floatLiteral } from "../helpers/tasks.js";
+import { createTaskRequest, FLOAT, floatLiteral } from "../support/tasks.js";
 
 let svc: RunningService;
 beforeAll(async () => {

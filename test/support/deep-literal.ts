@@ -1,6 +1,6 @@
 import { create, toBinary, toJson } from "@bufbuild/protobuf";
 import { CreateTaskRequestSchema } from "#idl/flyteidl2/connector/connector_pb.js";
-import { createTaskRequest } from "../helpers/tasks.js";
+import { createTaskRequest } from "./tasks.js";
 
 /** Protobuf varint. */
 function varint(n: number): number[] {

@@ -11,7 +11,7 @@ import {
   resourceMetaFromText,
   TaskExecution_Phase,
 } from "../../web-client/src/index.js";
-import { createTaskRequest, FLOAT, floatLiteral } from "../helpers/tasks.js";
+import { createTaskRequest, FLOAT, floatLiteral } from "../support/tasks.js";
 import { LinkedSleepConnector } from "./fixtures/linked-sleep-connector.js";
 
 let svc: RunningService;

@@ -6,7 +6,7 @@ import { startService, type RunningService } from "../../src/testing/start-servi
 import { createConnectorClients } from "../../web-client/src/index.js";
 import { bundleDashboard } from "../../web-client/scripts/web-bundles.js";
 import { WEB_DIST_DIR } from "../../web-client/scripts/web-paths.js";
-import { createTaskRequest, FLOAT, floatLiteral } from "../helpers/tasks.js";
+import { createTaskRequest, FLOAT, floatLiteral } from "../support/tasks.js";
 import { LinkedSleepConnector } from "./fixtures/linked-sleep-connector.js";
 import { artifactPath, describeWithChromium, launchChromium } from "./helpers/chromium.js";
 import { selfSignedCert } from "./helpers/self-signed-cert.js";

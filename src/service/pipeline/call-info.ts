@@ -24,8 +24,8 @@ export interface CallInfo {
   readonly operation?: ConnectorOperation;
   /** The task type a connector call is routed by. */
   readonly taskType?: string;
-  /** The request's size as received (the message, after decompression); undefined when the transport cannot tell. */
-  readonly requestBytes?: number;
+  /** CreateTask's `inputs`, encoded size in bytes (Python's input-bytes metric); undefined elsewhere. */
+  readonly inputBytes?: number;
   /** `performance.now()` when the call was decoded. */
   readonly startedAt: number;
 }
@@ -73,7 +73,7 @@ export interface DecodedCall {
  * The call information of a request, read from its message once it is decoded: the transport decodes each
  * request exactly once and every concern reads this.
  */
-export function decodedCall(method: DescMethod, message: unknown, protocol: Protocol, httpVersion: string, requestBytes: number | undefined): DecodedCall {
+export function decodedCall(method: DescMethod, message: unknown, protocol: Protocol, httpVersion: string, inputBytes: number | undefined): DecodedCall {
   const service = method.parent.typeName;
   const operation = connectorOperationOf(method);
   let taskType: string | undefined;
@@ -85,7 +85,7 @@ export function decodedCall(method: DescMethod, message: unknown, protocol: Prot
     if (s !== undefined && Object.keys(s).length > 0) secrets = s;
   }
   return {
-    info: { service, method: method.name, methodKind: method.methodKind, protocol, httpVersion, operation, taskType, requestBytes, startedAt: performance.now() },
+    info: { service, method: method.name, methodKind: method.methodKind, protocol, httpVersion, operation, taskType, inputBytes, startedAt: performance.now() },
     secrets,
   };
 }

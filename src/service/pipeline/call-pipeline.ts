@@ -58,7 +58,7 @@ export function createCallPipeline(options: CallPipelineOptions): CallPipeline {
     start(decoded, callOptions) {
       const call = new Call(options, decoded, callOptions?.parent, callOptions?.deadlineMs);
       options.metrics.started(decoded.info);
-      if (decoded.info.operation === "create" && decoded.info.requestBytes !== undefined) options.metrics.inputBytes(decoded.info, decoded.info.requestBytes);
+      if (decoded.info.operation === "create" && decoded.info.inputBytes !== undefined) options.metrics.inputBytes(decoded.info, decoded.info.inputBytes);
       return call;
     },
   };

@@ -2,8 +2,9 @@ import type { IncomingMessage } from "node:http";
 import type { Http2ServerRequest } from "node:http2";
 import { Code, ConnectError, createContextKey, createContextValues, type ContextValues, type Interceptor, type StreamRequest } from "@connectrpc/connect";
 import { createAsyncIterable } from "@connectrpc/connect/protocol";
+import { toBinary, type DescMethod, type Message } from "@bufbuild/protobuf";
 import type { TaskExecution_Phase } from "#idl/flyteidl2/core/execution_pb.js";
-import { connectorOperationOf, decodedCall, protocolFrom, type Protocol } from "./call-info.js";
+import { connectorOperationOf, decodedCall, protocolFrom } from "./call-info.js";
 import type { Call, CallPipeline } from "./call-pipeline.js";
 
 /** The pipeline's {@link Call} of a connect call, for the service implementation behind it. */
@@ -39,7 +40,7 @@ export function connectPipelineInterceptor(pipeline: CallPipeline, seen: WeakSet
       forward = { ...req, message: createAsyncIterable([message]) } as StreamRequest;
     }
     const protocol = protocolFrom(req.header.get("content-type"));
-    const decoded = decodedCall(req.method, message, protocol, raw?.httpVersion ?? "", receivedBytes(req.header, protocol));
+    const decoded = decodedCall(req.method, message, protocol, raw?.httpVersion ?? "", connectorOperationOf(req.method) === "create" && !req.stream ? inputBytesOf(req.method, message) : undefined);
     const call = pipeline.start(decoded, { parent: req.signal });
     req.contextValues.set(kPipelineCall, call);
     const stopWatching = whenClientLeaves(raw, () => {
@@ -93,18 +94,15 @@ function whenClientLeaves(raw: IncomingMessage | Http2ServerRequest | undefined,
 }
 
 /**
- * The request's size as received, where the transport says it without reading the body again: the content
- * length of an uncompressed request, less the 5-byte gRPC envelope. Undefined otherwise (the gRPC fast path
- * knows it exactly).
+ * CreateTask's inputs size for the Python metric. connect hands over the decoded message only, and
+ * protobuf-es keeps no sizes, so it is measured by encoding the inputs again; the gRPC fast path (the
+ * executor's protocol) reads it off the wire instead.
  */
-function receivedBytes(header: Headers, protocol: Protocol): number | undefined {
-  const length = header.get("content-length");
-  if (length === null) return undefined;
-  const encoding = header.get(protocol === "connect" ? "content-encoding" : "grpc-encoding");
-  if (encoding !== null && encoding !== "identity") return undefined;
-  const n = Number(length);
-  if (!Number.isSafeInteger(n)) return undefined;
-  return protocol === "connect" ? n : Math.max(0, n - 5);
+function inputBytesOf(method: DescMethod, message: unknown): number | undefined {
+  // Flyte 2's Inputs or Flyte 1's LiteralMap: the request's own field says which.
+  const field = method.input.field["inputs"];
+  const inputs = (message as { inputs?: Message } | undefined)?.inputs;
+  return inputs === undefined || field?.message === undefined ? 0 : toBinary(field.message, inputs).byteLength;
 }
 
 /** The one request message of a server-streaming call, with connect's own protocol errors. */

@@ -13,8 +13,7 @@ import type { CallInfo, ConnectorOperation } from "./call-info.js";
  * - `flyte_connector_requests_failure_total{task_type, operation, error_code}`: error_code is the HTTP
  *   equivalent of the status, "404" and "500" as in Python, "429", "503", "504"… for what Python lacks
  * - `flyte_connector_request_latency_seconds{task_type, operation}`: a summary without quantiles
- * - `flyte_connector_input_literal_bytes{task_type}`: CreateTask only; the size of the request as received
- *   (Python measures the inputs alone, which would mean encoding them again)
+ * - `flyte_connector_input_literal_bytes{task_type}`: CreateTask only
  *
  * Beyond Python:
  * - `flyte_connector_request_duration_seconds{task_type, operation}`: a histogram, for quantiles
@@ -34,7 +33,7 @@ export interface ServiceMetrics {
   readonly registry: Registry;
   /** A call reached the service. */
   started(info: CallInfo): void;
-  /** CreateTask's request size in bytes, as received (never re-encoded to be measured). */
+  /** CreateTask's inputs, encoded size in bytes. */
   inputBytes(info: CallInfo, bytes: number): void;
   /** A call ended; `code` is the status sent (undefined: OK), `phase` the GetTask phase if it answered one. */
   handled(info: CallInfo, code: Code | undefined, phase?: TaskExecution_Phase): void;

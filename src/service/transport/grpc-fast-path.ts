@@ -3,9 +3,10 @@ import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMet
 import { Code, ConnectError } from "@connectrpc/connect";
 import { compressionNegotiate, type Compression } from "@connectrpc/connect/protocol";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
-import { decodedCall } from "../pipeline/call-info.js";
+import { connectorOperationOf, decodedCall } from "../pipeline/call-info.js";
 import type { Call, CallPipeline } from "../pipeline/call-pipeline.js";
 import { parseGrpcTimeoutMs } from "../pipeline/deadline.js";
+import { lengthDelimitedFieldBytes } from "../pipeline/wire-size.js";
 import type { CallSignal } from "../rpc/connector-invoker.js";
 import type { UnaryService } from "../rpc/rpc-handlers.js";
 
@@ -41,15 +42,17 @@ export type GrpcFastPath = (stream: http2.ServerHttp2Stream, headers: http2.Inco
 
 type Handler = (request: unknown, signal: CallSignal) => unknown;
 
-/** A request message and its size as received (after decompression). */
+/** A request message and its bytes as received (after decompression). */
 interface DecodedRequest {
   readonly message: unknown;
-  readonly bytes: number;
+  readonly bytes: Uint8Array;
 }
 
 interface Route {
   readonly method: DescMethod;
   readonly handler: Handler;
+  /** CreateTask's `inputs` field number: its size is measured off the wire. */
+  readonly inputsField?: number;
 }
 
 const CONTENT_TYPE = "application/grpc+proto";
@@ -61,7 +64,10 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
   for (const { service, handlers } of options.services) {
     for (const method of service.methods) {
       const handler = (handlers as Readonly<Record<string, Handler | undefined>>)[method.localName];
-      if (method.methodKind === "unary" && handler !== undefined) routes.set(`/${service.typeName}/${method.name}`, { method, handler });
+      if (method.methodKind === "unary" && handler !== undefined) {
+        const inputsField = connectorOperationOf(method) === "create" ? method.input.field["inputs"]?.number : undefined;
+        routes.set(`/${service.typeName}/${method.name}`, { method, handler, inputsField });
+      }
     }
   }
   const acceptCompression = [...options.acceptCompression];
@@ -143,7 +149,7 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
     const parse = (data: Uint8Array): DecodedRequest | ConnectError => {
       if (data.byteLength > options.readMaxBytes) return new ConnectError(`message size ${data.byteLength} is larger than configured readMaxBytes ${options.readMaxBytes}`, Code.ResourceExhausted);
       try {
-        return { message: fromBinary(schema, data), bytes: data.byteLength } satisfies DecodedRequest;
+        return { message: fromBinary(schema, data), bytes: data } satisfies DecodedRequest;
       } catch (e) {
         return new ConnectError(`parse binary: ${e instanceof Error ? e.message : String(e)}`, Code.Internal);
       }
@@ -176,7 +182,7 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
     encoding: Compression | null,
     headers: http2.IncomingHttpHeaders,
   ): void {
-    const decoded = decodedCall(route.method, message, "grpc", "2.0", bytes);
+    const decoded = decodedCall(route.method, message, "grpc", "2.0", route.inputsField === undefined ? undefined : lengthDelimitedFieldBytes(bytes, route.inputsField));
     const call = options.pipeline.start(decoded, { deadlineMs });
     const onClose = () => {
       if (call.settled) return;

@@ -12,7 +12,7 @@ import { createConnectorRegistry } from "../../../src/registry/connector-registr
 import { startService, type RunningService } from "../../../src/testing/start-service.js";
 import { executeTaskSync, F1_FLOAT, F1_STRING, f1String, flytekitInputs, flytekitTemplate, type Flyte1TaskSpec } from "../../helpers/flyte1-tasks.js";
 import { grpcJsClient } from "../../helpers/grpc-js-client.js";
-import { createTaskRequest, FLOAT, STRING, stringLiteral } from "../../helpers/tasks.js";
+import { createTaskRequest, FLOAT, STRING, stringLiteral } from "../../support/tasks.js";
 
 /**
  * A model-scoring API that answers at once, as many do: `POST /v1/classify {text}` → `{label, score}`; a

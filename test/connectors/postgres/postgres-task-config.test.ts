@@ -1,6 +1,6 @@
 import { postgresTaskConfigFrom } from "../../../src/connectors/postgres/postgres-task-config.js";
 import { t } from "../../../src/literals/t.js";
-import { createRequest } from "../../helpers/create-request.js";
+import { createRequest } from "../../support/tasks.js";
 
 type Outputs = Record<string, ReturnType<typeof t.int>["literalType"]>;
 

@@ -13,7 +13,7 @@ import { startService, type RunningService } from "../../../src/testing/start-se
 import { CLIENT_KINDS } from "../../helpers/clients.js";
 import { F1_FLOAT, f1Float, flyte1CreateRequest } from "../../helpers/flyte1-tasks.js";
 import { grpcJsClient, grpcStatusOf } from "../../helpers/grpc-js-client.js";
-import { createTaskRequest, FLOAT, floatLiteral } from "../../helpers/tasks.js";
+import { createTaskRequest, FLOAT, floatLiteral } from "../../support/tasks.js";
 
 /** A job that reports metrics, to see them cross to Flyte 1's ExecutionMetricResult. */
 class MetricsConnector extends AsyncConnector<{ job: string }> {

@@ -15,7 +15,7 @@ import { startService, type RunningService } from "../../../src/testing/start-se
 import { LargeSyncConnector, SlowSyncConnector, ThrowingSyncConnector } from "../../fixtures/sync-connectors.js";
 import { F1_STRING, f1String, flytekitInputs, flytekitTemplate, executeTaskSync, PROPELLER_METADATA, type Flyte1TaskSpec } from "../../helpers/flyte1-tasks.js";
 import { grpcJsClient } from "../../helpers/grpc-js-client.js";
-import { createTaskRequest, STRING, stringLiteral } from "../../helpers/tasks.js";
+import { createTaskRequest, STRING, stringLiteral } from "../../support/tasks.js";
 
 const slow = new SlowSyncConnector();
 let svc: RunningService;

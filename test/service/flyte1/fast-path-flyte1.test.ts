@@ -14,7 +14,7 @@ import { builtinConnectors } from "../../../src/connectors/builtins.js";
 import { createConnectorRegistry } from "../../../src/registry/connector-registry.js";
 import { startService, type RunningService } from "../../../src/testing/start-service.js";
 import { f1Float, flyte1CreateRequest } from "../../helpers/flyte1-tasks.js";
-import { grpcFrame, rawGrpcCall, type RawGrpcAnswer } from "../../support/raw-grpc.js";
+import { grpcFrame, rawGrpcCall, type RawGrpcAnswer } from "../../support/raw-clients.js";
 
 // Flyte 1's unary methods take the gRPC fast path like Flyte 2's: the same raw requests to a server with the
 // fast path and one without must get the same answers, byte for byte, and only the fast-path server names

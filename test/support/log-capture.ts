@@ -1,5 +1,5 @@
 import { Writable } from "node:stream";
-import { createLogger, type Logger, type LogLevel } from "../../../src/log/logger.js";
+import { createLogger, type Logger, type LogLevel } from "../../src/log/logger.js";
 
 /** The service's real logger (pino, redaction and all), writing into memory instead of stdout. */
 export interface CapturedLogs {

@@ -1,4 +1,4 @@
-import { PLANTED_SECRET } from "../../fixtures/ops-connectors.js";
+import { PLANTED_SECRET } from "../fixtures/ops-connectors.js";
 
 /** What a scan looked at, and where it found the planted secret. */
 export interface SecretScan {
