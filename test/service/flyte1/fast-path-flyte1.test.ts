@@ -9,11 +9,13 @@ import {
   GetTaskRequestSchema,
   ListAgentsRequestSchema,
 } from "#idl1/flyteidl/admin/agent_pb.js";
+import { LiteralMapSchema } from "#idl1/flyteidl/core/literals_pb.js";
 import { LiteralTypeSchema } from "#idl1/flyteidl/core/types_pb.js";
 import { builtinConnectors } from "../../../src/connectors/builtins.js";
 import { createConnectorRegistry } from "../../../src/registry/connector-registry.js";
 import { startService, type RunningService } from "../../../src/testing/start-service.js";
 import { f1Float, flyte1CreateRequest } from "../../helpers/flyte1-tasks.js";
+import { scrape, valueOf } from "../../support/prometheus-text.js";
 import { grpcFrame, rawGrpcCall, type RawGrpcAnswer } from "../../support/raw-clients.js";
 
 // Flyte 1's unary methods take the gRPC fast path like Flyte 2's: the same raw requests to a server with the
@@ -98,4 +100,15 @@ test.each(CASES)("$name: the same answer with the fast path on and off", async (
 test("the echo metadata above is what CreateTask makes, so GetTask reads a real task", async () => {
   const created = await rawGrpcCall(session(on), `${AGENTS}/CreateTask`, frame(CreateTaskRequestSchema, echo));
   expect(created.body.subarray(5 + 2).toString()).toBe(new TextDecoder().decode(echoMeta));
+});
+
+test("Flyte 1 CreateTask counts its LiteralMap's size in Python's input-bytes metric, on both transports", async () => {
+  const inputBytes = toBinary(LiteralMapSchema, create(LiteralMapSchema, echo.inputs));
+  for (const svc of [on, off]) {
+    const before = valueOf((await scrape(svc.metricsUrl!)).samples, "flyte_connector_input_literal_bytes_sum", { task_type: "echo" });
+    const answer = await rawGrpcCall(session(svc), `${AGENTS}/CreateTask`, frame(CreateTaskRequestSchema, echo));
+    expect({ ...answer.headers, ...answer.trailers }["grpc-status"]).toBe("0");
+    const after = valueOf((await scrape(svc.metricsUrl!)).samples, "flyte_connector_input_literal_bytes_sum", { task_type: "echo" });
+    expect(after - before).toBe(inputBytes.byteLength);
+  }
 });
