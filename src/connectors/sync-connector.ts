@@ -3,6 +3,9 @@ import { AsyncConnector, type AnyConnector, type ConnectorContext, type CreateRe
 import { ConnectorError } from "./errors.js";
 import { resourceFromStoredOutputs, storedOutputsCodec, storeFailure, storeOutputs, type StoredOutputsMeta } from "./stored-outputs.js";
 
+/** Marks sync connectors across copies of this package (a connector module may bring its own), where `instanceof` fails. */
+const SYNC_CONNECTOR = Symbol.for("flyte-connect.SyncConnector");
+
 /**
  * A connector for work that finishes within one call — a webhook, a model API, a lookup — written as one
  * function: `execute(request, ctx) → outputs`. Subclass it and implement `execute`; the base class provides
@@ -32,6 +35,7 @@ export abstract class SyncConnector<
   Outputs extends object = Record<string, unknown>,
 > extends AsyncConnector<StoredOutputsMeta, Inputs, Outputs> {
   override readonly metadata = storedOutputsCodec;
+  readonly [SYNC_CONNECTOR] = true;
   /**
    * The largest result, as encoded metadata, kept for Flyte 2's GetTask. The executor stores metadata with the
    * task's state and sends it back on every poll, so it must stay small. Default 16 KiB.
@@ -74,7 +78,7 @@ export abstract class SyncConnector<
 
 /** Whether a registered connector is a sync connector (ListAgents' `is_sync`). */
 export function isSyncConnector(connector: AnyConnector): connector is SyncConnector {
-  return connector instanceof SyncConnector;
+  return (connector as { [SYNC_CONNECTOR]?: unknown })[SYNC_CONNECTOR] === true;
 }
 
 const inlineResults = new AsyncLocalStorage<true>();
