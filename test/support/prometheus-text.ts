@@ -33,3 +33,8 @@ export async function scrape(url: string): Promise<{ text: string; samples: Samp
   const text = await res.text();
   return { text, samples: parseSamples(text) };
 }
+
+/** The samples of a prom-client registry, read in process. */
+export async function scrapeRegistry(registry: { metrics(): Promise<string> }): Promise<Sample[]> {
+  return parseSamples(await registry.metrics());
+}
