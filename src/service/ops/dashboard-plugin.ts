@@ -25,8 +25,10 @@ export interface DashboardPluginOptions {
 /** Where the dashboard's files are served from; nothing here can collide with `/flyteidl2.*` or `/grpc.*`. */
 export const DASHBOARD_PATHS = Object.freeze({ page: "/", assets: "/dashboard/", recentTasks: "/dashboard/api/recent-tasks" });
 
-// Resolved from this file, so it holds from src/service (tests, tsx) and from dist/service alike.
-const DEFAULT_ASSETS_DIR = fileURLToPath(new URL("../../web-client/dist/dashboard/", import.meta.url));
+// Resolved from this file: three levels below the package root in src/service/ops (tests, tsx) and
+// dist/service/ops, two in the CLI bundle (dist/bin). The first that holds a build wins.
+const ASSET_DIR_CANDIDATES = ["../../../web-client/dist/dashboard/", "../../web-client/dist/dashboard/"].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+const DEFAULT_ASSETS_DIR = ASSET_DIR_CANDIDATES.find((dir) => existsSync(join(dir, "index.html"))) ?? ASSET_DIR_CANDIDATES[0]!;
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   ".html": "text/html; charset=utf-8",

@@ -12,7 +12,7 @@ import { startService, type RunningService } from "../../../src/testing/start-se
 import { grpcJsClient, grpcStatusOf, type GrpcJsClient } from "../../helpers/grpc-js-client.js";
 import { startPostgres, type PostgresServer } from "../../helpers/postgres.js";
 import { startServe } from "../../support/cli.js";
-import { pollTask, valuesFromOutputs } from "../../support/tasks.js";
+import { pollTask, valuesFromOutputs } from "../../support/task-polling.js";
 import { createTaskRequest, FLOAT, INTEGER, STRING, floatLiteral, stringLiteral } from "../../support/tasks.js";
 
 type LiteralTypeInit = MessageInitShape<typeof LiteralTypeSchema>;
