@@ -26,6 +26,7 @@ import { createServiceMetrics } from "./pipeline/metrics.js";
 import { logUnhandledRequests } from "./pipeline/rpc-log.js";
 import { createConnectorService } from "./rpc/connector-service.js";
 import { createHealthService, createHealthStatus, type HealthStatus } from "./rpc/health-service.js";
+import { createFlyte1Services, FLYTE1_SERVICES } from "./rpc/flyte1/flyte1-services.js";
 import { createMetadataService } from "./rpc/metadata-service.js";
 import { reflectionRoutes } from "./rpc/reflection-service.js";
 import { http2ServerOptions, limitHttp1, limitHttp2Streams } from "./transport/connection-limits.js";
@@ -57,7 +58,7 @@ export interface ConnectorServer {
 }
 
 /** The services the health and reflection endpoints describe. */
-const SERVICES = [AsyncConnectorService, ConnectorMetadataService, Health] as const;
+const SERVICES = [AsyncConnectorService, ConnectorMetadataService, ...FLYTE1_SERVICES, Health] as const;
 
 /** Responses smaller than this are sent uncompressed. */
 const COMPRESS_MIN_BYTES = 1024;
@@ -97,6 +98,8 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
   });
   const metadataService = createMetadataService(registry);
   const healthService = createHealthService(health, drain.started);
+  // Flyte 1's agent services: the same connectors through the Flyte 2 service's handlers.
+  const flyte1 = createFlyte1Services(connectorService, registry);
 
   // The transport: one port, cleartext (h2c and HTTP/1.1) or TLS (ALPN), with connection limits.
   const app = (
@@ -109,7 +112,7 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
     installFastPath(
       http2Server,
       createGrpcFastPath({
-        services: [connectorService, metadataService, healthService],
+        services: [connectorService, metadataService, ...flyte1.unary, healthService],
         pipeline,
         readMaxBytes: config.maxMessageBytes,
         writeMaxBytes: config.maxMessageBytes,
@@ -148,6 +151,7 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
       router.service(AsyncConnectorService, connectorService.connect);
       router.service(ConnectorMetadataService, metadataService.connect);
       router.service(Health, healthService.connect);
+      flyte1.routes(router);
       reflectionRoutes([...SERVICES])(router);
     },
     interceptors: [connectPipelineInterceptor(pipeline, seen)],

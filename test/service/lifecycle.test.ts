@@ -28,6 +28,8 @@ describe.each(CLIENT_KINDS)("whole lifecycle over $name", (kind) => {
         ["Bigquery Connector", ["bigquery_query_job_task/0"]],
         ["Snowflake Connector", ["snowflake/0"]],
         ["Databricks Connector", ["databricks/0"]],
+        ["HTTP Call Connector", ["http_call/0"]],
+        ["Hash Connector", ["hash/0"]],
       ]);
       const one = await meta.client.getConnector({ name: "Sleep Connector" });
       expect(one.connector?.supportedTaskCategories.map((t) => t.name)).toEqual(["sleep"]);

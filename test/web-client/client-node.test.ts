@@ -38,6 +38,8 @@ describe.each(PROTOCOLS)("web-client in Node over %s", (protocol) => {
       ["Bigquery Connector", ["bigquery_query_job_task/0"]],
       ["Snowflake Connector", ["snowflake/0"]],
       ["Databricks Connector", ["databricks/0"]],
+      ["HTTP Call Connector", ["http_call/0"]],
+      ["Hash Connector", ["hash/0"]],
       ["Linked Sleep Connector", ["linked_sleep/0"]],
     ]);
     await expect(clients.servingStatus()).resolves.toBe("SERVING");

@@ -50,6 +50,8 @@ describeWithChromium("dashboard served by the service, in Chromium", () => {
       ["Bigquery Connector", "bigquery_query_job_task / 0"],
       ["Snowflake Connector", "snowflake / 0"],
       ["Databricks Connector", "databricks / 0"],
+      ["HTTP Call Connector", "http_call / 0"],
+      ["Hash Connector", "hash / 0"],
       ["Linked Sleep Connector", "linked_sleep / 0"],
     ]);
     expect(await page.getByRole("heading", { level: 2 }).allTextContents()).toEqual(["Connectors", "Recent tasks", "Task"]);

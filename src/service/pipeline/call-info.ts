@@ -1,5 +1,6 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { AsyncAgentService } from "#idl1/flyteidl/service/agent_pb.js";
 import { AsyncConnectorService } from "#idl/flyteidl2/connector/service_pb.js";
 
 /** The wire protocol of a call, as its content type says. */
@@ -19,7 +20,7 @@ export interface CallInfo {
   readonly protocol: Protocol;
   /** `1.1` or `2.0`. */
   readonly httpVersion: string;
-  /** Set for AsyncConnectorService calls. */
+  /** Set for AsyncConnectorService calls and their Flyte 1 twins (AsyncAgentService). */
   readonly operation?: ConnectorOperation;
   /** The task type a connector call is routed by. */
   readonly taskType?: string;
@@ -37,6 +38,14 @@ const OPERATIONS: Readonly<Record<string, ConnectorOperation>> = {
   GetTaskLogs: "get_logs",
 };
 
+/** The services whose methods are connector operations, by the same method names: Flyte 2's and Flyte 1's. */
+const CONNECTOR_SERVICES: ReadonlySet<string> = new Set([AsyncConnectorService.typeName, AsyncAgentService.typeName]);
+
+/** The connector operation a method is, if it is one. */
+export function connectorOperationOf(method: DescMethod): ConnectorOperation | undefined {
+  return CONNECTOR_SERVICES.has(method.parent.typeName) ? OPERATIONS[method.name] : undefined;
+}
+
 /** grpc: `application/grpc[+proto|+json]`; grpc-web: `application/grpc-web[-text][+…]`; anything else is Connect. */
 export function protocolFrom(contentType: string | null | undefined): Protocol {
   if (contentType === null || contentType === undefined) return "connect";
@@ -49,6 +58,8 @@ export function protocolFrom(contentType: string | null | undefined): Protocol {
 interface ConnectorRequestFields {
   readonly template?: { readonly type?: string };
   readonly taskCategory?: { readonly name?: string };
+  /** Flyte 1's deprecated routing field, sent by propellers before task categories. */
+  readonly taskType?: string;
   readonly connection?: { readonly secrets?: Readonly<Record<string, string>> };
 }
 
@@ -64,12 +75,12 @@ export interface DecodedCall {
  */
 export function decodedCall(method: DescMethod, message: unknown, protocol: Protocol, httpVersion: string, inputBytes: number | undefined): DecodedCall {
   const service = method.parent.typeName;
-  const operation = service === AsyncConnectorService.typeName ? OPERATIONS[method.name] : undefined;
+  const operation = connectorOperationOf(method);
   let taskType: string | undefined;
   let secrets: Readonly<Record<string, string>> | undefined;
   if (operation !== undefined && message !== undefined) {
     const m = message as ConnectorRequestFields;
-    taskType = m.template?.type ?? m.taskCategory?.name;
+    taskType = m.template?.type ?? m.taskCategory?.name ?? (m.taskType || undefined);
     const s = m.connection?.secrets;
     if (s !== undefined && Object.keys(s).length > 0) secrets = s;
   }

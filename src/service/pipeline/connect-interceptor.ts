@@ -2,10 +2,9 @@ import type { IncomingMessage } from "node:http";
 import type { Http2ServerRequest } from "node:http2";
 import { Code, ConnectError, createContextKey, createContextValues, type ContextValues, type Interceptor, type StreamRequest } from "@connectrpc/connect";
 import { createAsyncIterable } from "@connectrpc/connect/protocol";
-import { toBinary } from "@bufbuild/protobuf";
+import { toBinary, type DescMethod, type Message } from "@bufbuild/protobuf";
 import type { TaskExecution_Phase } from "#idl/flyteidl2/core/execution_pb.js";
-import { InputsSchema, type Inputs } from "#idl/flyteidl2/task/common_pb.js";
-import { decodedCall, protocolFrom } from "./call-info.js";
+import { connectorOperationOf, decodedCall, protocolFrom } from "./call-info.js";
 import type { Call, CallPipeline } from "./call-pipeline.js";
 
 /** The pipeline's {@link Call} of a connect call, for the service implementation behind it. */
@@ -36,12 +35,12 @@ export function connectPipelineInterceptor(pipeline: CallPipeline, seen: WeakSet
     if (raw) seen.add(raw);
     let forward = req;
     let message: unknown = req.stream ? undefined : req.message;
-    if (req.stream && req.method.methodKind === "server_streaming" && req.service.typeName.startsWith("flyteidl2.")) {
+    if (req.stream && req.method.methodKind === "server_streaming" && connectorOperationOf(req.method) !== undefined) {
       message = await single(req);
       forward = { ...req, message: createAsyncIterable([message]) } as StreamRequest;
     }
     const protocol = protocolFrom(req.header.get("content-type"));
-    const decoded = decodedCall(req.method, message, protocol, raw?.httpVersion ?? "", req.method.name === "CreateTask" && !req.stream ? inputBytesOf(message) : undefined);
+    const decoded = decodedCall(req.method, message, protocol, raw?.httpVersion ?? "", connectorOperationOf(req.method) === "create" && !req.stream ? inputBytesOf(req.method, message) : undefined);
     const call = pipeline.start(decoded, { parent: req.signal });
     req.contextValues.set(kPipelineCall, call);
     const stopWatching = whenClientLeaves(raw, () => {
@@ -99,9 +98,11 @@ function whenClientLeaves(raw: IncomingMessage | Http2ServerRequest | undefined,
  * protobuf-es keeps no sizes, so it is measured by encoding the inputs again; the gRPC fast path (the
  * executor's protocol) reads it off the wire instead.
  */
-function inputBytesOf(message: unknown): number | undefined {
-  const inputs = (message as { inputs?: Inputs } | undefined)?.inputs;
-  return inputs === undefined ? 0 : toBinary(InputsSchema, inputs).byteLength;
+function inputBytesOf(method: DescMethod, message: unknown): number | undefined {
+  // Flyte 2's Inputs or Flyte 1's LiteralMap: the request's own field says which.
+  const field = method.input.field["inputs"];
+  const inputs = (message as { inputs?: Message } | undefined)?.inputs;
+  return inputs === undefined || field?.message === undefined ? 0 : toBinary(field.message, inputs).byteLength;
 }
 
 /** The one request message of a server-streaming call, with connect's own protocol errors. */

@@ -1,6 +1,7 @@
 import { constants, PerformanceObserver } from "node:perf_hooks";
 import { getHeapStatistics } from "node:v8";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { AgentMetadataService } from "#idl1/flyteidl/service/agent_pb.js";
 import { ConnectorMetadataService } from "#idl/flyteidl2/connector/service_pb.js";
 import { Health } from "../../gen/health/v1/health_pb.js";
 import type { ShedReason } from "./metrics.js";
@@ -37,7 +38,7 @@ export interface LoadShedder {
  * where tasks are routed (a failed poll drops this replica's task types for 10 s, executor-contract.md §3.4).
  * Both are small and constant-time.
  */
-const NEVER_SHED: ReadonlySet<string> = new Set([Health.typeName, ConnectorMetadataService.typeName]);
+const NEVER_SHED: ReadonlySet<string> = new Set([Health.typeName, ConnectorMetadataService.typeName, AgentMetadataService.typeName]);
 
 /**
  * Refuses new calls before they cost anything when the service is overloaded:

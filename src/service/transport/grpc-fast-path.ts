@@ -3,8 +3,7 @@ import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMet
 import { Code, ConnectError } from "@connectrpc/connect";
 import { compressionNegotiate, type Compression } from "@connectrpc/connect/protocol";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
-import { CreateTaskRequestSchema } from "#idl/flyteidl2/connector/connector_pb.js";
-import { decodedCall } from "../pipeline/call-info.js";
+import { connectorOperationOf, decodedCall } from "../pipeline/call-info.js";
 import type { Call, CallPipeline } from "../pipeline/call-pipeline.js";
 import { parseGrpcTimeoutMs } from "../pipeline/deadline.js";
 import { lengthDelimitedFieldBytes } from "../pipeline/wire-size.js";
@@ -66,7 +65,7 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
     for (const method of service.methods) {
       const handler = (handlers as Readonly<Record<string, Handler | undefined>>)[method.localName];
       if (method.methodKind === "unary" && handler !== undefined) {
-        const inputsField = method.input.typeName === CreateTaskRequestSchema.typeName ? method.input.field["inputs"]?.number : undefined;
+        const inputsField = connectorOperationOf(method) === "create" ? method.input.field["inputs"]?.number : undefined;
         routes.set(`/${service.typeName}/${method.name}`, { method, handler, inputsField });
       }
     }
