@@ -2,7 +2,7 @@ import type { JsonValue } from "@bufbuild/protobuf";
 import { SimpleType, type LiteralType } from "#idl/flyteidl2/core/types_pb.js";
 import { outputTypesFromJson, outputTypesToJson } from "../../literals/convert.js";
 import { AsyncConnector, type ConnectorContext, type CreateRequest, type GetContext, type Resource } from "../connector.js";
-import { InvalidTaskError } from "../errors.js";
+import { ConnectorError, InvalidTaskError } from "../errors.js";
 import { phaseFromState } from "../phase.js";
 import { displayUrl, excerpt, httpCall, TransientHttpError, type HttpCallRequest, type HttpCallResponse } from "./http-call.js";
 import { httpJobMetaCodec, storedRequest, type HttpJobMeta, type StoredRequest } from "./http-job-meta.js";
@@ -153,6 +153,7 @@ export class HttpJobConnector extends AsyncConnector<HttpJobMeta> {
       response = await this.call(submit, spec.requestTimeoutMs, ctx.signal);
     } catch (e) {
       if (e instanceof TransientHttpError) return failed(`could not submit the job: ${e.message}`, true);
+      if (e instanceof ConnectorError) return failed(`could not submit the job: ${e.message}`, false);
       throw e;
     }
     if (!is2xx(response.status)) {
@@ -260,7 +261,15 @@ export class HttpJobConnector extends AsyncConnector<HttpJobMeta> {
       return;
     }
     // A cancel that cannot get through is an error the executor retries (every 10 s): the job may still run.
-    const res = await this.call(req, meta.request_timeout_ms, ctx.signal);
+    let res: HttpCallResponse;
+    try {
+      res = await this.call(req, meta.request_timeout_ms, ctx.signal);
+    } catch (e) {
+      // An answer too large to read would be too large on every retry: the cancel went through or it never will.
+      if (!(e instanceof ConnectorError)) throw e;
+      ctx.log.error({ jobId: meta.job_id, problem: e.message }, "cannot read the job API's answer to the cancel");
+      return;
+    }
     // 404/409/410: unknown, already finished, gone — the job is not running, which is what delete wants.
     if (is2xx(res.status) || [404, 409, 410].includes(res.status)) {
       ctx.log.info({ jobId: meta.job_id, status: res.status }, "job cancelled");
