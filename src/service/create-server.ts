@@ -75,7 +75,7 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
   const routes = (router: ConnectRouter) => {
     router.service(AsyncConnectorService, createConnectorService({ registry, log, maxResponseBytes: config.maxResponseBytes, recentTasks }));
     router.service(ConnectorMetadataService, createMetadataService(registry));
-    healthRoutes(health, drain.started)(router);
+    healthRoutes(health, drain.started, { maxWatchStreams: config.maxWatchStreams, onWatchRefused: () => ops.metrics.shed("watch_streams") })(router);
     reflectionRoutes([...SERVICES])(router);
   };
   await app.register(fastifyConnectPlugin, {

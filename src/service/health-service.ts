@@ -39,11 +39,21 @@ export function createHealthStatus(services: readonly string[]): HealthStatus {
   return status;
 }
 
+/** Options of {@link healthRoutes}. */
+export interface HealthRoutesOptions {
+  /** Watch streams open at once; more get RESOURCE_EXHAUSTED. 0 or absent: no limit. */
+  readonly maxWatchStreams?: number;
+  readonly onWatchRefused?: () => void;
+}
+
 /**
  * Routes `grpc.health.v1.Health` (Check and Watch) to a {@link HealthStatus}. When `drainStarted` fires,
  * open Watch streams send the last status and end with UNAVAILABLE, so they do not hold the drain up.
+ * Health needs no token, so Watch streams, which stay open for hours, have a limit of their own.
  */
-export function healthRoutes(status: HealthStatus, drainStarted: AbortSignal): (router: ConnectRouter) => void {
+export function healthRoutes(status: HealthStatus, drainStarted: AbortSignal, options: HealthRoutesOptions = {}): (router: ConnectRouter) => void {
+  let watching = 0;
+  const maxWatchStreams = options.maxWatchStreams ?? 0;
   return (router) =>
     router.service(Health, {
       check(req) {
@@ -54,6 +64,11 @@ export function healthRoutes(status: HealthStatus, drainStarted: AbortSignal): (
       // The health protocol: an unknown service is SERVICE_UNKNOWN (not an error), and the stream stays
       // open, sending each change, until the client leaves or the server stops.
       async *watch(req, ctx: HandlerContext) {
+        if (maxWatchStreams > 0 && watching >= maxWatchStreams) {
+          options.onWatchRefused?.();
+          throw new ConnectError(`server is at its limit of ${maxWatchStreams} health Watch streams; use Check, or try again later`, Code.ResourceExhausted);
+        }
+        watching++;
         let wake: (() => void) | undefined;
         let changed = false;
         const stop = status.onChange(() => {
@@ -76,6 +91,7 @@ export function healthRoutes(status: HealthStatus, drainStarted: AbortSignal): (
           }
           throw signal.reason;
         } finally {
+          watching--;
           stop();
         }
       },

@@ -10,6 +10,7 @@ import { createAuthInterceptor } from "./auth.js";
 import { callInfoInterceptor, contextValuesFor } from "./call-info.js";
 import { http2ServerOptions, limitHttp1, limitHttp2Streams } from "./connection-limits.js";
 import { createConnectorLimiter } from "./connector-limits.js";
+import { gateHttp2Streams } from "./http2-stream-gate.js";
 import type { HealthStatus } from "./health-service.js";
 import { createLoadShedder } from "./load-shedder.js";
 import { createMetricsServer, type MetricsServer } from "./metrics-server.js";
@@ -116,12 +117,15 @@ export function createOperations(options: OperationsOptions): Operations {
     },
     attach(app) {
       const server = app.server as unknown as http.Server & { http2Server?: http2.Http2Server };
+      const gate = { maxStreamsPerConnection: config.http2MaxStreamsPerConnection, maxStreamsPerSecond: config.http2MaxStreamsPerSecond, onLimit: metrics.shed };
       if (config.tls) {
         if (config.maxConnections > 0) server.maxConnections = config.maxConnections;
         limitHttp2Streams(app.server as unknown as http2.Http2SecureServer, config);
+        gateHttp2Streams(app.server as unknown as http2.Http2SecureServer, gate);
       } else {
         limitHttp1(server, config);
         if (server.http2Server) limitHttp2Streams(server.http2Server, config);
+        if (server.http2Server) gateHttp2Streams(server.http2Server, gate);
       }
       logUnhandledRequests(app, log, seen);
     },
