@@ -2,6 +2,7 @@ import type * as http from "node:http";
 import type * as http2 from "node:http2";
 import type { SecureServerOptions } from "node:http2";
 import type { Interceptor } from "@connectrpc/connect";
+import { AsyncConnectorService } from "#idl/flyteidl2/connector/service_pb.js";
 import type { FastifyInstance } from "fastify";
 import type { Config } from "../config/config.js";
 import type { Logger } from "../log/logger.js";
@@ -13,6 +14,7 @@ import { createConnectorLimiter } from "./connector-limits.js";
 import { gateHttp2Streams } from "./http2-stream-gate.js";
 import type { HealthStatus } from "./health-service.js";
 import { createLoadShedder } from "./load-shedder.js";
+import { watchReadiness } from "./readiness.js";
 import { createMetricsServer, type MetricsServer } from "./metrics-server.js";
 import { metricsInterceptor } from "./metrics-interceptor.js";
 import { createServiceMetrics, type ServiceMetrics } from "./metrics.js";
@@ -72,6 +74,14 @@ export function createOperations(options: OperationsOptions): Operations {
     maxConcurrentCalls: config.maxConcurrentCalls,
     maxHeapUsedBytes: config.maxHeapUsedBytes,
     onShed: metrics.shed,
+  });
+  // NOT_SERVING while connector calls cannot be taken; ConnectorMetadataService and Health keep answering.
+  const stopReadiness = watchReadiness({
+    health,
+    services: ["", AsyncConnectorService.typeName],
+    inFlight: () => shedder.inFlight,
+    maxInFlight: config.maxConcurrentCalls,
+    maxEventLoopDelayMs: config.readinessMaxEventLoopDelayMs,
   });
   const limiter = createConnectorLimiter({
     maxConcurrency: config.connectorMaxConcurrency,
@@ -136,6 +146,7 @@ export function createOperations(options: OperationsOptions): Operations {
       return { metricsUrl: url };
     },
     async close() {
+      stopReadiness();
       shedder.stop();
       await metricsServer?.close();
     },
