@@ -19,6 +19,7 @@ import { connectErrorFrom, type ConnectorOperation } from "./error-mapping.js";
 import { idempotencyKeyFor } from "./idempotency-key.js";
 import type { RecentTasks } from "./recent-tasks.js";
 import { secretLookup } from "../secrets/secret-lookup.js";
+import { redactableSecrets, type ServiceSecrets } from "../secrets/service-secrets.js";
 import { redactSecrets } from "./redact.js";
 import { withSecretsRedacted } from "./redacting-logger.js";
 import { fitResponse, resourceProtoFrom } from "./resource-proto.js";
@@ -34,6 +35,8 @@ export interface ConnectorServiceOptions {
   readonly maxResponseBytes: number;
   /** Where created tasks are remembered for the dashboard's "recent tasks"; nothing is kept when absent. */
   readonly recentTasks?: RecentTasks;
+  /** The service's own secret sources, asked after the task's connection; their values are redacted too. */
+  readonly serviceSecrets?: ServiceSecrets;
 }
 
 const NO_VALUES: Readonly<Record<string, string>> = Object.freeze({});
@@ -65,6 +68,7 @@ export function createConnectorService(options: ConnectorServiceOptions): Servic
     values: { secrets: Readonly<Record<string, string>>; configs: Readonly<Record<string, string>>; outputPrefix?: string },
     body: (connector: AnyConnector, cctx: GetContext) => Promise<T>,
   ): Promise<T> {
+    const redactable = redactableSecrets(values.secrets, options.serviceSecrets);
     try {
       const connector = registry.get(category.name, category.version);
       let childLog: Logger | undefined;
@@ -73,19 +77,19 @@ export function createConnectorService(options: ConnectorServiceOptions): Servic
         // Built on first use: most calls never log, and a pino child per call is measurable on GetTask.
         // A connector may log a URL or an upstream message that embeds a secret: its values are replaced.
         get log() {
-          childLog ??= withSecretsRedacted(log.child({ rpc: ctx.method.name, taskType: category.name, taskTypeVersion: category.version }), values.secrets);
+          childLog ??= withSecretsRedacted(log.child({ rpc: ctx.method.name, taskType: category.name, taskTypeVersion: category.version }), redactable);
           return childLog;
         },
         secrets: values.secrets,
-        secret: secretLookup(values.secrets),
+        secret: secretLookup(values.secrets, options.serviceSecrets?.lookup),
         configs: values.configs,
         taskCategory: category,
         outputPrefix: values.outputPrefix ?? "",
       };
       return await body(connector, cctx);
     } catch (e) {
-      const err = connectErrorFrom(e, { operation, taskType: category.name, secrets: values.secrets, signal: ctx.signal });
-      if (err.code === Code.Internal) log.error({ rpc: ctx.method.name, taskType: category.name, err: redactSecrets(String(e instanceof Error ? e.stack : e), values.secrets) }, err.rawMessage);
+      const err = connectErrorFrom(e, { operation, taskType: category.name, secrets: redactable, signal: ctx.signal });
+      if (err.code === Code.Internal) log.error({ rpc: ctx.method.name, taskType: category.name, err: redactSecrets(String(e instanceof Error ? e.stack : e), redactable) }, err.rawMessage);
       throw err;
     }
   }
@@ -130,7 +134,7 @@ export function createConnectorService(options: ConnectorServiceOptions): Servic
           if (!(e instanceof ConnectorError)) throw e;
           resource = { phase: e.retryable ? "RETRYABLE_FAILED" : "FAILED", message: e.message } as const;
         }
-        const response = create(GetTaskResponseSchema, { resource: resourceProtoFrom(resource, connector, values.secrets) });
+        const response = create(GetTaskResponseSchema, { resource: resourceProtoFrom(resource, connector, redactableSecrets(values.secrets, options.serviceSecrets)) });
         return fitResponse(response, options.maxResponseBytes);
       });
     },

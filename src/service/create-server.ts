@@ -16,6 +16,8 @@ import { createMetadataService } from "./metadata-service.js";
 import { createOnePortServer } from "./one-port.js";
 import { createOperations } from "./operations.js";
 import { createRecentTasks } from "./recent-tasks.js";
+import { secretEnvironment } from "../config/secret-env.js";
+import { createServiceSecrets } from "../secrets/service-secrets.js";
 import { reflectionRoutes } from "./reflection-service.js";
 
 /** Options of {@link createServer} beyond the configuration. */
@@ -54,6 +56,12 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
   // Logs, metrics, auth, limits: interceptors, server options, hooks and the metrics port (operations.ts).
   const ops = createOperations({ config, registry, health, log });
   const recentTasks = config.dashboard ? createRecentTasks() : undefined;
+  const serviceSecrets = createServiceSecrets({
+    dir: config.secretsDir,
+    envPrefix: config.secretsEnvPrefix,
+    env: secretEnvironment(config.secretsEnvPrefix),
+    cacheTtlMs: config.secretsCacheTtlMs,
+  });
 
   const app = (
     config.tls
@@ -73,7 +81,7 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
   }
 
   const routes = (router: ConnectRouter) => {
-    router.service(AsyncConnectorService, createConnectorService({ registry, log, maxResponseBytes: config.maxResponseBytes, recentTasks }));
+    router.service(AsyncConnectorService, createConnectorService({ registry, log, maxResponseBytes: config.maxResponseBytes, recentTasks, serviceSecrets }));
     router.service(ConnectorMetadataService, createMetadataService(registry));
     healthRoutes(health, drain.started, { maxWatchStreams: config.maxWatchStreams, onWatchRefused: () => ops.metrics.shed("watch_streams") })(router);
     reflectionRoutes([...SERVICES])(router);

@@ -2,6 +2,7 @@ import type { JsonValue } from "@bufbuild/protobuf";
 import { SimpleType, type LiteralType } from "#idl/flyteidl2/core/types_pb.js";
 import { outputTypesFromJson, outputTypesToJson } from "../../literals/convert.js";
 import { AsyncConnector, type ConnectorContext, type CreateRequest, type GetContext, type Resource } from "../connector.js";
+import { recordingLookup, type SecretSource } from "../../secrets/secret-lookup.js";
 import { ConnectorError, InvalidTaskError } from "../errors.js";
 import { phaseFromState } from "../phase.js";
 import { displayUrl, excerpt, httpCall, TransientHttpError, type HttpCallRequest, type HttpCallResponse } from "./http-call.js";
@@ -28,7 +29,8 @@ const DEFAULTS = Object.freeze({ taskTypeName: "http_job", callBudgetMs: 8000 })
 /** What the templates of one call can see. */
 interface TemplateScope {
   readonly configs: Readonly<Record<string, string>>;
-  readonly secrets: Readonly<Record<string, string>>;
+  /** The call's secret lookup: the task's connection, then the service's own sources. */
+  readonly secret: SecretSource;
   /** `inputs.*`, `submit.*`, `idempotency_key` (at create from the request, later from the metadata). */
   readonly lookup: (name: string) => unknown;
   readonly jobId?: string;
@@ -38,7 +40,7 @@ function resolverOf(scope: TemplateScope): TemplateResolver {
   return (name) => {
     if (name === "job_id") return scope.jobId;
     if (name.startsWith("configs.")) return scope.configs[name.slice(8)];
-    if (name.startsWith("secrets.")) return scope.secrets[name.slice(8)];
+    if (name.startsWith("secrets.")) return scope.secret(name.slice(8));
     return scope.lookup(name);
   };
 }
@@ -117,9 +119,10 @@ export class HttpJobConnector extends AsyncConnector<HttpJobMeta> {
       if (name.startsWith("inputs.")) return inputs[name.slice(7)];
       return undefined;
     };
+    const secrets = recordingLookup((name) => ctx.secret(name));
     let submit: HttpCallRequest;
     try {
-      submit = renderRequest(spec.submit, resolverOf({ configs: ctx.configs, secrets: ctx.secrets, lookup: early }));
+      submit = renderRequest(spec.submit, resolverOf({ configs: ctx.configs, secret: secrets.lookup, lookup: early }));
     } catch (e) {
       if (e instanceof TemplateError) throw new InvalidTaskError(`custom["submit"]: ${e.message}`);
       throw e;
@@ -145,7 +148,8 @@ export class HttpJobConnector extends AsyncConnector<HttpJobMeta> {
     } satisfies HttpJobMeta;
     const failed = (message: string, retryable: boolean): HttpJobMeta => {
       ctx.log.warn({ retryable }, "job submission failed");
-      return { ...base, failure: redact(message, ctx.secrets), failure_retryable: retryable };
+      // Stored in the metadata: no value of a secret this call used may stay in it, whatever its source.
+      return { ...base, failure: redact(message, { ...ctx.secrets, ...secrets.resolved }), failure_retryable: retryable };
     };
 
     let response: HttpCallResponse;
@@ -167,7 +171,7 @@ export class HttpJobConnector extends AsyncConnector<HttpJobMeta> {
 
     // Keep what the later requests refer to, except configs and secrets, which come with every call.
     const later = (name: string): unknown => (name.startsWith("submit.") ? submitField(response.json, name.slice(7)) : early(name));
-    const resolve = resolverOf({ configs: ctx.configs, secrets: ctx.secrets, lookup: later, jobId });
+    const resolve = resolverOf({ configs: ctx.configs, secret: (name) => ctx.secret(name), lookup: later, jobId });
     const vars: Record<string, JsonValue> = {};
     for (const name of [...requestTemplateNames(spec.status), ...requestTemplateNames(spec.cancel), ...requestTemplateNames(spec.result)]) {
       if (name === "job_id" || name.startsWith("configs.") || name.startsWith("secrets.")) continue;
@@ -189,7 +193,7 @@ export class HttpJobConnector extends AsyncConnector<HttpJobMeta> {
   async get(meta: HttpJobMeta, ctx: GetContext): Promise<Resource> {
     if (meta.failure !== undefined) return { phase: meta.failure_retryable ? "RETRYABLE_FAILED" : "FAILED", message: meta.failure };
     const logLinks = meta.log_links.map((l) => ({ name: l.name, uri: l.uri, showWhilePending: true }));
-    const resolve = this.resolverFor(meta, ctx);
+    const resolve = this.resolverFor(meta, ctx, (name) => ctx.secret(name));
     const fetchJson = async (stored: StoredRequest, what: string): Promise<{ json?: unknown; problem?: Resource }> => {
       let req: HttpCallRequest;
       try {
@@ -253,8 +257,9 @@ export class HttpJobConnector extends AsyncConnector<HttpJobMeta> {
     // Nothing was submitted, or the API has no way to cancel: nothing to do, and DeleteTask must succeed.
     if (meta.failure !== undefined || !meta.cancel) return;
     let req: HttpCallRequest;
+    const secrets = recordingLookup((name) => ctx.secret(name));
     try {
-      req = renderRequest(meta.cancel, this.resolverFor(meta, ctx));
+      req = renderRequest(meta.cancel, this.resolverFor(meta, ctx, secrets.lookup));
     } catch (e) {
       if (!(e instanceof TemplateError)) throw e;
       ctx.log.error({ jobId: meta.job_id, problem: e.message }, "cannot build the cancel request; the job is left alone");
@@ -277,11 +282,11 @@ export class HttpJobConnector extends AsyncConnector<HttpJobMeta> {
     }
     // Any other refusal (401, 403, 400) would be refused again on every retry, and a DeleteTask error keeps
     // the executor's finalizer retrying forever (executor-contract.md §4.6): log it, loudly, and answer OK.
-    ctx.log.error({ jobId: meta.job_id, status: res.status, body: excerpt(redact(res.text, ctx.secrets)) }, "the job API refused to cancel the job");
+    ctx.log.error({ jobId: meta.job_id, status: res.status, body: excerpt(redact(res.text, { ...ctx.secrets, ...secrets.resolved })) }, "the job API refused to cancel the job");
   }
 
-  private resolverFor(meta: HttpJobMeta, ctx: ConnectorContext): TemplateResolver {
-    return resolverOf({ configs: ctx.configs, secrets: ctx.secrets, jobId: meta.job_id, lookup: (name) => meta.vars[name] });
+  private resolverFor(meta: HttpJobMeta, ctx: ConnectorContext, secret: SecretSource): TemplateResolver {
+    return resolverOf({ configs: ctx.configs, secret, jobId: meta.job_id, lookup: (name) => meta.vars[name] });
   }
 
   private call(req: HttpCallRequest, requestTimeoutMs: number, signal: AbortSignal): Promise<HttpCallResponse> {
