@@ -95,6 +95,11 @@ export interface Config {
    */
   readonly readinessMaxEventLoopDelayMs: number;
 
+  /** Request bodies of at least this many bytes count as large (see `maxConcurrentLargeRequests`). */
+  readonly largeRequestBytes: number;
+  /** Large request bodies taken at once; more are refused with RESOURCE_EXHAUSTED before they are read. 0: no limit. */
+  readonly maxConcurrentLargeRequests: number;
+
   /** A directory of secret files, one per secret, as Kubernetes mounts a Secret. Empty: none (docs/secrets.md). */
   readonly secretsDir: string;
   /** Environment variables with this prefix are secrets (docs/secrets.md). Empty: none. */
@@ -137,6 +142,8 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   http2MaxStreamsPerSecond: 2000,
   maxWatchStreams: 100,
   readinessMaxEventLoopDelayMs: 2000,
+  largeRequestBytes: MiB,
+  maxConcurrentLargeRequests: 2,
   secretsDir: "",
   secretsEnvPrefix: "FLYTE_CONNECT_SECRET_",
   secretsCacheTtlMs: 5000,
@@ -251,6 +258,8 @@ function operationsProblems(c: Config, problems: string[], int: (name: keyof Con
   int("http2MaxStreamsPerSecond", 0, 1_000_000);
   int("maxWatchStreams", 0, 1_000_000);
   int("readinessMaxEventLoopDelayMs", 0, 600_000);
+  int("largeRequestBytes", 1024, 2 ** 31 - 1);
+  int("maxConcurrentLargeRequests", 0, 1_000_000);
   if (typeof c.secretsDir !== "string") problems.push("secretsDir must be a directory path or empty");
   if (typeof c.secretsEnvPrefix !== "string" || !/^[A-Za-z0-9_]*$/.test(c.secretsEnvPrefix)) problems.push("secretsEnvPrefix must be letters, digits and underscores, or empty");
   else if (c.secretsEnvPrefix !== "" && [CONFIG_FILE_ENV, ...SETTINGS.map((s) => s.env)].some((name) => name.startsWith(c.secretsEnvPrefix))) {

@@ -169,6 +169,8 @@ function configInputFrom(s: Settings, origins: Map<keyof Settings, Origin>, cwd:
     // A relative directory is the working directory's, as every other path setting.
     secretsDir: s.secretsDir === undefined || s.secretsDir === "" ? s.secretsDir : resolve(cwd, s.secretsDir),
     secretsEnvPrefix: s.secretsEnvPrefix,
+    largeRequestBytes: s.largeRequestBytes,
+    maxConcurrentLargeRequests: s.maxConcurrentLargeRequests,
     secretsCacheTtlMs: s.secretsCacheTtlMs,
   };
 }

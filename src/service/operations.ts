@@ -12,6 +12,7 @@ import { callInfoInterceptor, contextValuesFor } from "./call-info.js";
 import { http2ServerOptions, limitHttp1, limitHttp2Streams } from "./connection-limits.js";
 import { createConnectorLimiter } from "./connector-limits.js";
 import { gateHttp2Streams } from "./http2-stream-gate.js";
+import { createLargeRequestGate, gateLargeRequests } from "./large-request/large-request-gate.js";
 import type { HealthStatus } from "./health-service.js";
 import { createLoadShedder } from "./load-shedder.js";
 import { watchReadiness } from "./readiness.js";
@@ -89,6 +90,11 @@ export function createOperations(options: OperationsOptions): Operations {
     limits: config.connectorLimits,
     onShed: metrics.shed,
   });
+  const largeRequests = createLargeRequestGate({
+    thresholdBytes: config.largeRequestBytes,
+    maxConcurrent: config.maxConcurrentLargeRequests,
+    onRefused: () => metrics.shed("large_requests"),
+  });
   const auth = createAuthInterceptor(config.authTokens);
   const seen = new WeakSet<object>();
   let metricsServer: MetricsServer | undefined;
@@ -138,6 +144,7 @@ export function createOperations(options: OperationsOptions): Operations {
         if (server.http2Server) gateHttp2Streams(server.http2Server, gate);
       }
       logUnhandledRequests(app, log, seen);
+      gateLargeRequests(app, largeRequests);
     },
     async listen() {
       if (!config.metricsEnabled) return {};
