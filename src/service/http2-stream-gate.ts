@@ -10,6 +10,9 @@ export interface Http2StreamGateOptions {
   readonly onLimit?: (reason: "streams_per_second" | "streams_per_connection") => void;
 }
 
+/** How long a stream whose body has not started waits before it is handed to the handler anyway. */
+const DISPATCH_ANYWAY_MS = 100;
+
 type StreamListener = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[]) => void;
 
 /** What is counted per connection. */
@@ -59,11 +62,31 @@ export function gateHttp2Streams(server: http2.Http2Server | http2.Http2SecureSe
     // Waiting for 'readable' buffers the body without reading it. Once the listener is gone (`once`),
     // node puts the stream back into its initial mode on the next tick, so the request handler reads it
     // from the start: hence the handler runs after that tick.
-    stream.once("readable", () => {
+    let opened = false;
+    const open = () => {
+      if (opened) return;
+      opened = true;
+      clearTimeout(fallback);
+      stream.removeListener("readable", onReadable);
       process.nextTick(() => {
-        if (!stream.destroyed && !stream.closed) compat(stream, headers, flags, rawHeaders);
+        if (stream.destroyed || stream.closed) return;
+        // An empty body sent as a separate END_STREAM frame ends the stream while the 'readable' wait is
+        // being undone, before node's compatibility layer listens for the end: such a stream would hang. No RPC here takes an empty body that way (gRPC always sends a 5-byte frame,
+        // connect-node ends the HEADERS), so it is refused with a reset rather than left hanging.
+        if (stream.readableEnded) {
+          stream.close(http2.constants.NGHTTP2_CANCEL);
+          return;
+        }
+        compat(stream, headers, flags, rawHeaders);
       });
-    });
+    };
+    const onReadable = () => open();
+    stream.once("readable", onReadable);
+    // An empty body sent as a lone END_STREAM DATA frame raises no 'readable', and a client may wait for the
+    // response headers before it sends anything: such streams are dispatched after a short wait anyway.
+    // A flood's streams are reset or dropped long before, so their work is still never queued.
+    const fallback = setTimeout(open, DISPATCH_ANYWAY_MS);
+    stream.once("close", () => clearTimeout(fallback));
   });
 
   function overLimit(session: http2.Http2Session, c: SessionCounts): boolean {
