@@ -70,20 +70,22 @@ export function gateHttp2Streams(server: http2.Http2Server | http2.Http2SecureSe
       stream.removeListener("readable", onReadable);
       process.nextTick(() => {
         if (stream.destroyed || stream.closed) return;
-        // An empty body sent as a separate END_STREAM frame ends the stream while the 'readable' wait is
-        // being undone, before node's compatibility layer listens for the end: such a stream would hang. No RPC here takes an empty body that way (gRPC always sends a 5-byte frame,
-        // connect-node ends the HEADERS), so it is refused with a reset rather than left hanging.
-        if (stream.readableEnded) {
-          stream.close(http2.constants.NGHTTP2_CANCEL);
-          return;
-        }
+        const endedAlready = stream.readableEnded;
         compat(stream, headers, flags, rawHeaders);
+        // An empty body sent as a separate END_STREAM frame (connect-node does so for an empty message)
+        // ends the stream while the 'readable' wait is being undone, before node's compatibility layer
+        // listens for the end: hand it the end it missed, or the request would wait for ever.
+        if (endedAlready) {
+          const onEnd = stream.listeners("end").find((l) => l.name === "onStreamEnd");
+          if (onEnd) onEnd.call(stream);
+          else stream.close(http2.constants.NGHTTP2_CANCEL);
+        }
       });
     };
     const onReadable = () => open();
     stream.once("readable", onReadable);
-    // An empty body sent as a lone END_STREAM DATA frame raises no 'readable', and a client may wait for the
-    // response headers before it sends anything: such streams are dispatched after a short wait anyway.
+    // A client may wait for the response headers before it sends anything (a bidi stream): a stream whose
+    // body has not started is dispatched after a short wait anyway.
     // A flood's streams are reset or dropped long before, so their work is still never queued.
     const fallback = setTimeout(open, DISPATCH_ANYWAY_MS);
     stream.once("close", () => clearTimeout(fallback));

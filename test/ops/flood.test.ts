@@ -98,3 +98,13 @@ test("health Watch streams have a limit of their own: RESOURCE_EXHAUSTED above i
     await limited.close();
   }
 });
+
+test("an empty body sent as its own END_STREAM frame is answered, not left waiting (the gate hands on the end)", async () => {
+  const listConnectors = { ":path": "/flyteidl2.connector.ConnectorMetadataService/ListConnectors", "content-type": "application/proto" };
+  const got = await h2Request(svc.url, listConnectors, { chunks: [Buffer.alloc(0)] }, 5_000);
+  expect(got.closed).toBe(true);
+  expect(got.status).toBe(200);
+  const malformed = await h2Request(svc.url, { ...GET_TASK, "content-type": "application/json" }, { chunks: [Buffer.alloc(0)] }, 5_000);
+  expect(malformed.closed).toBe(true);
+  expect(malformed.status).toBe(400);
+});
