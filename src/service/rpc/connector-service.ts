@@ -15,7 +15,7 @@ import { connectorInputs } from "../../connectors/connector-inputs.js";
 import { outputTypesOf } from "../../literals/convert.js";
 import type { Logger } from "../../log/logger.js";
 import type { ConnectorRegistry } from "../../registry/connector-registry.js";
-import type { SecretSource } from "../../secrets/secret-lookup.js";
+import type { ServiceSecrets } from "../../secrets/service-secrets.js";
 import type { RecentTasks } from "../ops/recent-tasks.js";
 import type { DeleteIgnoredReason } from "../pipeline/metrics.js";
 import { createConnectorInvoker, type CallScope, type CallSignal } from "./connector-invoker.js";
@@ -35,8 +35,8 @@ export interface ConnectorServiceOptions {
   readonly maxResponseBytes: number;
   /** Where created tasks are remembered for the dashboard's "recent tasks"; nothing is kept when absent. */
   readonly recentTasks?: RecentTasks;
-  /** The service's own secret sources, behind the task's connection. */
-  readonly secretSource?: SecretSource;
+  /** The service's own secret sources, behind the task's connection; their values are redacted too. */
+  readonly serviceSecrets?: ServiceSecrets;
   /** A DeleteTask was answered OK with nothing to delete (it is logged too). */
   readonly onDeleteIgnored?: (taskType: string, reason: DeleteIgnoredReason) => void;
 }
@@ -71,7 +71,7 @@ function requireCategory(category: TaskCategoryProto | undefined): TaskCategory 
  */
 export function createConnectorService(options: ConnectorServiceOptions): ConnectorService {
   const { registry, log } = options;
-  const invoker = createConnectorInvoker({ log, secretSource: options.secretSource });
+  const invoker = createConnectorInvoker({ log, serviceSecrets: options.serviceSecrets });
 
   /** The connector for a category, with the Python service's NOT_FOUND for an unknown one. */
   const connectorFor = (category: TaskCategory, operation: "create" | "get" | "get logs of" | "get metrics of") => {
