@@ -8,9 +8,13 @@ import { builtinConnectors } from "../src/connectors/builtins.js";
 import { createConnectorRegistry } from "../src/registry/connector-registry.js";
 import { resourceProtoFrom } from "../src/service/resource-proto.js";
 import { silentLogger } from "../src/log/logger.js";
+import { DEFAULT_STORAGE_CONFIG } from "../src/config/storage-config.js";
+import { createStorage } from "../src/storage/storage.js";
+import { taskStorage } from "../src/storage/task-storage.js";
 
 const registry = createConnectorRegistry(builtinConnectors());
 const log = silentLogger();
+const storage = createStorage(DEFAULT_STORAGE_CONFIG);
 const server = new grpc.Server();
 server.addService(
   {
@@ -31,7 +35,7 @@ server.addService(
       const meta = connector.metadata.decode(req.resourceMeta);
       const ac = new AbortController();
       connector
-        .get(meta, { signal: ac.signal, log, secrets: {}, secret: () => undefined, configs: {}, taskCategory: { name: req.taskCategory!.name, version: 0 }, outputPrefix: req.outputPrefix })
+        .get(meta, { signal: ac.signal, log, secrets: {}, secret: () => undefined, configs: {}, taskCategory: { name: req.taskCategory!.name, version: 0 }, outputPrefix: req.outputPrefix, storage: taskStorage(storage, req.outputPrefix, ac.signal) })
         .then((resource: Parameters<typeof resourceProtoFrom>[0]) => callback(null, create(GetTaskResponseSchema, { resource: resourceProtoFrom(resource, connector, {}) })))
         .catch((e: unknown) => callback({ code: grpc.status.INTERNAL, details: String(e) }));
     },

@@ -8,6 +8,9 @@ import { outputsFromValues, outputTypesOf, valuesFromOutputs } from "../literals
 import { LiteralError } from "../literals/errors.js";
 import { silentLogger, type Logger } from "../log/logger.js";
 import { secretLookup } from "../secrets/secret-lookup.js";
+import { DEFAULT_STORAGE_CONFIG } from "../config/storage-config.js";
+import { createStorage, type Storage } from "../storage/storage.js";
+import { taskStorage } from "../storage/task-storage.js";
 
 /** Options of {@link runConnector}. */
 export interface RunConnectorOptions {
@@ -32,7 +35,10 @@ export interface RunConnectorOptions {
   readonly callTimeoutMs?: number;
   /** The attempt's idempotency key; default a fresh one per run. */
   readonly idempotencyKey?: string;
+  /** Where the task's outputs and files go (`ctx.storage`); a URI or a local directory. */
   readonly outputPrefix?: string;
+  /** The object stores behind `ctx.storage`; by default the default configuration (cloud SDK chains, local files). */
+  readonly storage?: Storage;
   readonly log?: Logger;
   /** Told about each step, for a progress display. */
   readonly onProgress?: (event: RunProgress) => void;
@@ -86,6 +92,7 @@ export async function runConnector(options: RunConnectorOptions): Promise<RunRes
   const timeout = options.timeoutMs !== undefined ? AbortSignal.timeout(options.timeoutMs) : undefined;
   const stop = AbortSignal.any([options.signal, timeout].filter((s): s is AbortSignal => s !== undefined));
   const reasonOf = (): "signal" | "timeout" => (options.signal?.aborted ? "signal" : "timeout");
+  const storage = options.storage ?? createStorage(DEFAULT_STORAGE_CONFIG);
   const context = (signal: AbortSignal): ConnectorContext => ({
     signal,
     log: log.child({ taskType: template.type }),
@@ -93,6 +100,7 @@ export async function runConnector(options: RunConnectorOptions): Promise<RunRes
     secrets: options.secrets ?? {},
     secret: secretLookup(options.secrets ?? {}),
     taskCategory: { name: template.type, version: template.taskTypeVersion },
+    storage: taskStorage(storage, options.outputPrefix ?? "", signal),
   });
   const callSignal = (withStop: boolean) => {
     const deadline = AbortSignal.timeout(callTimeoutMs);

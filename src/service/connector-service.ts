@@ -22,6 +22,12 @@ import { secretLookup } from "../secrets/secret-lookup.js";
 import { redactSecrets } from "./redact.js";
 import { withSecretsRedacted } from "./redacting-logger.js";
 import { fitResponse, resourceProtoFrom } from "./resource-proto.js";
+import { checkResourceMetaSize } from "../connectors/resource-meta-limit.js";
+import type { StorageConfig } from "../config/storage-config.js";
+import { fetchOffloadedInputs } from "../storage/offloaded-inputs.js";
+import { offloadOutputs } from "../storage/output-offload.js";
+import type { Storage } from "../storage/storage.js";
+import { taskStorage } from "../storage/task-storage.js";
 
 /** Options of {@link createConnectorService}. */
 export interface ConnectorServiceOptions {
@@ -32,6 +38,11 @@ export interface ConnectorServiceOptions {
    * (executor-contract.md §3.2); larger outputs fail the job with a message instead of failing the RPC.
    */
   readonly maxResponseBytes: number;
+  /** Largest resource metadata CreateTask returns; above it the call fails INTERNAL with what to do. */
+  readonly maxResourceMetaBytes: number;
+  /** Object stores: outputs.pb, offloaded input literals and the connectors' `ctx.storage`. */
+  readonly storage: Storage;
+  readonly storageConfig: StorageConfig;
   /** Where created tasks are remembered for the dashboard's "recent tasks"; nothing is kept when absent. */
   readonly recentTasks?: RecentTasks;
 }
@@ -81,6 +92,7 @@ export function createConnectorService(options: ConnectorServiceOptions): Servic
         configs: values.configs,
         taskCategory: category,
         outputPrefix: values.outputPrefix ?? "",
+        storage: taskStorage(options.storage, values.outputPrefix ?? "", ctx.signal),
       };
       return await body(connector, cctx);
     } catch (e) {
@@ -95,10 +107,11 @@ export function createConnectorService(options: ConnectorServiceOptions): Servic
       const template = req.template;
       if (!template) throw new ConnectError("template is required", Code.InvalidArgument);
       const category = { name: template.type, version: template.taskTypeVersion };
-      const values = connectionValues(req.connection);
+      const values = { ...connectionValues(req.connection), outputPrefix: req.outputPrefix };
       return call("create", category, ctx, values, async (connector, cctx) => {
         // Inputs are converted before the connector sees anything: a bad literal creates nothing.
-        const inputs = valuesFromInputs(req.inputs, template.interface);
+        const literals = await fetchOffloadedInputs(req.inputs, options.storage, { maxBytes: options.storageConfig.maxOffloadedLiteralBytes, signal: ctx.signal });
+        const inputs = valuesFromInputs(literals, template.interface);
         cctx.log.info({ connector: connector.name }, "start creating the job");
         const meta = await connector.create(
           {
@@ -112,6 +125,7 @@ export function createConnectorService(options: ConnectorServiceOptions): Servic
           cctx,
         );
         const resourceMeta = connector.metadata.encode(meta);
+        checkResourceMetaSize(resourceMeta, options.maxResourceMetaBytes, connector.name);
         options.recentTasks?.record(req, resourceMeta);
         return { resourceMeta };
       });
@@ -131,7 +145,14 @@ export function createConnectorService(options: ConnectorServiceOptions): Servic
           resource = { phase: e.retryable ? "RETRYABLE_FAILED" : "FAILED", message: e.message } as const;
         }
         const response = create(GetTaskResponseSchema, { resource: resourceProtoFrom(resource, connector, values.secrets) });
-        return fitResponse(response, options.maxResponseBytes);
+        const offloaded = await offloadOutputs(response, {
+          storage: options.storage,
+          outputPrefix: req.outputPrefix,
+          maxResponseBytes: options.maxResponseBytes,
+          always: resource.offloadOutputs === true,
+          signal: ctx.signal,
+        });
+        return fitResponse(offloaded, options.maxResponseBytes);
       });
     },
 

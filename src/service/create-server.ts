@@ -17,6 +17,7 @@ import { createOnePortServer } from "./one-port.js";
 import { createOperations } from "./operations.js";
 import { createRecentTasks } from "./recent-tasks.js";
 import { reflectionRoutes } from "./reflection-service.js";
+import { createStorage } from "../storage/storage.js";
 
 /** Options of {@link createServer} beyond the configuration. */
 export interface CreateServerOptions {
@@ -54,6 +55,8 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
   // Logs, metrics, auth, limits: interceptors, server options, hooks and the metrics port (operations.ts).
   const ops = createOperations({ config, registry, health, log });
   const recentTasks = config.dashboard ? createRecentTasks() : undefined;
+  // Cloud SDKs load on the first URI of their scheme, not here.
+  const storage = createStorage(config.storage);
 
   const app = (
     config.tls
@@ -73,7 +76,18 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
   }
 
   const routes = (router: ConnectRouter) => {
-    router.service(AsyncConnectorService, createConnectorService({ registry, log, maxResponseBytes: config.maxResponseBytes, recentTasks }));
+    router.service(
+      AsyncConnectorService,
+      createConnectorService({
+        registry,
+        log,
+        maxResponseBytes: config.maxResponseBytes,
+        maxResourceMetaBytes: config.maxResourceMetaBytes,
+        storage,
+        storageConfig: config.storage,
+        recentTasks,
+      }),
+    );
     router.service(ConnectorMetadataService, createMetadataService(registry));
     healthRoutes(health, drain.started)(router);
     reflectionRoutes([...SERVICES])(router);

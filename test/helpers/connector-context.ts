@@ -4,6 +4,9 @@ import type { ConnectorContext, CreateRequest, GetContext } from "../../src/conn
 import { outputTypesOf } from "../../src/literals/convert.js";
 import { silentLogger } from "../../src/log/logger.js";
 import { secretLookup } from "../../src/secrets/secret-lookup.js";
+import { DEFAULT_STORAGE_CONFIG } from "../../src/config/storage-config.js";
+import { createStorage } from "../../src/storage/storage.js";
+import { taskStorage } from "../../src/storage/task-storage.js";
 
 /** A connector context as the service builds one per call, for tests that call a connector directly. */
 export function connectorContext(options: {
@@ -11,15 +14,19 @@ export function connectorContext(options: {
   secrets?: Record<string, string>;
   signal?: AbortSignal;
   taskType?: string;
+  outputPrefix?: string;
 }): GetContext {
+  const signal = options.signal ?? AbortSignal.timeout(10_000);
+  const outputPrefix = options.outputPrefix ?? "";
   return {
-    signal: options.signal ?? AbortSignal.timeout(10_000),
+    signal,
     log: silentLogger(),
     configs: options.configs ?? {},
     secrets: options.secrets ?? {},
     secret: secretLookup(options.secrets ?? {}),
     taskCategory: { name: options.taskType ?? "test", version: 0 },
-    outputPrefix: "",
+    outputPrefix,
+    storage: taskStorage(createStorage(DEFAULT_STORAGE_CONFIG), outputPrefix, signal),
   } satisfies ConnectorContext & { outputPrefix: string };
 }
 
