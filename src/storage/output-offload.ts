@@ -18,8 +18,6 @@ export interface OffloadOptions {
   readonly signal: AbortSignal;
 }
 
-const MiB = 1024 * 1024;
-
 /**
  * GetTask's outputs move to `<output_prefix>/outputs.pb` when the response would not fit what the executor
  * receives (or the connector asks for it): the file is written and durable first, and only then is the
@@ -33,16 +31,8 @@ export async function offloadOutputs(response: GetTaskResponse, options: Offload
   const resource = response.resource;
   if (resource?.outputs === undefined || resource.phase !== TaskExecution_Phase.SUCCEEDED) return response;
   if (!options.always && toBinary(GetTaskResponseSchema, response).length <= options.maxResponseBytes) return response;
-  if (options.outputPrefix === "") {
-    if (options.always) return response;
-    return create(GetTaskResponseSchema, {
-      resource: {
-        phase: TaskExecution_Phase.FAILED,
-        logLinks: resource.logLinks,
-        message: `the task's outputs are over the ${(options.maxResponseBytes / MiB).toFixed(1)} MiB the executor accepts in one response, and the request carried no output_prefix to write ${OUTPUTS_FILE} under`,
-      },
-    });
-  }
+  // Without a prefix there is nowhere to write: the response goes on as it is, and fitResponse fails it.
+  if (options.outputPrefix === "") return response;
   const uri = uriUnder(options.outputPrefix, OUTPUTS_FILE);
   try {
     await options.storage.write(uri, outputsFileBytes(resource.outputs), { signal: options.signal });

@@ -37,18 +37,18 @@ export function scrubCredentials(text: string): string {
   return out;
 }
 
-/** The short cause of an SDK or system error: its code or name, its HTTP status, its message. */
+/** The short cause of an SDK or system error: its message, with its code or name and its HTTP status. */
 export function causeOf(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
+  // Not `instanceof Error`: errors made in another realm (a VM context, a test runner) are errors too.
+  if (typeof err !== "object" || err === null || typeof (err as Error).message !== "string") return String(err);
   const e = err as Error & { code?: unknown; Code?: unknown; statusCode?: unknown; $metadata?: { httpStatusCode?: number } };
-  const status = e.$metadata?.httpStatusCode ?? (typeof e.statusCode === "number" ? e.statusCode : undefined);
+  const status = e.$metadata?.httpStatusCode ?? numberOr(e.statusCode) ?? numberOr(e.code);
   const code = typeof e.Code === "string" ? e.Code : typeof e.code === "string" ? e.code : e.name !== "Error" ? e.name : undefined;
   const tags = [code, status === undefined ? undefined : `HTTP ${status}`].filter((t) => t !== undefined);
   const message = e.message.split("\n")[0]!.trim();
   return tags.length === 0 ? message : `${message} (${tags.join(", ")})`;
 }
 
-const UNAVAILABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "UND_ERR_SOCKET"]);
 
 /** Classifies an SDK or system error by HTTP status and error code, the same way for every store. */
 export function failureOf(err: unknown, signal?: AbortSignal): StorageFailure {
@@ -66,9 +66,4 @@ export function failureOf(err: unknown, signal?: AbortSignal): StorageFailure {
 
 function numberOr(v: unknown): number | undefined {
   return typeof v === "number" ? v : undefined;
-}
-
-/** Whether a system error code says the store could not be reached or dropped the connection. */
-export function isConnectionFailure(code: string): boolean {
-  return UNAVAILABLE_CODES.has(code);
 }

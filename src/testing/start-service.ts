@@ -1,5 +1,5 @@
 import { builtinConnectors } from "../connectors/builtins.js";
-import { parseConfig, type Config, type ConfigInput } from "../config/config.js";
+import { parseConfig, type ConfigInput } from "../config/config.js";
 import { silentLogger, type Logger } from "../log/logger.js";
 import { createConnectorRegistry, type ConnectorRegistry } from "../registry/connector-registry.js";
 import { createServer, type ConnectorServer } from "../service/create-server.js";
