@@ -66,6 +66,11 @@ export function loadConfig(sources: ConfigSources = {}): Config {
         if (raw === true) set(setting, false, `--${flag}`);
         continue;
       }
+      // A plain boolean flag such as --s3-force-path-style: present means true.
+      if (typeof raw === "boolean") {
+        set(setting, raw, `--${flag}`);
+        continue;
+      }
       const converted = settingFromText(setting, raw as string | readonly string[]);
       if (converted.ok) set(setting, converted.value, `--${flag}`);
       else problems.push(`--${flag} ${converted.problem}`);

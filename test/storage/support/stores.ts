@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { createRequire } from "node:module";
+import { join } from "node:path";
 import S3rver from "s3rver";
 
 /** s3rver: an S3 server from npm, in this process, on a loopback port, storing in a temp directory. */
@@ -46,7 +47,7 @@ export interface AzuriteServer {
 
 export async function startAzurite(): Promise<AzuriteServer> {
   const location = mkdtempSync(join(tmpdir(), "fc-azurite-"));
-  const main = resolve(__dirname, "../../../node_modules/azurite/dist/src/blob/main.js");
+  const main = createRequire(join(process.cwd(), "package.json")).resolve("azurite/dist/src/blob/main.js");
   const child: ChildProcess = spawn(
     process.execPath,
     [main, "--blobHost", "127.0.0.1", "--blobPort", "0", "--inMemoryPersistence", "--disableTelemetry", "--skipApiVersionCheck", "--loose"],
