@@ -1,5 +1,5 @@
 import { create, toBinary } from "@bufbuild/protobuf";
-import { GetTaskResponseSchema, type GetTaskResponse } from "#idl/flyteidl2/connector/connector_pb.js";
+import { GetTaskResponseSchema, ResourceSchema, type GetTaskResponse } from "#idl/flyteidl2/connector/connector_pb.js";
 import { TaskExecution_Phase } from "#idl/flyteidl2/core/execution_pb.js";
 import { uriUnder } from "./flyte-uri.js";
 import { OUTPUTS_FILE, outputsFileBytes } from "./outputs-file.js";
@@ -30,12 +30,15 @@ export interface OffloadOptions {
 export async function offloadOutputs(response: GetTaskResponse, options: OffloadOptions): Promise<GetTaskResponse> {
   const resource = response.resource;
   if (resource?.outputs === undefined || resource.phase !== TaskExecution_Phase.SUCCEEDED) return response;
-  if (!options.always && toBinary(GetTaskResponseSchema, response).length <= options.maxResponseBytes) return response;
+  // The outputs are encoded once: their bytes give the response's size and are the file's content.
+  const bytes = outputsFileBytes(resource.outputs);
+  const withoutOutputs = create(GetTaskResponseSchema, { resource: { ...resource, outputs: undefined } });
+  if (!options.always && responseSizeWith(withoutOutputs, bytes.length) <= options.maxResponseBytes) return response;
   // Without a prefix there is nowhere to write: the response goes on as it is, and fitResponse fails it.
   if (options.outputPrefix === "") return response;
   const uri = uriUnder(options.outputPrefix, OUTPUTS_FILE);
   try {
-    await options.storage.write(uri, outputsFileBytes(resource.outputs), { signal: options.signal });
+    await options.storage.write(uri, bytes, { signal: options.signal });
   } catch (err) {
     if (options.signal.aborted || !(err instanceof StorageError)) throw err;
     return create(GetTaskResponseSchema, {
@@ -46,5 +49,20 @@ export async function offloadOutputs(response: GetTaskResponse, options: Offload
       },
     });
   }
-  return create(GetTaskResponseSchema, { resource: { ...resource, outputs: undefined } });
+  return withoutOutputs;
+}
+
+/**
+ * The encoded size of `response` with `Resource.outputs` (field 2) of `outputsLength` bytes added.
+ * @internal exported for its test
+ */
+export function responseSizeWith(response: GetTaskResponse, outputsLength: number): number {
+  const resourceLength = toBinary(ResourceSchema, response.resource!).length + 1 + varintLength(outputsLength) + outputsLength;
+  return 1 + varintLength(resourceLength) + resourceLength;
+}
+
+function varintLength(n: number): number {
+  let length = 1;
+  for (let v = n; v >= 0x80; v = Math.floor(v / 0x80)) length++;
+  return length;
 }
