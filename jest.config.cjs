@@ -6,6 +6,7 @@ module.exports = {
   moduleNameMapper: {
     // The README's examples import the package by name; in tests that is the source.
     "^flyte-connect$": "<rootDir>/src/index.ts",
+    "^flyte-connect/testing$": "<rootDir>/src/testing.ts",
     "^#idl/(.*)\\.js$": "<rootDir>/vendor/flyteidl2/$1.js",
     "^(\\.{1,2}/.*)\\.js$": "$1",
   },

@@ -1,5 +1,6 @@
 // `npm run bench [service|literals|postgres|storage]`: every benchmark, each printed as a table. Figures are ratios
 // measured side by side in one run; absolute numbers move with the machine's load. Results: docs/benchmarks.md.
+// The service tables take ROUNDS, DURATION, WARMUP, CONCURRENCY and METHODS from the environment.
 import { runLiteralsBench } from "./literals-bench.js";
 import { runPostgresBench } from "./postgres-bench.js";
 import { runServiceBench } from "./service-bench.js";
@@ -10,9 +11,7 @@ const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
 
 if (want("service")) {
-  const { throughput, startup } = await runServiceBench();
-  printTable("GetTask throughput (one grpc-js channel / one HTTP/1.1 pool, load generator in this process)", throughput);
-  printTable("Cold start and idle memory (node dist/bin/flyte-connect.mjs serve)", startup);
+  for (const section of await runServiceBench()) printTable(section.title, section.rows, section.notes);
 }
 if (want("literals")) {
   const rows = await runLiteralsBench();

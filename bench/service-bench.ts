@@ -1,166 +1,152 @@
-// GetTask throughput and latency of the service over gRPC (h2c) and Connect JSON, next to a bare grpc-js
-// server doing the same work, measured in one run; then cold start to SERVING and idle RSS of the CLI.
-import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+// The service's benchmarks: the executor's RPCs over one gRPC connection against flyte-connect with and
+// without its gRPC fast path, the Python stand-in and a bare grpc-js server (bench/executor-load-bench.ts);
+// GetTask over Connect JSON and gRPC-Web; then cold start to SERVING and idle RSS of the CLI.
 import { createClient } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
+import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { AsyncConnectorService } from "#idl/flyteidl2/connector/service_pb.js";
-import { Health, HealthCheckResponse_ServingStatus } from "../src/gen/health/v1/health_pb.js";
+import { writeDescriptorSets } from "../test/interop/descriptor-set.js";
+import { findHarness } from "../test/interop/harness.js";
+import { matrixSettingsFromEnv, runExecutorLoadMatrix } from "./executor-load-bench.js";
+import { inProcessDriver, loadgenDriver, loadInProcess, type LoadSettings, mean } from "./load.js";
+import {
+  type BenchServer,
+  findPythonStandIn,
+  ROOT,
+  rssMiB,
+  staleBuildWarning,
+  startBareGrpc,
+  startFlyteConnect,
+  startPythonStandIn,
+} from "./servers.js";
+import { fixed, type Row } from "./table.js";
+import { join } from "node:path";
+import { createTaskRequest, INTEGER, intLiteral } from "../test/helpers/tasks.js";
 import { grpcJsClient } from "../test/helpers/grpc-js-client.js";
-import type { Row } from "./table.js";
 
-const ROOT = resolve(import.meta.dirname, "..");
-const CLI = resolve(ROOT, "dist/bin/flyte-connect.mjs");
-
-interface Server {
-  readonly child: ChildProcess;
-  readonly port: number;
-  readonly startedMs: number;
+export interface Section {
+  readonly title: string;
+  readonly rows: Row[];
+  readonly notes: string[];
 }
 
-function waitForLine(child: ChildProcess, test: (line: string) => number | undefined): Promise<number> {
-  return new Promise((resolveLine, reject) => {
-    let buf = "";
-    const onData = (d: Buffer) => {
-      buf += d.toString();
-      const lines = buf.split("\n");
-      buf = lines.pop() ?? "";
-      for (const line of lines) {
-        const port = test(line);
-        if (port === undefined) continue;
-        // From here on the output is drained unread: parsing every per-call log line would load this
-        // process, which is also the load generator.
-        child.stdout!.off("data", onData);
-        child.stdout!.resume();
-        resolveLine(port);
-        return;
-      }
-    };
-    child.stdout!.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
-  });
-}
+const dots = (done: number, total: number) => process.stderr.write(done === total ? ".\n" : ".");
 
-async function startOurs(): Promise<Server> {
-  const t0 = performance.now();
-  const child = spawn(process.execPath, [CLI, "serve", "--port", "0", "--host", "127.0.0.1", "--metrics-port", "0", "--log-level", "info"], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const port = await waitForLine(child, (line) => {
-    if (!line.startsWith("{")) return undefined;
-    const entry = JSON.parse(line) as { msg?: string; url?: string };
-    return entry.msg === "flyte-connect is serving" && entry.url ? Number(new URL(entry.url).port) : undefined;
-  });
-  await waitServing(port);
-  return { child, port, startedMs: performance.now() - t0 };
-}
+export async function runServiceBench(): Promise<Section[]> {
+  const settings = matrixSettingsFromEnv();
+  const notes: string[] = [];
+  const stale = staleBuildWarning();
+  if (stale) notes.push(`Warning: ${stale}.`);
 
-async function waitServing(port: number): Promise<void> {
-  const health = grpcJsClient(Health, `127.0.0.1:${port}`);
+  const harness = findHarness(ROOT);
+  const standIn = harness.found ? findPythonStandIn() : harness;
+  const descriptors = writeDescriptorSets(ROOT).flyteidl2;
+  const servers: BenchServer[] = [];
   try {
-    for (;;) {
-      try {
-        if ((await health.check({ service: "" }, { timeoutMs: 1000 })).status === HealthCheckResponse_ServingStatus.SERVING) return;
-      } catch {
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    }
+    servers.push(await startFlyteConnect({ grpcFastPath: true }), await startFlyteConnect({ grpcFastPath: false }));
+    if (standIn.found) servers.push(await startPythonStandIn(standIn.value.script, descriptors));
+    else notes.push(`The Python stand-in column was skipped: ${standIn.reason}.`);
+    servers.push(await startBareGrpc());
+    const driver = harness.found ? loadgenDriver(harness.value, descriptors, join(ROOT, ".tmp/bench")) : inProcessDriver();
+    if (!harness.found) notes.push(`Load from an in-process grpc-js client instead of the harness's grpc-go loadgen: ${harness.reason}.`);
+    const baseline = servers.find((s) => s.label === "Python stand-in") ?? servers.find((s) => s.label === "bare grpc-js")!;
+    notes.push(
+      `${driver.description}; ${settings.rounds} rounds of ${settings.durationMs} ms after ${settings.warmupMs} ms warm-up, servers interleaved; ` +
+        `means over rounds; ratios against the ${baseline.label}; CPU is the server process's user+system time over the measured window.`,
+    );
+    process.stderr.write(`service bench: ${servers.map((s) => s.label).join(", ")}\n`);
+    const matrix = await runExecutorLoadMatrix(servers, baseline, driver, settings, dots);
+    driver.close();
+
+    const sections: Section[] = [{ title: "Executor RPCs over one gRPC connection (h2c), every server in one run", rows: matrix.rows, notes }];
+    if (matrix.targets.length > 0) sections.push({ title: "Issue 9 targets: flyte-connect with the fast path against the Python stand-in", rows: matrix.targets, notes: [] });
+    sections.push(await connectProtocolsSection(servers.filter((s) => s.label.startsWith("flyte-connect")), settings));
+    for (const s of servers.splice(0)) await s.stop();
+    sections.push(await startupSection());
+    return sections;
   } finally {
-    health.close();
+    for (const s of servers) await s.stop();
   }
 }
 
-async function startBare(): Promise<Server> {
-  const t0 = performance.now();
-  const child = spawn(process.execPath, ["--import", "tsx", resolve(ROOT, "bench/bare-grpc-server.ts")], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
-  const port = await waitForLine(child, (line) => (line.startsWith("{") ? (JSON.parse(line) as { port: number }).port : undefined));
-  return { child, port, startedMs: performance.now() - t0 };
-}
-
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-/** Runs `concurrency` loops of calls for `ms`, returns calls/s and latency percentiles. */
-async function load(call: () => Promise<unknown>, concurrency: number, ms: number): Promise<{ rps: number; p50: number; p99: number }> {
-  const latencies: number[] = [];
-  const end = performance.now() + ms;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < end) {
-        const t = performance.now();
-        await call();
-        latencies.push(performance.now() - t);
-      }
+/**
+ * GetTask over the protocols the fast path leaves to connect (Connect JSON and gRPC-Web, HTTP/1.1), from
+ * in-process connect-node clients: with the fast path on and off they must be the same.
+ */
+async function connectProtocolsSection(servers: readonly BenchServer[], settings: { rounds: number; durationMs: number; warmupMs: number }): Promise<Section> {
+  const protocols = [
+    ["Connect JSON, HTTP/1.1", (baseUrl: string) => createConnectTransport({ baseUrl, httpVersion: "1.1" })],
+    ["gRPC-Web, HTTP/1.1", (baseUrl: string) => createGrpcWebTransport({ baseUrl, httpVersion: "1.1" })],
+  ] as const;
+  const targets = await Promise.all(
+    servers.map(async (server) => {
+      const grpc = grpcJsClient(AsyncConnectorService, server.address);
+      const { resourceMeta } = await grpc.createTask(createTaskRequest({ type: "sleep", inputs: { seconds: { type: INTEGER, literal: intLiteral(0) } } }));
+      grpc.close();
+      const request = { taskCategory: { name: "sleep", version: 0 }, resourceMeta, outputPrefix: "s3://bench-bucket/x/a0/1" };
+      return protocols.map(([name, transport]) => {
+        const client = createClient(AsyncConnectorService, transport(`http://${server.address}`));
+        return { server, protocol: name, call: () => client.getTask(request) };
+      });
     }),
   );
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))]!;
-  return { rps: latencies.length / (ms / 1000), p50: pct(50), p99: pct(99) };
-}
-
-const META = new TextEncoder().encode('{"seconds": 1, "started_at_ms": 0}');
-const REQUEST = { taskCategory: { name: "sleep", version: 0 }, resourceMeta: META, outputPrefix: "s3://b/x/0" };
-
-export async function runServiceBench(options: { durationMs?: number } = {}): Promise<{ throughput: Row[]; startup: Row[] }> {
-  const durationMs = options.durationMs ?? 3000;
-  const ours = await startOurs();
-  const bare = await startBare();
-  const throughput: Row[] = [];
-  try {
-    const oursGrpc = grpcJsClient(AsyncConnectorService, `127.0.0.1:${ours.port}`);
-    const bareGrpc = grpcJsClient(AsyncConnectorService, `127.0.0.1:${bare.port}`);
-    const oursJson = createClient(AsyncConnectorService, createConnectTransport({ baseUrl: `http://127.0.0.1:${ours.port}`, httpVersion: "1.1" }));
-    const targets = [
-      ["bare grpc-js server, gRPC h2c", () => bareGrpc.getTask(REQUEST)],
-      ["flyte-connect, gRPC h2c", () => oursGrpc.getTask(REQUEST)],
-      ["flyte-connect, Connect JSON HTTP/1.1", () => oursJson.getTask(REQUEST)],
-    ] as const;
-    for (const [, call] of targets) await load(call, 16, 500); // warm-up: JIT, connections
-    for (const concurrency of [1, 16, 64]) {
-      // Interleaved rounds so that machine noise hits all three alike.
-      const results = new Map<string, { rps: number[]; p50: number[]; p99: number[] }>();
-      for (let round = 0; round < 2; round++) {
-        for (const [name, call] of targets) {
-          const r = await load(call, concurrency, durationMs / 2);
-          const acc = results.get(name) ?? { rps: [], p50: [], p99: [] };
-          acc.rps.push(r.rps);
-          acc.p50.push(r.p50);
-          acc.p99.push(r.p99);
-          results.set(name, acc);
-        }
+  // One level, in longer cells than the gRPC table's: an HTTP/1.1 client in this process is slow to drive,
+  // and shorter cells at 64 in flight finished almost no calls on a loaded machine.
+  const levels = [16];
+  const durationMs = Math.max(settings.durationMs, 2000);
+  // HTTP/1.1 runs one call per connection: open the pool's sockets before anything is measured.
+  for (const t of targets.flat()) await Promise.all(Array.from({ length: Math.max(...levels) }, t.call));
+  const rows: Row[] = [];
+  for (const concurrency of levels) {
+    const load: LoadSettings = { concurrency, durationMs, warmupMs: settings.warmupMs };
+    const acc = new Map<string, { rps: number[]; p99: number[]; cpu: number[]; errors: number }>();
+    for (let round = 0; round < settings.rounds; round++) {
+      const flat = targets.flat();
+      for (let i = 0; i < flat.length; i++) {
+        const t = flat[(i + round) % flat.length]!;
+        const r = await loadInProcess(t.call, t.server.pid, load);
+        const k = `${t.protocol}|${t.server.label}`;
+        const a = acc.get(k) ?? { rps: [], p99: [], cpu: [], errors: 0 };
+        a.errors += r.errors;
+        a.rps.push(r.rps);
+        a.p99.push(r.p99);
+        if (r.cpuUsPerCall !== undefined) a.cpu.push(r.cpuUsPerCall);
+        acc.set(k, a);
+        process.stderr.write(".");
       }
-      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-      const baseRps = mean(results.get(targets[0][0])!.rps);
-      for (const [name, r] of results) {
-        throughput.push({
-          target: name,
-          concurrency,
-          "calls/s": Math.round(mean(r.rps)),
-          "p50 ms": mean(r.p50).toFixed(2),
-          "p99 ms": mean(r.p99).toFixed(2),
-          "× bare grpc-js": (mean(r.rps) / baseRps).toFixed(2),
+    }
+    for (const [name] of protocols) {
+      const off = acc.get(`${name}|flyte-connect, no fast path`);
+      for (const server of servers) {
+        const a = acc.get(`${name}|${server.label}`)!;
+        rows.push({
+          protocol: name,
+          "in flight": concurrency,
+          server: server.label,
+          "calls/s": Math.round(mean(a.rps)),
+          "p99 ms": fixed(mean(a.p99), 2),
+          "CPU µs/call": fixed(mean(a.cpu), 0),
+          "× no fast path calls/s": off ? fixed(mean(a.rps) / mean(off.rps), 2) : "",
+          errors: a.errors,
         });
       }
     }
-    oursGrpc.close();
-    bareGrpc.close();
-  } finally {
-    ours.child.kill("SIGTERM");
-    bare.child.kill("SIGTERM");
   }
+  process.stderr.write("\n");
+  return {
+    title: "GetTask over Connect JSON and gRPC-Web (in-process connect-node clients, one HTTP/1.1 pool)",
+    rows,
+    notes: [`${settings.rounds} rounds of ${durationMs} ms per cell, interleaved; the load generator shares the cores with the servers.`],
+  };
+}
 
-  // Cold start: a fresh process until health says SERVING; idle RSS a second later, with no traffic.
-  const startup: Row[] = [];
+/** A fresh process until health says SERVING; idle RSS a second later, with no traffic. */
+async function startupSection(): Promise<Section> {
+  const rows: Row[] = [];
   for (let i = 0; i < 3; i++) {
-    const s = await startOurs();
+    const s = await startFlyteConnect({ grpcFastPath: true });
     await new Promise((r) => setTimeout(r, 1000));
-    startup.push({ run: i + 1, "cold start to SERVING ms": Math.round(s.startedMs), "idle RSS MB": rssMb(s.child.pid!).toFixed(1) });
-    s.child.kill("SIGTERM");
-    await new Promise((r) => s.child.once("exit", r));
+    rows.push({ run: i + 1, "cold start to SERVING ms": Math.round(s.startedMs), "idle RSS MiB": rssMiB(s.pid).toFixed(1) });
+    await s.stop();
   }
-  return { throughput, startup };
+  return { title: "Cold start and idle memory (node dist/bin/flyte-connect.mjs serve)", rows, notes: [] };
 }

@@ -13,6 +13,7 @@ export type {
   LogsRequest,
   MetricResult,
   MetricsRequest,
+  InputTypes,
   OutputTypes,
   Resource,
   TaskCategory,
@@ -53,6 +54,10 @@ export type { StructRead, StructWrite } from "./literals/t.js";
 export { defineInterface } from "./literals/define-interface.js";
 export type { FlyteFields, InputsOf, OutputsOf, TaskInterface } from "./literals/define-interface.js";
 export type { AnyFlyteType, FlyteType, ValueOf, WritableValueOf } from "./literals/flyte-type.js";
+// The protobuf types a connector's signatures mention, so that its declarations can name them from here.
+export type { LiteralType } from "#idl/flyteidl2/core/types_pb.js";
+export type { TaskTemplate } from "#idl/flyteidl2/core/tasks_pb.js";
+export type { TypedInterface } from "#idl/flyteidl2/core/interface_pb.js";
 export type { BlobRef, BlobRefInit } from "./literals/blob-ref.js";
 export type { DatasetColumn, DatasetRef, DatasetRefInit } from "./literals/dataset-ref.js";
 
@@ -61,6 +66,13 @@ export { PostgresConnector } from "./connectors/postgres/postgres-connector.js";
 export type { PostgresConnectorOptions } from "./connectors/postgres/postgres-connector.js";
 export { HttpJobConnector } from "./connectors/http-job/http-job-connector.js";
 export type { HttpJobConnectorOptions } from "./connectors/http-job/http-job-connector.js";
+export { BigQueryConnector } from "./connectors/bigquery/bigquery-connector.js";
+export type { BigQueryConnectorOptions } from "./connectors/bigquery/bigquery-connector.js";
+export { SnowflakeConnector } from "./connectors/snowflake/snowflake-connector.js";
+export type { SnowflakeConnectorOptions } from "./connectors/snowflake/snowflake-connector.js";
+export { DatabricksConnector } from "./connectors/databricks/databricks-connector.js";
+export type { DatabricksConnectorOptions } from "./connectors/databricks/databricks-connector.js";
+export type { ApiCallBudget } from "./connectors/warehouse/api-call.js";
 
 // Demo connectors.
 export { EchoConnector } from "./connectors/demo/echo-connector.js";

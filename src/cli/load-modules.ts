@@ -1,9 +1,11 @@
+import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type { AnyConnector } from "../connectors/connector.js";
 import { CodedError } from "../errors/coded-error.js";
 import { AsyncConnector } from "../connectors/connector.js";
 import type { ConnectorRegistry } from "../registry/connector-registry.js";
+import { resolvePackageEntry } from "./resolve-package.js";
 
 /** A module given to `--modules` that has no usable `connectors` export. */
 export class ConnectorModuleError extends CodedError {
@@ -12,23 +14,24 @@ export class ConnectorModuleError extends CodedError {
 
 /** Looks like a file path rather than a package name. */
 function isPath(spec: string): boolean {
-  return spec.startsWith(".") || isAbsolute(spec) || /\.(m?js|cjs)$/.test(spec);
+  return spec.startsWith(".") || isAbsolute(spec) || /\.(m?js|cjs|m?ts)$/.test(spec);
 }
 
 /**
  * Imports each module and registers the connectors it exports as `connectors` (an array of connector
- * instances). A path is resolved against the working directory; anything else is a package name. A module
- * that fails to load stops the start: a service silently missing a connector is worse than one that does
- * not start (Python's `--modules` behaves the same).
+ * instances). Paths and package names are both resolved from the working directory, the user's project
+ * (see {@link resolveConnectorModule}), not from where flyte-connect is installed. A module that fails to
+ * load stops the start: a service silently missing a connector is worse than one that does not start
+ * (Python's `--modules` behaves the same).
  */
 export async function loadConnectorModules(specs: readonly string[], registry: ConnectorRegistry, cwd = process.cwd()): Promise<void> {
   for (const spec of specs) {
-    const target = isPath(spec) ? pathToFileURL(resolve(cwd, spec)).href : spec;
+    const target = resolveConnectorModule(spec, cwd);
     let mod: Record<string, unknown>;
     try {
       mod = (await import(target)) as Record<string, unknown>;
     } catch (e) {
-      throw new ConnectorModuleError(`cannot load connector module ${spec}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      throw new ConnectorModuleError(`cannot load connector module ${spec} (${fileURLToPath(target)}): ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
     const connectors = mod["connectors"];
     if (!Array.isArray(connectors) || connectors.length === 0) {
@@ -49,4 +52,24 @@ function isConnector(value: unknown): value is AnyConnector {
     typeof v === "object" && v !== null && typeof v.taskTypeName === "string" && typeof v.name === "string" &&
     typeof v.create === "function" && typeof v.get === "function" && typeof v.delete === "function" && typeof v.metadata === "object"
   );
+}
+
+/**
+ * The file URL of a `--modules` entry: a path against `cwd`, or a package as a module in `cwd` would import
+ * it (its node_modules, up the tree, or the project itself by its own name). Throws
+ * {@link ConnectorModuleError} saying where it looked.
+ */
+export function resolveConnectorModule(spec: string, cwd: string): string {
+  if (isPath(spec)) {
+    const file = resolve(cwd, spec);
+    if (!existsSync(file)) throw new ConnectorModuleError(`cannot find connector module ${spec}: there is no file ${file} (paths are resolved from the working directory ${cwd})`);
+    return pathToFileURL(file).href;
+  }
+  const found = resolvePackageEntry(spec, cwd);
+  if (!found.file) {
+    throw new ConnectorModuleError(
+      `cannot find connector module ${spec} from the working directory ${cwd}: ${found.problem}; install it in the project (npm install ${spec}), run from the project's folder, or give a path such as ./dist/index.js`,
+    );
+  }
+  return pathToFileURL(found.file).href;
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { CodedError } from "../errors/coded-error.js";
+import { initCommand } from "./init-command.js";
 import { runCommand } from "./run-command.js";
 import { serveCommand } from "./serve-command.js";
 
@@ -8,6 +9,7 @@ const USAGE = `Usage: flyte-connect <command> [options]
 Commands:
   serve   serve connectors to the Flyte executor, dashboards and scripts
   run     run one task through a connector locally, without a Flyte cluster
+  init    create a connector project: flyte-connect init <dir>
 
 Run "flyte-connect <command> --help" for a command's options.
 `;
@@ -20,6 +22,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return serveCommand(rest);
     case "run":
       return runCommand(rest);
+    case "init":
+      return initCommand(rest);
     case undefined:
     case "-h":
     case "--help":

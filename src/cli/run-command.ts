@@ -6,6 +6,8 @@ import { builtinConnectors } from "../connectors/builtins.js";
 import { createLogger, type LogLevel } from "../log/logger.js";
 import { createConnectorRegistry } from "../registry/connector-registry.js";
 import { ConnectorNotFoundError } from "../registry/errors.js";
+import { declaredInputTypes } from "../literals/define-interface.js";
+import { LiteralError } from "../literals/errors.js";
 import { localTaskFrom } from "../runner/local-task.js";
 import { printableJson } from "../runner/printable-json.js";
 import { runConnector, type RunProgress, type RunResult } from "../runner/run-connector.js";
@@ -205,6 +207,8 @@ export async function runCommand(argv: readonly string[], io: RunCommandIo = pro
     if (version !== undefined && (!Number.isInteger(version) || version < 0)) throw new UsageError("--task-version must be a non-negative integer");
     const templateJson = values.template === undefined ? undefined : jsonOption(`@${values.template}`, "template");
     const custom = jsonOption(values.custom, "custom");
+    const registry = createConnectorRegistry(values["no-builtins"] ? [] : builtinConnectors());
+    await loadConnectorModules((values.modules ?? []).flatMap((m) => m.split(",")).map((m) => m.trim()).filter(Boolean), registry);
     const task = localTaskFrom({
       template: templateJson,
       taskType: values["task-type"],
@@ -213,13 +217,12 @@ export async function runCommand(argv: readonly string[], io: RunCommandIo = pro
       inputs: jsonOption(values.inputs, "inputs"),
       inputTypes: jsonOption(values["input-types"], "input-types"),
       outputTypes: jsonOption(values.outputs, "outputs"),
+      connectorInputTypes: (template) => declaredInputTypes(registry.get(template.type, template.taskTypeVersion)),
     });
     const effectiveCustom = task.template.custom;
     const configs = { ...stringMap(effectiveCustom?.["configs"], 'custom["configs"]'), ...Object.fromEntries(pairs(values.config, "config")) };
     const secrets = secretsFrom(effectiveCustom, pairs(values.secret, "secret"), io.env);
 
-    const registry = createConnectorRegistry(values["no-builtins"] ? [] : builtinConnectors());
-    await loadConnectorModules((values.modules ?? []).flatMap((m) => m.split(",")).map((m) => m.trim()).filter(Boolean), registry);
     const connector = registry.get(task.template.type, task.template.taskTypeVersion);
 
     const interrupt = new AbortController();
@@ -244,6 +247,11 @@ export async function runCommand(argv: readonly string[], io: RunCommandIo = pro
         },
       });
     } catch (e) {
+      // Inputs that do not fit the connector's interface are the caller's to fix, as INVALID_ARGUMENT is.
+      if (e instanceof LiteralError) {
+        write(io.stderr, `flyte-connect run: INVALID_ARGUMENT: ${e.message}`);
+        return 2;
+      }
       write(io.stderr, `flyte-connect run: could not create the job: ${e instanceof Error ? e.message : String(e)}`);
       return 1;
     } finally {

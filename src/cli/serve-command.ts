@@ -8,6 +8,7 @@ import { createConnectorRegistry } from "../registry/connector-registry.js";
 import { createServer } from "../service/create-server.js";
 import { connectorTable } from "./banner.js";
 import { loadConnectorModules } from "./load-modules.js";
+import { startupError } from "./startup-error.js";
 
 export const SERVE_USAGE = `Usage: flyte-connect serve [options]
 
@@ -80,8 +81,16 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
   const log = createLogger({ level: config.logLevel });
   const registry = createConnectorRegistry(config.builtins ? builtinConnectors() : []);
   await loadConnectorModules(config.modules, registry);
-  const server = await createServer(config, registry, { log });
-  const address = await server.listen();
+  const server = await createServer(config, registry, { log }).catch((e: unknown) => {
+    throw startupError(e, config, "create") ?? e;
+  });
+  const address = await server.listen().catch(async (e: unknown) => {
+    // The service port may be bound already when the metrics port fails: let go of both before exiting.
+    const step = server.app.server.listening ? "metrics" : "listen";
+    await server.close().catch(() => undefined);
+    await registry.close();
+    throw startupError(e, config, step) ?? e;
+  });
   process.stdout.write(`${connectorTable(registry.list())}\n`);
   log.info(
     { url: address.url, metricsUrl: address.metricsUrl, tls: config.tls !== undefined, mtls: config.tls?.clientCa !== undefined, auth: config.authTokens.length > 0, connectors: registry.connectors().length },

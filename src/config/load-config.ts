@@ -181,7 +181,9 @@ function configInputFrom(s: Settings, origins: Map<keyof Settings, Origin>, cwd:
 
 /** `parseConfig` names config keys; add which flag, variable or file line set the value. */
 function withOrigin(problem: string, origins: Map<keyof Settings, Origin>): string {
-  const key = /^([A-Za-z0-9]+)/.exec(problem)?.[1] as keyof Settings | undefined;
+  const name = /^([A-Za-z0-9.]+)/.exec(problem)?.[1];
+  // The TLS material is checked as read ("tls.key"), but set by naming its file.
+  const key = (name === "tls.key" ? "tlsKeyFile" : name === "tls.cert" ? "tlsCertFile" : name?.split(".")[0]) as keyof Settings | undefined;
   const origin = key === undefined ? undefined : origins.get(key);
   return origin === undefined ? problem : `${problem} (set by ${origin})`;
 }

@@ -37,8 +37,18 @@ export interface LogLink {
 
 export type { TaskStorage } from "../storage/task-storage.js";
 
+// Interfaces, not aliases of Readonly<Record<…>>: a connector's inferred `outputTypes` then prints as
+// `import("flyte-connect").OutputTypes` in its declarations, instead of naming the vendored LiteralType (TS2883).
+
 /** Output names and their declared Flyte types, as the task template's interface declares them. */
-export type OutputTypes = Readonly<Record<string, LiteralType>>;
+export interface OutputTypes {
+  readonly [name: string]: LiteralType;
+}
+
+/** Input names and the Flyte types a connector takes them as; see `AsyncConnector.inputTypes`. */
+export interface InputTypes {
+  readonly [name: string]: LiteralType;
+}
 
 /** The state of a job, as `get` reports it. Plain data: compare with `toEqual`. */
 export interface Resource<Outputs extends object = Record<string, unknown>> {
@@ -185,6 +195,13 @@ export abstract class AsyncConnector<
    * type `Resource.outputs` unless the resource brings its own `outputTypes`.
    */
   readonly outputTypes?: OutputTypes;
+  /**
+   * Declared input types (`defineInterface(...).inputTypes`). When set, every task is checked against them
+   * before `create` runs: an input the task template leaves out (unless Optional), declares with another
+   * Flyte type, or declares in addition is INVALID_ARGUMENT naming it. Connectors whose `outputTypes` come
+   * from a `defineInterface` with `inputs` are checked by those inputs without setting this.
+   */
+  readonly inputTypes?: InputTypes;
 
   /** Starts the job and returns at once with the metadata that identifies it. Must finish well under 10 s. */
   abstract create(request: CreateRequest<Inputs>, ctx: ConnectorContext): Promise<Meta>;

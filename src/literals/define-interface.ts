@@ -1,7 +1,8 @@
 import type { TypedInterface, VariableEntry } from "#idl/flyteidl2/core/interface_pb.js";
 import type { LiteralType } from "#idl/flyteidl2/core/types_pb.js";
-import type { OutputTypes } from "../connectors/connector.js";
+import type { InputTypes, OutputTypes } from "../connectors/connector.js";
 import type { AnyFlyteType, ValueOf, WritableValueOf } from "./flyte-type.js";
+import { setEntry } from "./plain-record.js";
 import type { Simplify } from "./t.js";
 
 /** Named Flyte types: a task's inputs or outputs. */
@@ -13,8 +14,25 @@ export interface TaskInterface<I extends FlyteFields, O extends FlyteFields> {
   readonly outputs: O;
   /** The proto interface, variables sorted by name as flyte-sdk sorts them (literals.md §1.2). */
   readonly typedInterface: TypedInterface;
+  /** The input types, for `AsyncConnector.inputTypes`: the framework checks every task against them. */
+  readonly inputTypes: InputTypes;
   /** The output types, for `AsyncConnector.outputTypes` and `outputsFromValues`. */
   readonly outputTypes: OutputTypes;
+}
+
+/**
+ * The inputs declared with the `outputTypes` of a {@link defineInterface} result, so that a connector that sets
+ * only `outputTypes = iface.outputTypes` is still checked by its declared inputs.
+ */
+const inputsDeclaredWith = new WeakMap<OutputTypes, InputTypes>();
+
+/**
+ * The input types a connector declares: its `inputTypes`, or the inputs of the `defineInterface` its
+ * `outputTypes` come from; `undefined` when it declares none (then any inputs the template declares pass).
+ * @internal
+ */
+export function declaredInputTypes(connector: { readonly inputTypes?: InputTypes; readonly outputTypes?: OutputTypes }): InputTypes | undefined {
+  return connector.inputTypes ?? (connector.outputTypes ? inputsDeclaredWith.get(connector.outputTypes) : undefined);
 }
 
 /** The input values a connector receives for an interface: `CreateRequest<InputsOf<typeof iface>>`. */
@@ -48,14 +66,22 @@ export function defineInterface<I extends FlyteFields = {}, O extends FlyteField
 }): TaskInterface<I, O> {
   const inputs = spec.inputs ?? ({} as I);
   const outputs = spec.outputs ?? ({} as O);
-  const outputTypes: Record<string, LiteralType> = {};
-  for (const name of Object.keys(outputs).sort()) outputTypes[name] = outputs[name]!.literalType;
+  const inputTypes = typesByName(inputs);
+  const outputTypes = typesByName(outputs);
+  // Only an interface that says what its inputs are checks them: `defineInterface({ outputs })` takes any.
+  if (spec.inputs !== undefined) inputsDeclaredWith.set(outputTypes, inputTypes);
   const typedInterface: TypedInterface = {
     $typeName: "flyteidl2.core.TypedInterface",
     inputs: variableMap(inputs),
     outputs: variableMap(outputs),
   };
-  return Object.freeze({ inputs, outputs, typedInterface, outputTypes: Object.freeze(outputTypes) });
+  return Object.freeze({ inputs, outputs, typedInterface, inputTypes, outputTypes });
+}
+
+function typesByName(fields: FlyteFields): Readonly<Record<string, LiteralType>> {
+  const types: Record<string, LiteralType> = {};
+  for (const name of Object.keys(fields).sort()) setEntry(types, name, fields[name]!.literalType);
+  return Object.freeze(types);
 }
 
 function variableMap(fields: FlyteFields): NonNullable<TypedInterface["inputs"]> {

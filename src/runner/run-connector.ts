@@ -4,7 +4,9 @@ import type { TaskTemplate } from "#idl/flyteidl2/core/tasks_pb.js";
 import type { AnyConnector, ConnectorContext, LogLink, OutputTypes, Resource } from "../connectors/connector.js";
 import { ConnectorError } from "../connectors/errors.js";
 import { isTerminalPhase, type Phase } from "../connectors/phase.js";
-import { outputsFromValues, outputTypesOf, valuesFromOutputs } from "../literals/convert.js";
+import { checkTaskInputs, connectorInputs } from "../connectors/connector-inputs.js";
+import { inputsFromValues, outputsFromValues, outputTypesOf, valuesFromOutputs } from "../literals/convert.js";
+import { declaredInputTypes } from "../literals/define-interface.js";
 import { LiteralError } from "../literals/errors.js";
 import { silentLogger, type Logger } from "../log/logger.js";
 import { secretLookup } from "../secrets/secret-lookup.js";
@@ -66,6 +68,17 @@ export interface RunResult {
   readonly elapsedMs: number;
 }
 
+/**
+ * The values `create` receives. For a connector that declares its inputs, they go through literals by the
+ * template's interface and the same check the service makes, so a run fails on the inputs where a task would
+ * (LiteralError naming the input); other connectors get the values as given.
+ */
+function inputsFor(connector: AnyConnector, template: TaskTemplate, values: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  if (declaredInputTypes(connector) === undefined) return { ...values };
+  checkTaskInputs(connector, template.interface);
+  return connectorInputs(connector, inputsFromValues(values, template.interface), template.interface);
+}
+
 /** The executor gives up on a task after this many GetTask errors in a row (executor-contract.md §4.5). */
 const MAX_GET_ERRORS = 6;
 
@@ -108,12 +121,13 @@ export async function runConnector(options: RunConnectorOptions): Promise<RunRes
   };
 
   const outputTypes = outputTypesOf(template.interface);
+  const inputs = inputsFor(connector, template, options.inputs ?? {});
   let created: unknown;
   try {
     created = await connector.create(
       {
         template,
-        inputs: { ...(options.inputs ?? {}) },
+        inputs,
         outputPrefix: options.outputPrefix ?? "",
         idempotencyKey: options.idempotencyKey ?? randomUUID().replace(/-/g, ""),
         outputTypes,

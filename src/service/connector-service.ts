@@ -12,7 +12,8 @@ import type { Connection } from "#idl/flyteidl2/core/security_pb.js";
 import { LogLineOriginator, type LogLineSchema } from "#idl/flyteidl2/logs/dataplane/payload_pb.js";
 import type { AnyConnector, GetContext, LogsPage, TaskCategory } from "../connectors/connector.js";
 import { ConnectorError } from "../connectors/errors.js";
-import { outputTypesOf, valuesFromInputs } from "../literals/convert.js";
+import { connectorInputs } from "../connectors/connector-inputs.js";
+import { outputTypesOf } from "../literals/convert.js";
 import type { Logger } from "../log/logger.js";
 import type { ConnectorRegistry } from "../registry/connector-registry.js";
 import { connectErrorFrom, type ConnectorOperation } from "./error-mapping.js";
@@ -111,7 +112,7 @@ export function createConnectorService(options: ConnectorServiceOptions): Servic
       return call("create", category, ctx, values, async (connector, cctx) => {
         // Inputs are converted before the connector sees anything: a bad literal creates nothing.
         const literals = await fetchOffloadedInputs(req.inputs, options.storage, { maxBytes: options.storageConfig.maxOffloadedLiteralBytes, signal: ctx.signal });
-        const inputs = valuesFromInputs(literals, template.interface);
+        const inputs = connectorInputs(connector, literals, template.interface);
         cctx.log.info({ connector: connector.name }, "start creating the job");
         const meta = await connector.create(
           {

@@ -10,6 +10,7 @@ import { silentLogger, type Logger } from "../log/logger.js";
 import type { ConnectorRegistry } from "../registry/connector-registry.js";
 import { createConnectorService } from "./connector-service.js";
 import { dashboardPlugin } from "./dashboard-plugin.js";
+import { fallbackRoutes } from "./fallback-routes.js";
 import { createDrain } from "./drain.js";
 import { createHealthStatus, healthRoutes, type HealthStatus } from "./health-service.js";
 import { createMetadataService } from "./metadata-service.js";
@@ -92,6 +93,7 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
     healthRoutes(health, drain.started)(router);
     reflectionRoutes([...SERVICES])(router);
   };
+  await app.register(fallbackRoutes); // before the Connect routes, whose plugin then carries its hook
   await app.register(fastifyConnectPlugin, {
     routes,
     interceptors: ops.interceptors(drain.interceptor),

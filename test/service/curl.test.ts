@@ -22,6 +22,9 @@ describe("Connect JSON with curl", () => {
         { name: "Echo Connector", supportedTaskCategories: [{ name: "echo" }] },
         { name: "PostgreSQL Connector", supportedTaskCategories: [{ name: "postgres" }] },
         { name: "HTTP Job Connector", supportedTaskCategories: [{ name: "http_job" }] },
+        { name: "Bigquery Connector", supportedTaskCategories: [{ name: "bigquery_query_job_task" }] },
+        { name: "Snowflake Connector", supportedTaskCategories: [{ name: "snowflake" }] },
+        { name: "Databricks Connector", supportedTaskCategories: [{ name: "databricks" }] },
       ],
     });
 

@@ -25,6 +25,9 @@ describe.each(CLIENT_KINDS)("whole lifecycle over $name", (kind) => {
         ["Echo Connector", ["echo/0"]],
         ["PostgreSQL Connector", ["postgres/0"]],
         ["HTTP Job Connector", ["http_job/0"]],
+        ["Bigquery Connector", ["bigquery_query_job_task/0"]],
+        ["Snowflake Connector", ["snowflake/0"]],
+        ["Databricks Connector", ["databricks/0"]],
       ]);
       const one = await meta.client.getConnector({ name: "Sleep Connector" });
       expect(one.connector?.supportedTaskCategories.map((t) => t.name)).toEqual(["sleep"]);

@@ -21,7 +21,7 @@ afterAll(async () => {
   await svc.close();
 });
 
-const NAMES = ["Sleep Connector", "Echo Connector", "PostgreSQL Connector", "HTTP Job Connector"];
+const NAMES = ["Sleep Connector", "Echo Connector", "PostgreSQL Connector", "HTTP Job Connector", "Bigquery Connector", "Snowflake Connector", "Databricks Connector"];
 
 test("grpc-js over TLS (ALPN h2), as an executor with insecure: false", async () => {
   const creds = grpc.credentials.createSsl(Buffer.from(pki.caCert));

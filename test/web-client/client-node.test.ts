@@ -8,7 +8,9 @@ import {
   phaseName,
   PROTOCOLS,
   resourceMetaAsJson,
+  RESOURCE_META_FORMS,
   resourceMetaFromText,
+  ResourceMetaTextError,
   TaskExecution_Phase,
 } from "../../web-client/src/index.js";
 import { createTaskRequest, FLOAT, floatLiteral } from "../helpers/tasks.js";
@@ -33,6 +35,9 @@ describe.each(PROTOCOLS)("web-client in Node over %s", (protocol) => {
       ["Echo Connector", ["echo/0"]],
       ["PostgreSQL Connector", ["postgres/0"]],
       ["HTTP Job Connector", ["http_job/0"]],
+      ["Bigquery Connector", ["bigquery_query_job_task/0"]],
+      ["Snowflake Connector", ["snowflake/0"]],
+      ["Databricks Connector", ["databricks/0"]],
       ["Linked Sleep Connector", ["linked_sleep/0"]],
     ]);
     await expect(clients.servingStatus()).resolves.toBe("SERVING");
@@ -118,6 +123,35 @@ describe("options are checked", () => {
   test("unknown protocol and empty base URL", () => {
     expect(() => createConnectorClients({ baseUrl: svc.url, protocol: "grpc" as never })).toThrow(/protocol must be one of grpc-web, connect-json, connect-binary/);
     expect(() => createConnectorClients({ baseUrl: "" })).toThrow(/baseUrl is required/);
+  });
+});
+
+describe("resource metadata typed or pasted", () => {
+  const json = '{"job_id": "abc", "n": 1}';
+  const bytes = new TextEncoder().encode(json);
+  const base64 = Buffer.from(bytes).toString("base64");
+
+  test.each([
+    ["bare base64, as CreateTask's resourceMeta in a Connect JSON answer", base64],
+    ["URL-safe base64 without padding", base64.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")],
+    ["base64 with line breaks", `${base64.slice(0, 8)}\n${base64.slice(8)}`],
+    ["JSON text, verbatim", json],
+    ["base64:<data>", `base64:${base64}`],
+    ["any of them with surrounding whitespace", `  ${base64}\n`],
+  ])("%s", (_what, text) => {
+    expect(new TextDecoder().decode(resourceMetaFromText(text))).toBe(json);
+  });
+
+  test.each([
+    ["", "no resource metadata"],
+    ['{"job_id": ', "looks like JSON but does not parse"],
+    ["not base64 or JSON!", "is neither JSON nor base64"],
+    ["hello", "is neither JSON nor base64"],
+    ["base64:%%%", 'the text after "base64:" is not base64'],
+  ])("%j is refused with the forms it takes", (text, says) => {
+    expect(() => resourceMetaFromText(text)).toThrow(ResourceMetaTextError);
+    expect(() => resourceMetaFromText(text)).toThrow(says);
+    expect(() => resourceMetaFromText(text)).toThrow(RESOURCE_META_FORMS);
   });
 });
 

@@ -47,6 +47,9 @@ describeWithChromium("dashboard served by the service, in Chromium", () => {
       ["Echo Connector", "echo / 0"],
       ["PostgreSQL Connector", "postgres / 0"],
       ["HTTP Job Connector", "http_job / 0"],
+      ["Bigquery Connector", "bigquery_query_job_task / 0"],
+      ["Snowflake Connector", "snowflake / 0"],
+      ["Databricks Connector", "databricks / 0"],
       ["Linked Sleep Connector", "linked_sleep / 0"],
     ]);
     expect(await page.getByRole("heading", { level: 2 }).allTextContents()).toEqual(["Connectors", "Recent tasks", "Task"]);
@@ -90,6 +93,41 @@ describeWithChromium("dashboard served by the service, in Chromium", () => {
     expect(await page.locator("#task-error").textContent()).toMatch(/^NotFound: .*no_such_type/);
     expect(await page.locator("#task-error").getAttribute("role")).toBe("alert");
     await page.screenshot({ path: artifactPath("dashboard-error.png"), fullPage: true });
+  });
+
+  test("resource metadata pasted as base64 (CreateTask's JSON answer), as JSON, or as base64:… follows the task", async () => {
+    const clients = createConnectorClients({ baseUrl: svc.url });
+    const { resourceMeta } = await clients.tasks.createTask(createTaskRequest({ type: "sleep", inputs: { seconds: { type: FLOAT, literal: floatLiteral(0) } } }));
+    const base64 = Buffer.from(resourceMeta).toString("base64");
+    for (const pasted of [base64, Buffer.from(resourceMeta).toString("utf8"), `base64:${base64}`]) {
+      await page.goto(`${svc.url}/`);
+      await page.getByLabel("Task type").fill("sleep");
+      await page.getByLabel(/^Resource metadata/).fill(pasted);
+      await page.getByRole("button", { name: "Follow task" }).click();
+      await page.locator("#task[data-state=done]").waitFor();
+      expect(await phase().textContent()).toBe("SUCCEEDED (final)");
+      expect(JSON.parse((await page.locator("#task-meta-json").textContent()) ?? "")).toEqual({ seconds: 0, started_at_ms: expect.any(Number) });
+    }
+  });
+
+  test("resource metadata it cannot decode: the page says which forms it takes and calls nothing", async () => {
+    const calls: string[] = [];
+    page.on("request", (r) => {
+      if (r.url().includes("AsyncConnectorService")) calls.push(r.url());
+    });
+    await page.goto(`${svc.url}/`);
+    await page.getByLabel("Task type").fill("sleep");
+    await page.getByLabel(/^Resource metadata/).fill('{"seconds": 1,');
+    await page.getByRole("button", { name: "Follow task" }).click();
+    await page.locator("#task-error").filter({ hasText: "looks like JSON but does not parse" }).waitFor();
+    const text = (await page.locator("#task-error").textContent()) ?? "";
+    expect(text).toContain("paste the resourceMeta CreateTask returned over JSON (base64");
+    expect(text).toContain("the metadata as JSON text");
+    expect(text).toContain("base64:<data>");
+    await page.getByLabel(/^Resource metadata/).fill("not base64 or JSON!");
+    await page.getByRole("button", { name: "Follow task" }).click();
+    await page.locator("#task-error").filter({ hasText: "is neither JSON nor base64" }).waitFor();
+    expect(calls).toEqual([]);
   });
 
   test("over gRPC-Web, a link naming a task opens it; a connector without logs says so", async () => {

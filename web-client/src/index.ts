@@ -16,7 +16,7 @@ export type { FollowTaskOptions } from "./follow-task.js";
 export { streamLogs } from "./stream-logs.js";
 export type { StreamLogsOptions } from "./stream-logs.js";
 export { isTerminalPhase, phaseName } from "./task-phase.js";
-export { resourceMetaAsJson, resourceMetaFromText } from "./resource-meta-json.js";
+export { RESOURCE_META_FORMS, resourceMetaAsJson, resourceMetaFromText, ResourceMetaTextError } from "./resource-meta-json.js";
 export type { ResourceMetaView } from "./resource-meta-json.js";
 
 // The generated types callers meet in results, so that they need not import the stubs themselves.

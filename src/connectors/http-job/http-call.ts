@@ -23,6 +23,11 @@ export interface HttpCallOptions {
   readonly budgetMs: number;
   /** One attempt's timeout; cut down to what is left of the budget. */
   readonly requestTimeoutMs: number;
+  /**
+   * Whether an answer means "try again later". Default: 408, 429 and 5xx. An API that says so differently
+   * (BigQuery's 403 `rateLimitExceeded`, Snowflake's 408 for a statement that timed out) passes its own.
+   */
+  readonly retryOn?: (status: number, text: string) => boolean;
 }
 
 /** The job API stayed unreachable or kept failing with a server error for the whole budget. */
@@ -37,7 +42,7 @@ export class TransientHttpError extends Error {
 }
 
 /** Statuses that say "the server could not answer now", as opposed to "your request is wrong". */
-function isTransientStatus(status: number): boolean {
+export function isTransientStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
 
@@ -82,6 +87,7 @@ export async function httpCall(request: HttpCallRequest, options: HttpCallOption
   const started = Date.now();
   const deadline = started + options.budgetMs;
   let lastProblem = "";
+  const retryOn = options.retryOn ?? isTransientStatus;
   for (let attempt = 1; ; attempt++) {
     options.signal.throwIfAborted();
     const left = deadline - Date.now();
@@ -96,7 +102,7 @@ export async function httpCall(request: HttpCallRequest, options: HttpCallOption
         redirect: "follow",
       });
       const text = await res.text();
-      if (!isTransientStatus(res.status)) {
+      if (!retryOn(res.status, text)) {
         let json: unknown;
         try {
           json = text === "" ? undefined : JSON.parse(text);

@@ -87,7 +87,15 @@ function follow(category: TaskCategoryRef, metaText: string): Promise<void> {
   }
   const hash = new URLSearchParams({ type: category.name, version: String(category.version ?? 0), meta: metaText.trim() });
   history.replaceState(null, "", `#${hash}`);
-  return taskView.follow(category, resourceMetaFromText(metaText));
+  let resourceMeta: Uint8Array;
+  try {
+    resourceMeta = resourceMetaFromText(metaText);
+  } catch (e) {
+    // The form's own mistake: say which forms the field takes instead of calling the service.
+    taskError.textContent = e instanceof Error ? e.message : String(e);
+    return Promise.resolve();
+  }
+  return taskView.follow(category, resourceMeta);
 }
 
 /** Metadata as the form shows it: the JSON text itself when it is UTF-8 text, else `base64:…`. */
