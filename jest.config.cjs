@@ -1,4 +1,4 @@
-/** Tests are TypeScript compiled to CommonJS by swc; vendor/flyteidl2 is ESM and goes through swc too. */
+/** Tests are TypeScript compiled to CommonJS by swc; vendor/flyteidl2 and vendor/flyteidl are ESM and go through swc too. */
 module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/test"],
@@ -8,6 +8,7 @@ module.exports = {
     "^flyte-connect$": "<rootDir>/src/index.ts",
     "^flyte-connect/testing$": "<rootDir>/src/testing.ts",
     "^#idl/(.*)\\.js$": "<rootDir>/vendor/flyteidl2/$1.js",
+    "^#idl1/(.*)\\.js$": "<rootDir>/vendor/flyteidl/$1.js",
     "^(\\.{1,2}/.*)\\.js$": "$1",
   },
   transformIgnorePatterns: ["/node_modules/"],

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { AsyncConnectorService, ConnectorMetadataService } from "#idl/flyteidl2/connector/service_pb.js";
 import { Health } from "../src/gen/health/v1/health_pb.js";
 import { grpcJsClient } from "../test/helpers/grpc-js-client.js";
-import { createTaskRequest, INTEGER, intLiteral } from "../test/helpers/tasks.js";
+import { createTaskRequest, INTEGER, intLiteral } from "../test/support/tasks.js";
 import type { Harness } from "../test/interop/harness.js";
 import { runProcess } from "../test/interop/run-process.js";
 import type { BenchServer } from "./servers.js";

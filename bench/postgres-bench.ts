@@ -11,7 +11,7 @@ import { AsyncConnectorService } from "#idl/flyteidl2/connector/service_pb.js";
 import { TaskExecution_Phase } from "#idl/flyteidl2/core/execution_pb.js";
 import { grpcJsClient, type GrpcJsClient } from "../test/helpers/grpc-js-client.js";
 import { startPostgres, type PostgresServer } from "../test/helpers/postgres.js";
-import { createTaskRequest } from "../test/helpers/tasks.js";
+import { createTaskRequest } from "../test/support/tasks.js";
 import { printTable, type Row } from "./table.js";
 
 

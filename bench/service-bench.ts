@@ -20,7 +20,7 @@ import {
 } from "./servers.js";
 import { fixed, type Row } from "./table.js";
 import { join } from "node:path";
-import { createTaskRequest, INTEGER, intLiteral } from "../test/helpers/tasks.js";
+import { createTaskRequest, INTEGER, intLiteral } from "../test/support/tasks.js";
 import { grpcJsClient } from "../test/helpers/grpc-js-client.js";
 
 export interface Section {

@@ -1,4 +1,5 @@
-// Finishes the transpiled @flyteorg/flyteidl2 stubs under vendor/flyteidl2:
+// Finishes generated stubs under vendor/ (vendor/flyteidl2, transpiled from @flyteorg/flyteidl2, and vendor/flyteidl,
+// generated from @flyteorg/flyteidl's .proto files):
 // - marks the folder as an ES module package, so that Node loads its .js files as ESM;
 // - points the declaration files' relative imports at ".js", because tsc keeps the source's ".ts"
 //   specifiers in .d.ts files and a consumer would otherwise resolve those types to nothing.

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-[ -d vendor/flyteidl2 ] && [ -d src/gen ] || npm run generate
+[ -d vendor/flyteidl2 ] && [ -d vendor/flyteidl ] && [ -d src/gen ] || npm run generate
 [ -f dist/cli/main.js ] || npm run build
 bash web-client/scripts/ensure-chromium.sh
 # Debian packages, quietly, as root only; the package index is refreshed once, on first need.

@@ -18,6 +18,7 @@ export type {
   Resource,
   TaskCategory,
 } from "./connectors/connector.js";
+export { SyncConnector, isSyncConnector } from "./connectors/sync-connector.js";
 export { ConnectorError, InvalidTaskError } from "./connectors/errors.js";
 export { DEFAULT_STATE_TABLE, PHASES, isTerminalPhase, phaseFromState } from "./connectors/phase.js";
 export type { Phase, PhaseDecision, StateTable } from "./connectors/phase.js";
@@ -73,9 +74,12 @@ export type { SnowflakeConnectorOptions } from "./connectors/snowflake/snowflake
 export { DatabricksConnector } from "./connectors/databricks/databricks-connector.js";
 export type { DatabricksConnectorOptions } from "./connectors/databricks/databricks-connector.js";
 export type { ApiCallBudget } from "./connectors/warehouse/api-call.js";
+export { HttpCallConnector } from "./connectors/http-job/http-call-connector.js";
+export type { HttpCallConnectorOptions } from "./connectors/http-job/http-call-connector.js";
 
 // Demo connectors.
 export { EchoConnector } from "./connectors/demo/echo-connector.js";
 export { SleepConnector } from "./connectors/demo/sleep-connector.js";
+export { HashConnector } from "./connectors/demo/hash-connector.js";
 
 export type { Logger } from "./log/logger.js";

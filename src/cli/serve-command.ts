@@ -24,6 +24,7 @@ Options:
   --modules <spec>               file or package exporting "connectors"; repeat or separate with commas
   --no-builtins                  do not register the built-in connectors
   --no-dashboard                 do not serve the status dashboard at /
+  --no-grpc-fast-path            serve unary gRPC through connect too (for comparison)
   --tls-key <file>               PEM private key: serve TLS (ALPN h2 and http/1.1)
   --tls-cert <file>              PEM certificate chain, with --tls-key
   --tls-client-ca <file>         PEM CA: require client certificates it signed (mutual TLS)

@@ -51,6 +51,12 @@ export interface Config {
   readonly builtins: boolean;
   /** Serve the status dashboard at `/` (docs/dashboard.md); off with `--no-dashboard`. */
   readonly dashboard: boolean;
+  /**
+   * Serve unary gRPC calls straight from node:http2 rather than through connect (same services, same
+   * limits, same answers; docs/operations.md). Off with `--no-grpc-fast-path`, for comparison or as an
+   * escape hatch.
+   */
+  readonly grpcFastPath: boolean;
 
   /** Serve Prometheus metrics (and plain-HTTP health endpoints) on their own port. */
   readonly metricsEnabled: boolean;
@@ -108,6 +114,7 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   modules: Object.freeze([]) as readonly string[],
   builtins: true,
   dashboard: true,
+  grpcFastPath: true,
   metricsEnabled: true,
   metricsHost: "0.0.0.0",
   metricsPort: 9090,
@@ -168,6 +175,7 @@ export function parseConfig(input: ConfigInput = {}): Config {
   }
   if (typeof merged.builtins !== "boolean") problems.push("builtins must be true or false");
   if (typeof merged.dashboard !== "boolean") problems.push("dashboard must be true or false");
+  if (typeof merged.grpcFastPath !== "boolean") problems.push("grpcFastPath must be true or false");
   operationsProblems(merged, problems, int);
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({

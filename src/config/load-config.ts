@@ -145,6 +145,7 @@ function configInputFrom(s: Settings, origins: Map<keyof Settings, Origin>, cwd:
     modules: s.modules,
     builtins: s.builtins,
     dashboard: s.dashboard,
+    grpcFastPath: s.grpcFastPath,
     tls: key !== undefined && cert !== undefined ? { key, cert, ...(clientCa !== undefined ? { clientCa } : {}) } : undefined,
     corsOrigins: s.corsOrigins,
     maxMessageBytes: s.maxMessageBytes,

@@ -15,6 +15,7 @@ export interface Settings {
   modules?: string[];
   builtins?: boolean;
   dashboard?: boolean;
+  grpcFastPath?: boolean;
   tlsKeyFile?: string;
   tlsCertFile?: string;
   tlsClientCaFile?: string;
@@ -70,6 +71,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: "modules", kind: "list", env: `${E}MODULES`, flag: "modules" },
   { key: "builtins", kind: "bool", env: `${E}BUILTINS`, flag: "no-builtins", negatedFlag: true },
   { key: "dashboard", kind: "bool", env: `${E}DASHBOARD`, flag: "no-dashboard", negatedFlag: true },
+  { key: "grpcFastPath", kind: "bool", env: `${E}GRPC_FAST_PATH`, flag: "no-grpc-fast-path", negatedFlag: true },
   { key: "tlsKeyFile", kind: "path", env: `${E}TLS_KEY_FILE`, flag: "tls-key" },
   { key: "tlsCertFile", kind: "path", env: `${E}TLS_CERT_FILE`, flag: "tls-cert" },
   { key: "tlsClientCaFile", kind: "path", env: `${E}TLS_CLIENT_CA_FILE`, flag: "tls-client-ca" },

@@ -23,31 +23,44 @@ export interface LoggerOptions {
 }
 
 /**
- * Paths that may carry secret values. pino replaces them before a line is written, wherever a caller
- * put them; the connector service also never logs connection values in the first place.
+ * Field names that may carry secret values. Wherever a caller put one, at the top of a log line or up to two
+ * objects deep (`connection`, `err.secrets`, `request.headers.authorization`), its value is replaced before
+ * the line is written; the connector service also never logs connection values in the first place.
  */
-export const REDACTED_PATHS: readonly string[] = [
-  "secrets",
-  "*.secrets",
-  "connection",
-  "*.connection",
-  "password",
-  "*.password",
-  "token",
-  "*.token",
-  "authorization",
-  "*.authorization",
-  "headers.authorization",
-  "*.headers.authorization",
-];
+export const REDACTED_KEYS: readonly string[] = ["secrets", "connection", "password", "token", "authorization"];
 
-/** Creates the service's root logger: one JSON object per line, secret paths redacted. */
+const SECRET_KEYS: ReadonlySet<string> = new Set(REDACTED_KEYS);
+const CENSOR = "[REDACTED]";
+const MAX_REDACT_DEPTH = 2;
+
+/**
+ * `obj` with every secret-named field replaced, copied only where something changed: most lines (one per
+ * RPC) have none, and walking a handful of keys costs far less than pino's generic path redaction.
+ */
+function redactFields<T extends Record<string, unknown>>(obj: T, depth = 0): T {
+  let out: Record<string, unknown> | undefined;
+  for (const key in obj) {
+    const value = obj[key];
+    let replaced: unknown = value;
+    if (SECRET_KEYS.has(key)) replaced = CENSOR;
+    else if (depth < MAX_REDACT_DEPTH && value !== null && typeof value === "object" && !Array.isArray(value) && !(value instanceof Error)) {
+      replaced = redactFields(value as Record<string, unknown>, depth + 1);
+    }
+    if (replaced !== value) {
+      out ??= { ...obj };
+      out[key] = replaced;
+    }
+  }
+  return (out ?? obj) as T;
+}
+
+/** Creates the service's root logger: one JSON object per line, secret-named fields redacted. */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const base: PinoLogger = pino(
     {
       level: options.level ?? "info",
       base: { service: "flyte-connect" },
-      redact: { paths: [...REDACTED_PATHS], censor: "[REDACTED]" },
+      formatters: { log: (obj) => redactFields(obj), bindings: (bindings) => redactFields(bindings) },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     options.destination ?? pino.destination({ fd: 1, sync: false }),

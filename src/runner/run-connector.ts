@@ -1,18 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { TaskTemplate } from "#idl/flyteidl2/core/tasks_pb.js";
-import type { AnyConnector, ConnectorContext, LogLink, OutputTypes, Resource } from "../connectors/connector.js";
-import { ConnectorError } from "../connectors/errors.js";
+import type { AnyConnector, LogLink, OutputTypes, Resource } from "../connectors/connector.js";
 import { isTerminalPhase, type Phase } from "../connectors/phase.js";
 import { checkTaskInputs, connectorInputs } from "../connectors/connector-inputs.js";
-import { inputsFromValues, outputsFromValues, outputTypesOf, valuesFromOutputs } from "../literals/convert.js";
+import { inputsFromValues, outputTypesOf, valuesFromOutputs } from "../literals/convert.js";
 import { declaredInputTypes } from "../literals/define-interface.js";
-import { LiteralError } from "../literals/errors.js";
 import { silentLogger, type Logger } from "../log/logger.js";
-import { secretLookup } from "../secrets/secret-lookup.js";
-import { DEFAULT_STORAGE_CONFIG } from "../config/storage-config.js";
-import { createStorage, type Storage } from "../storage/storage.js";
-import { taskStorage } from "../storage/task-storage.js";
+import type { SecretSource } from "../secrets/secret-lookup.js";
+import { createConnectorInvoker, type CallScope, type JobState } from "../service/rpc/connector-invoker.js";
 
 /** Options of {@link runConnector}. */
 export interface RunConnectorOptions {
@@ -37,11 +33,10 @@ export interface RunConnectorOptions {
   readonly callTimeoutMs?: number;
   /** The attempt's idempotency key; default a fresh one per run. */
   readonly idempotencyKey?: string;
-  /** Where the task's outputs and files go (`ctx.storage`); a URI or a local directory. */
   readonly outputPrefix?: string;
-  /** The object stores behind `ctx.storage`; by default the default configuration (cloud SDK chains, local files). */
-  readonly storage?: Storage;
   readonly log?: Logger;
+  /** Secrets by name for `ctx.secret(name)` beyond `secrets`, as the service's own sources would give them. */
+  readonly secretSource?: SecretSource;
   /** Told about each step, for a progress display. */
   readonly onProgress?: (event: RunProgress) => void;
 }
@@ -49,7 +44,7 @@ export interface RunConnectorOptions {
 /** A step of a run. */
 export type RunProgress =
   | { readonly kind: "created"; readonly metaBytes: number; readonly elapsedMs: number }
-  | { readonly kind: "polled"; readonly resource: Resource; readonly elapsedMs: number }
+  | { readonly kind: "polled"; readonly resource: Pick<Resource, "phase" | "message" | "logLinks">; readonly elapsedMs: number }
   | { readonly kind: "poll-error"; readonly error: string; readonly elapsedMs: number }
   | { readonly kind: "deleting"; readonly reason: "signal" | "timeout"; readonly elapsedMs: number }
   | { readonly kind: "delete-failed"; readonly error: string; readonly elapsedMs: number };
@@ -84,9 +79,10 @@ const MAX_GET_ERRORS = 6;
 
 /**
  * Runs one task through a connector end to end, without a Flyte cluster and without the service: create,
- * poll with backoff until a terminal phase, and outputs checked against the task's interface. The metadata
- * goes through the connector's codec between calls, as it does through the executor, so what works here
- * works behind the executor. Interrupted by the signal or the timeout, it deletes the job before returning.
+ * poll with backoff until a terminal phase, and outputs checked against the task's interface. Every call goes
+ * through the service's connector invoker (the same context, phases, output typing and error mapping), and
+ * the metadata through the connector's codec between calls, as it does through the executor, so what works
+ * here works behind the executor. Interrupted by the signal or the timeout, it deletes the job before returning.
  *
  * @example
  * const result = await runConnector({ connector: new PostgresConnector(), template, inputs: { n: 3n },
@@ -105,15 +101,14 @@ export async function runConnector(options: RunConnectorOptions): Promise<RunRes
   const timeout = options.timeoutMs !== undefined ? AbortSignal.timeout(options.timeoutMs) : undefined;
   const stop = AbortSignal.any([options.signal, timeout].filter((s): s is AbortSignal => s !== undefined));
   const reasonOf = (): "signal" | "timeout" => (options.signal?.aborted ? "signal" : "timeout");
-  const storage = options.storage ?? createStorage(DEFAULT_STORAGE_CONFIG);
-  const context = (signal: AbortSignal): ConnectorContext => ({
-    signal,
-    log: log.child({ taskType: template.type }),
+  const invoker = createConnectorInvoker({ log, secretSource: options.secretSource });
+  const scope = (signal: AbortSignal): CallScope => ({
+    rpc: "run",
+    taskCategory: { name: template.type, version: template.taskTypeVersion },
     configs: options.configs ?? {},
     secrets: options.secrets ?? {},
-    secret: secretLookup(options.secrets ?? {}),
-    taskCategory: { name: template.type, version: template.taskTypeVersion },
-    storage: taskStorage(storage, options.outputPrefix ?? "", signal),
+    outputPrefix: options.outputPrefix ?? "",
+    signal,
   });
   const callSignal = (withStop: boolean) => {
     const deadline = AbortSignal.timeout(callTimeoutMs);
@@ -122,9 +117,10 @@ export async function runConnector(options: RunConnectorOptions): Promise<RunRes
 
   const outputTypes = outputTypesOf(template.interface);
   const inputs = inputsFor(connector, template, options.inputs ?? {});
-  let created: unknown;
+  let meta: Uint8Array;
   try {
-    created = await connector.create(
+    meta = await invoker.create(
+      connector,
       {
         template,
         inputs,
@@ -132,7 +128,7 @@ export async function runConnector(options: RunConnectorOptions): Promise<RunRes
         idempotencyKey: options.idempotencyKey ?? randomUUID().replace(/-/g, ""),
         outputTypes,
       },
-      context(callSignal(true)),
+      scope(callSignal(true)),
     );
   } catch (e) {
     // Interrupted while creating: no metadata came back, so there is nothing to delete.
@@ -140,29 +136,26 @@ export async function runConnector(options: RunConnectorOptions): Promise<RunRes
     const reason = reasonOf();
     return { phase: "ABORTED", message: `${reason === "signal" ? "interrupted" : "timed out"} before the job was created`, logLinks: [], interrupted: reason, elapsedMs: elapsed() };
   }
-  const bytes = connector.metadata.encode(created);
-  progress({ kind: "created", metaBytes: bytes.length, elapsedMs: elapsed() });
-  const meta: unknown = connector.metadata.decode(bytes);
+  progress({ kind: "created", metaBytes: meta.length, elapsedMs: elapsed() });
 
   let interval = options.pollIntervalMs ?? 1000;
   const maxInterval = options.maxPollIntervalMs ?? 10_000;
   let getErrors = 0;
-  let last: Resource | undefined;
+  let last: JobState | undefined;
   for (;;) {
     if (stop.aborted) return interrupt(reasonOf());
     try {
-      const resource = await connector.get(meta, { ...context(callSignal(true)), outputPrefix: options.outputPrefix ?? "" });
+      const state = await invoker.get(connector, meta, scope(callSignal(true)));
       getErrors = 0;
-      last = resource;
-      progress({ kind: "polled", resource, elapsedMs: elapsed() });
-      if (isTerminalPhase(resource.phase)) return finish(resource);
+      last = state;
+      progress({ kind: "polled", resource: { phase: state.phase, message: state.message, logLinks: state.logLinks }, elapsedMs: elapsed() });
+      if (isTerminalPhase(state.phase)) return finish(state);
     } catch (e) {
       if (stop.aborted) return interrupt(reasonOf());
-      if (e instanceof ConnectorError) return finish({ phase: e.retryable ? "RETRYABLE_FAILED" : "FAILED", message: e.message, logLinks: last?.logLinks });
       const message = e instanceof Error ? e.message : String(e);
       progress({ kind: "poll-error", error: message, elapsedMs: elapsed() });
       if (++getErrors >= MAX_GET_ERRORS) {
-        return finish({ phase: "FAILED", message: `GetTask failed ${getErrors} times in a row; the executor would give up too. Last error: ${message}` });
+        return finish({ phase: "FAILED", message: `GetTask failed ${getErrors} times in a row; the executor would give up too. Last error: ${message}`, logLinks: last?.logLinks ?? [] });
       }
     }
     try {
@@ -173,28 +166,21 @@ export async function runConnector(options: RunConnectorOptions): Promise<RunRes
     interval = Math.min(maxInterval, Math.round(interval * 1.5));
   }
 
-  /** The job's end as the executor would see it: outputs that do not fit their types fail the job. */
-  function finish(resource: Resource): RunResult {
-    const base = { logLinks: resource.logLinks ?? last?.logLinks ?? [], elapsedMs: elapsed() };
-    if (resource.phase !== "SUCCEEDED" || resource.outputs === undefined) {
-      return { ...base, phase: resource.phase, ...(resource.message === undefined ? {} : { message: resource.message }) };
-    }
-    const types = resource.outputTypes ?? connector.outputTypes ?? outputTypes;
-    try {
-      // Through literals and back: exactly the values a downstream task would receive.
-      const outputs = valuesFromOutputs(outputsFromValues(resource.outputs as Record<string, unknown>, types), types);
-      return { ...base, phase: "SUCCEEDED", ...(resource.message === undefined ? {} : { message: resource.message }), outputs, outputTypes: types };
-    } catch (e) {
-      if (!(e instanceof LiteralError)) throw e;
-      return { ...base, phase: "FAILED", message: `connector ${connector.name} returned outputs that do not fit the task interface: ${e.message}` };
-    }
+  /** The job's end as the executor would see it: outputs already typed (and checked) by the invoker. */
+  function finish(state: JobState): RunResult {
+    const base = { logLinks: state.logLinks.length > 0 ? state.logLinks : (last?.logLinks ?? []), elapsedMs: elapsed() };
+    const message = state.message === "" ? {} : { message: state.message };
+    if (state.phase !== "SUCCEEDED" || state.outputs === undefined) return { ...base, phase: state.phase, ...message };
+    const types = state.outputTypes ?? outputTypes;
+    // Back from literals: exactly the values a downstream task would receive.
+    return { ...base, phase: "SUCCEEDED", ...message, outputs: valuesFromOutputs(state.outputs, types), outputTypes: types };
   }
 
   /** Ctrl-C or timeout: delete the job (with a fresh deadline: the stop signal has fired), then report. */
   async function interrupt(reason: "signal" | "timeout"): Promise<RunResult> {
     progress({ kind: "deleting", reason, elapsedMs: elapsed() });
     try {
-      await connector.delete(meta, context(callSignal(false)));
+      await invoker.delete(connector, meta, scope(callSignal(false)));
     } catch (e) {
       progress({ kind: "delete-failed", error: e instanceof Error ? e.message : String(e), elapsedMs: elapsed() });
     }

@@ -1,3 +1,5 @@
+import type * as http from "node:http";
+import type * as http2 from "node:http2";
 import type { AddressInfo, Socket } from "node:net";
 import fastifyCors from "@fastify/cors";
 import { cors as connectCors, type ConnectRouter } from "@connectrpc/connect";
@@ -8,16 +10,30 @@ import type { Config } from "../config/config.js";
 import { Health } from "../gen/health/v1/health_pb.js";
 import { silentLogger, type Logger } from "../log/logger.js";
 import type { ConnectorRegistry } from "../registry/connector-registry.js";
-import { createConnectorService } from "./connector-service.js";
-import { dashboardPlugin } from "./dashboard-plugin.js";
+import { dashboardPlugin } from "./ops/dashboard-plugin.js";
+import { createMetricsServer, type MetricsServer } from "./ops/metrics-server.js";
+import { createRecentTasks } from "./ops/recent-tasks.js";
 import { fallbackRoutes } from "./fallback-routes.js";
-import { createDrain } from "./drain.js";
-import { createHealthStatus, healthRoutes, type HealthStatus } from "./health-service.js";
-import { createMetadataService } from "./metadata-service.js";
-import { createOnePortServer } from "./one-port.js";
-import { createOperations } from "./operations.js";
-import { createRecentTasks } from "./recent-tasks.js";
-import { reflectionRoutes } from "./reflection-service.js";
+import { createAuthCheck } from "./pipeline/auth.js";
+import { createCallPipeline } from "./pipeline/call-pipeline.js";
+import { ACCEPTED_COMPRESSIONS } from "./pipeline/compression.js";
+import { connectPipelineInterceptor, contextValuesFor } from "./pipeline/connect-interceptor.js";
+import { createConnectorLimiter } from "./pipeline/connector-limits.js";
+import { clampDeadlineHeaders } from "./pipeline/deadline.js";
+import { createDrain } from "./pipeline/drain.js";
+import { createLoadShedder } from "./pipeline/load-shedder.js";
+import { createServiceMetrics } from "./pipeline/metrics.js";
+import { logUnhandledRequests } from "./pipeline/rpc-log.js";
+import { createConnectorService } from "./rpc/connector-service.js";
+import { createHealthService, createHealthStatus, type HealthStatus } from "./rpc/health-service.js";
+import { createFlyte1Services, FLYTE1_SERVICES } from "./rpc/flyte1/flyte1-services.js";
+import { createMetadataService } from "./rpc/metadata-service.js";
+import { reflectionRoutes } from "./rpc/reflection-service.js";
+import { http2ServerOptions, limitHttp1, limitHttp2Streams } from "./transport/connection-limits.js";
+import { createGrpcFastPath } from "./transport/grpc-fast-path.js";
+import { installFastPath } from "./transport/install-fast-path.js";
+import { createOnePortServer, type OnePortServer } from "./transport/one-port.js";
+import { tlsServerOptions } from "./transport/tls-options.js";
 import { createStorage } from "../storage/storage.js";
 
 /** Options of {@link createServer} beyond the configuration. */
@@ -43,29 +59,88 @@ export interface ConnectorServer {
 }
 
 /** The services the health and reflection endpoints describe. */
-const SERVICES = [AsyncConnectorService, ConnectorMetadataService, Health] as const;
+const SERVICES = [AsyncConnectorService, ConnectorMetadataService, ...FLYTE1_SERVICES, Health] as const;
+
+/** Responses smaller than this are sent uncompressed. */
+const COMPRESS_MIN_BYTES = 1024;
 
 /**
  * Builds the one-port service: gRPC (h2c, or TLS with ALPN), gRPC-Web and Connect (JSON and binary) for the
- * connector services, plus health and reflection, all through one connect-fastify handler.
+ * connector services, plus health and reflection. Unary gRPC calls take the fast path (node:http2 directly)
+ * unless it is turned off; everything else goes through connect-fastify. Both run the same call pipeline
+ * and the same service implementations.
  */
 export async function createServer(config: Config, registry: ConnectorRegistry, options: CreateServerOptions = {}): Promise<ConnectorServer> {
   const log = options.log ?? silentLogger();
+
+  // What the service knows about itself: health, drain state, metrics.
   const health = createHealthStatus(SERVICES.map((s) => s.typeName));
   const drain = createDrain();
-  // Logs, metrics, auth, limits: interceptors, server options, hooks and the metrics port (operations.ts).
-  const ops = createOperations({ config, registry, health, log });
-  const recentTasks = config.dashboard ? createRecentTasks() : undefined;
-  // Cloud SDKs load on the first URI of their scheme, not here.
-  const storage = createStorage(config.storage);
+  const metrics = createServiceMetrics({ isKnownTaskType: knownTaskTypes(registry), processMetrics: config.metricsEnabled });
 
+  // The call pipeline: every RPC of either transport goes through it.
+  const shedder = createLoadShedder({ maxConcurrentCalls: config.maxConcurrentCalls, maxHeapUsedBytes: config.maxHeapUsedBytes, onShed: metrics.shed });
+  const limiter = createConnectorLimiter({
+    maxConcurrency: config.connectorMaxConcurrency,
+    timeoutMs: config.connectorTimeoutMs,
+    limits: config.connectorLimits,
+    onShed: metrics.shed,
+  });
+  const pipeline = createCallPipeline({ metrics, log, auth: createAuthCheck(config.authTokens), drain, shedder, limiter });
+
+  // The RPC services, one implementation each for both transports.
+  const recentTasks = config.dashboard ? createRecentTasks() : undefined;
+  const connectorService = createConnectorService({
+    registry,
+    log,
+    maxResponseBytes: config.maxResponseBytes,
+    maxResourceMetaBytes: config.maxResourceMetaBytes,
+    // Cloud SDKs load on the first URI of their scheme, not here.
+    storage: createStorage(config.storage),
+    storageConfig: config.storage,
+    recentTasks,
+    onDeleteIgnored: metrics.deleteIgnored,
+  });
+  const metadataService = createMetadataService(registry);
+  const healthService = createHealthService(health, drain.started);
+  // Flyte 1's agent services: the same connectors through the Flyte 2 service's handlers.
+  const flyte1 = createFlyte1Services(connectorService, registry);
+
+  // The transport: one port, cleartext (h2c and HTTP/1.1) or TLS (ALPN), with connection limits.
   const app = (
     config.tls
-      ? fastify({ http2: true, https: ops.tlsOptions(), http2SessionTimeout: config.http2IdleTimeoutMs, logger: false })
-      : fastify({ serverFactory: (handler) => createOnePortServer(handler, ops.onePortOptions()), logger: false })
+      ? fastify({ http2: true, https: tlsServerOptions(config.tls, config), http2SessionTimeout: config.http2IdleTimeoutMs, logger: false })
+      : fastify({ serverFactory: (handler) => onePortServer(handler, config), logger: false })
   ) as unknown as FastifyInstance;
-  ops.attach(app);
+  const http2Server = config.tls ? (app.server as unknown as http2.Http2SecureServer) : (app.server as unknown as OnePortServer).http2Server;
+  if (config.grpcFastPath) {
+    installFastPath(
+      http2Server,
+      createGrpcFastPath({
+        services: [connectorService, metadataService, ...flyte1.unary, healthService],
+        pipeline,
+        readMaxBytes: config.maxMessageBytes,
+        writeMaxBytes: config.maxMessageBytes,
+        compressMinBytes: COMPRESS_MIN_BYTES,
+        acceptCompression: ACCEPTED_COMPRESSIONS,
+      }),
+    );
+  }
+  if (config.tls) {
+    if (config.maxConnections > 0) (app.server as unknown as http.Server).maxConnections = config.maxConnections;
+  } else {
+    limitHttp1(app.server as unknown as http.Server, config);
+  }
+  limitHttp2Streams(http2Server, config);
 
+  // connect-fastify serves the rest, through the same pipeline (its only interceptor).
+  const seen = new WeakSet<object>();
+  logUnhandledRequests(app, log, seen);
+  // connect starts its deadline timer from these headers: clamp them first (a timer holds < 2^31 ms).
+  app.addHook("onRequest", (request, _reply, done) => {
+    clampDeadlineHeaders(request.raw.headers);
+    done();
+  });
   if (config.corsOrigins.length > 0) {
     await app.register(fastifyCors, {
       origin: config.corsOrigins.includes("*") ? true : [...config.corsOrigins],
@@ -75,32 +150,21 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
       maxAge: 7200,
     });
   }
-
-  const routes = (router: ConnectRouter) => {
-    router.service(
-      AsyncConnectorService,
-      createConnectorService({
-        registry,
-        log,
-        maxResponseBytes: config.maxResponseBytes,
-        maxResourceMetaBytes: config.maxResourceMetaBytes,
-        storage,
-        storageConfig: config.storage,
-        recentTasks,
-      }),
-    );
-    router.service(ConnectorMetadataService, createMetadataService(registry));
-    healthRoutes(health, drain.started)(router);
-    reflectionRoutes([...SERVICES])(router);
-  };
   await app.register(fallbackRoutes); // before the Connect routes, whose plugin then carries its hook
   await app.register(fastifyConnectPlugin, {
-    routes,
-    interceptors: ops.interceptors(drain.interceptor),
-    contextValues: ops.contextValues,
+    routes: (router: ConnectRouter) => {
+      router.service(AsyncConnectorService, connectorService.connect);
+      router.service(ConnectorMetadataService, metadataService.connect);
+      router.service(Health, healthService.connect);
+      flyte1.routes(router);
+      reflectionRoutes([...SERVICES])(router);
+    },
+    interceptors: [connectPipelineInterceptor(pipeline, seen)],
+    contextValues: (request) => contextValuesFor(request.raw),
+    acceptCompression: [...ACCEPTED_COMPRESSIONS],
     readMaxBytes: config.maxMessageBytes,
     writeMaxBytes: config.maxMessageBytes,
-    compressMinBytes: 1024,
+    compressMinBytes: COMPRESS_MIN_BYTES,
     shutdownSignal: drain.signal,
   });
   // The page, its assets and a JSON route; its paths never start with "/flyteidl2." or "/grpc.".
@@ -117,6 +181,7 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
     for (const socket of sockets) socket.destroy();
   });
 
+  let metricsServer: MetricsServer | undefined;
   let closing: Promise<void> | undefined;
   return {
     app,
@@ -126,8 +191,12 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
       const address = app.server.address() as AddressInfo;
       const scheme = config.tls ? "https" : "http";
       const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-      const { metricsUrl } = await ops.listen();
-      return { host: address.address, port: address.port, url: `${scheme}://${host}:${address.port}`, metricsUrl };
+      if (config.metricsEnabled) {
+        metricsServer = createMetricsServer({ registry: metrics.registry, health, host: config.metricsHost, port: config.metricsPort, log });
+        const { url: metricsUrl } = await metricsServer.listen();
+        return { host: address.address, port: address.port, url: `${scheme}://${host}:${address.port}`, metricsUrl };
+      }
+      return { host: address.address, port: address.port, url: `${scheme}://${host}:${address.port}` };
     },
     close() {
       closing ??= (async () => {
@@ -137,11 +206,33 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
           await app.close();
         } finally {
           drain.finish();
+          shedder.stop();
           // Last, so that the drain can be watched on the metrics port to its end.
-          await ops.close();
+          await metricsServer?.close();
         }
       })();
       return closing;
     },
+  };
+}
+
+/** The cleartext one-port server with the configured timeouts and HTTP/2 settings. */
+function onePortServer(handler: http.RequestListener, config: Config): OnePortServer {
+  return createOnePortServer(handler, {
+    sniffTimeoutMs: config.handshakeTimeoutMs,
+    keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+    http2SessionIdleTimeoutMs: config.http2IdleTimeoutMs,
+    http2: http2ServerOptions(config),
+  });
+}
+
+/** Whether a task type is registered, for metric labels; connectors are only ever added, so a yes is kept. */
+function knownTaskTypes(registry: ConnectorRegistry): (name: string) => boolean {
+  const known = new Set<string>();
+  return (name) => {
+    if (known.has(name)) return true;
+    const found = registry.connectors().some((c) => c.taskTypeName === name);
+    if (found) known.add(name);
+    return found;
   };
 }

@@ -1,15 +1,15 @@
 import { status } from "@grpc/grpc-js";
 import { AsyncConnectorService } from "#idl/flyteidl2/connector/service_pb.js";
 import { grpcJsClient, grpcStatusOf } from "../helpers/grpc-js-client.js";
-import { runCli, waitForServing } from "../helpers/cli-process.js";
-import { createTaskRequest } from "../helpers/tasks.js";
+import { startServe, runCli } from "../support/cli.js";
+import { createTaskRequest } from "../support/tasks.js";
 
 jest.setTimeout(60_000);
 
 test("serve prints the connector table, and SIGTERM lets the call in flight finish, then exits 0", async () => {
-  const cli = runCli(["serve", "--port", "0", "--host", "127.0.0.1", "--modules", "./test/fixtures/slow-module.ts"]);
+  const cli = await startServe(["--no-metrics", "--modules", "./test/fixtures/slow-module.ts"]);
   try {
-    const url = await waitForServing(cli);
+    const url = cli.url;
     expect(cli.stdout()).toContain("Connector Metadata");
     expect(cli.stdout()).toMatch(/│ Slow Connector\s+│ slow \(0\)\s+│/);
     expect(cli.stdout()).toMatch(/│ Sleep Connector\s+│ sleep \(0\)\s+│/);
@@ -41,7 +41,7 @@ test("a bad flag or configuration exits 2 with every problem named", async () =>
 });
 
 test("a module without connectors stops the start", async () => {
-  const cli = runCli(["serve", "--port", "0", "--modules", "./test/helpers/tasks.ts"]);
+  const cli = runCli(["serve", "--port", "0", "--modules", "./test/support/tasks.ts"]);
   expect(await cli.exited).toBe(2);
   expect(cli.stderr()).toContain('must export a non-empty array "connectors"');
 });

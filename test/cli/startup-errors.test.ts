@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runCli } from "../helpers/cli-process.js";
-import { makeTestPki } from "../helpers/tls.js";
+import { runCli } from "../support/cli.js";
+import { makeTestPki } from "../support/certificates.js";
 
 // Start-up failures an operator fixes with a setting: one line that names the setting, no stack trace, exit 2.
 
@@ -59,7 +59,7 @@ test("TLS files that look like PEM but hold no key or certificate name --tls-key
 });
 
 test("a key that does not match the certificate is named the same way", async () => {
-  const a = makeTestPki("a");
+  const a = makeTestPki();
   const line = await failedStart(["--port", "0", "--metrics-port", "0", "--tls-key", join(a.dir, "client.key"), "--tls-cert", join(a.dir, "server.crt")]);
   expect(line).toContain("cannot serve TLS with the given key and certificate (--tls-key");
 });

@@ -15,7 +15,7 @@ import { runConnector } from "../../src/runner/run-connector.js";
 import { startService, type RunningService } from "../../src/testing/start-service.js";
 import { curlConnect } from "../helpers/curl.js";
 import { grpcJsClient, grpcStatusOf, type GrpcJsClient } from "../helpers/grpc-js-client.js";
-import { createTaskRequest, type TaskSpec, FLOAT, floatLiteral, INTEGER, intLiteral, STRING, stringLiteral } from "../helpers/tasks.js";
+import { createTaskRequest, type TaskSpec, FLOAT, floatLiteral, INTEGER, intLiteral, STRING, stringLiteral } from "../support/tasks.js";
 import { CountConnector, ScaleConnector } from "./fixtures/typed-connectors.js";
 
 // Inputs declared with defineInterface are checked at run time against the task's interface, before `create`:

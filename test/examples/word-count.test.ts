@@ -12,7 +12,7 @@ import { startService } from "../../src/testing/start-service.js";
 import { connectors } from "../../templates/connector/src/connector.js";
 import { grpcJsClient, grpcStatusOf } from "../helpers/grpc-js-client.js";
 import { readmeTypeScriptBlocks } from "../helpers/readme-snippets.js";
-import { createTaskRequest, INTEGER, intLiteral, STRING, stringLiteral } from "../helpers/tasks.js";
+import { createTaskRequest, INTEGER, intLiteral, STRING, stringLiteral } from "../support/tasks.js";
 
 // The README's connector is the scaffold's (`flyte-connect init` writes templates/connector), and every
 // TypeScript snippet of the README compiles. The pack test compiles them again against the installed package.

@@ -10,8 +10,8 @@ import { createLogger } from "../../src/log/logger.js";
 import { createConnectorRegistry } from "../../src/registry/connector-registry.js";
 import { startService, type RunningService } from "../../src/testing/start-service.js";
 import { grpcJsClient, type GrpcJsClient } from "./grpc-js-client.js";
-import { pollTask, type PollOptions } from "./task-polling.js";
-import { createTaskRequest, type TaskSpec } from "./tasks.js";
+import { pollTask, type PollOptions } from "../support/task-polling.js";
+import { createTaskRequest, type TaskSpec } from "../support/tasks.js";
 
 type LiteralTypeInit = MessageInitShape<typeof LiteralTypeSchema>;
 

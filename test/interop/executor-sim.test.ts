@@ -3,7 +3,7 @@
 // the executor's request shapes), runs a scenario and prints PASS/FAIL per check.
 import { join, resolve } from "node:path";
 import { startService, type RunningService } from "../../src/testing/start-service.js";
-import { makeTestPki, type TestPki } from "../helpers/tls.js";
+import { makeTestPki, type FlatTestPki as TestPki } from "../support/certificates.js";
 import { writeDescriptorSets } from "./descriptor-set.js";
 import { findHarness } from "./harness.js";
 import { runProcess } from "./run-process.js";

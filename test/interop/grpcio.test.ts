@@ -3,7 +3,7 @@
 // life and an unknown task type, and prints what it saw; the assertions are here.
 import { join, resolve } from "node:path";
 import { startService, type RunningService } from "../../src/testing/start-service.js";
-import { makeTestPki, type TestPki } from "../helpers/tls.js";
+import { makeTestPki, type FlatTestPki as TestPki } from "../support/certificates.js";
 import { writeDescriptorSets, type DescriptorSets } from "./descriptor-set.js";
 import { findSystemGrpcio } from "./harness.js";
 import { runProcess } from "./run-process.js";

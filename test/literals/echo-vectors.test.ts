@@ -12,8 +12,8 @@ import { createConnectorRegistry } from "../../src/registry/connector-registry.j
 import { startService, type RunningService } from "../../src/testing/start-service.js";
 import { RecordingConnector } from "../fixtures/core-connectors.js";
 import { grpcJsClient, grpcStatusOf, type GrpcJsClient } from "../helpers/grpc-js-client.js";
-import { phaseName, pollTask } from "../helpers/task-polling.js";
-import { createTaskRequest } from "../helpers/tasks.js";
+import { phaseName, pollTask } from "../support/task-polling.js";
+import { createTaskRequest } from "../support/tasks.js";
 import { ANNOTATED_DATAFRAME_LT, CONTAINER_ERROR_LT, SET_PICKLE_LT, SPEC_VECTORS, STATS_LT } from "./fixtures/spec-vectors.js";
 
 /**

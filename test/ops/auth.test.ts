@@ -9,10 +9,10 @@ import { startService, type RunningService } from "../../src/testing/start-servi
 import { PLANTED_SECRET } from "../fixtures/ops-connectors.js";
 import { CLIENT_KINDS } from "../helpers/clients.js";
 import { grpcJsClient, grpcStatusOf } from "../helpers/grpc-js-client.js";
-import { createTestPki, type TestPki } from "./support/certificates.js";
-import { captureLogs } from "./support/log-capture.js";
-import { scrape, valueOf } from "./support/prometheus-text.js";
-import { createSecretScanner } from "./support/secret-scan.js";
+import { createTestPki, type TestPki } from "../support/certificates.js";
+import { captureLogs } from "../support/log-capture.js";
+import { scrape, valueOf } from "../support/prometheus-text.js";
+import { createSecretScanner } from "../support/secret-scan.js";
 
 /** The token is the planted secret: it must never show up in anything the service writes. */
 const TOKEN = `tok-${PLANTED_SECRET}`;

@@ -10,9 +10,9 @@ import { startService, type RunningService } from "../../src/testing/start-servi
 import { FlakyConnector } from "../fixtures/ops-connectors.js";
 import { CLIENT_KINDS } from "../helpers/clients.js";
 import { grpcJsClient, type GrpcJsClient } from "../helpers/grpc-js-client.js";
-import { createTaskRequest, FLOAT, floatLiteral, INTEGER, intLiteral, STRING, stringLiteral } from "../helpers/tasks.js";
-import { captureLogs } from "./support/log-capture.js";
-import { grpcFrame, h2Request } from "./support/raw-clients.js";
+import { createTaskRequest, FLOAT, floatLiteral, INTEGER, intLiteral, STRING, stringLiteral } from "../support/tasks.js";
+import { captureLogs } from "../support/log-capture.js";
+import { grpcFrame, h2Request } from "../support/raw-clients.js";
 
 /**
  * Property-based fuzzing of the request paths with fast-check: whatever bytes, content type, path or

@@ -10,8 +10,8 @@ import { startService, type RunningService } from "../../src/testing/start-servi
 import { HangingUntilAbortConnector, HoardingConnector, SlowConnector, StubbornConnector } from "../fixtures/ops-connectors.js";
 import { CLIENT_KINDS } from "../helpers/clients.js";
 import { grpcJsClient, grpcStatusOf } from "../helpers/grpc-js-client.js";
-import { createTaskRequest, FLOAT, floatLiteral, INTEGER, intLiteral } from "../helpers/tasks.js";
-import { scrape, valueOf } from "./support/prometheus-text.js";
+import { createTaskRequest, FLOAT, floatLiteral, INTEGER, intLiteral } from "../support/tasks.js";
+import { scrape, valueOf } from "../support/prometheus-text.js";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;

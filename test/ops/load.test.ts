@@ -9,10 +9,10 @@ import { startService, type RunningService } from "../../src/testing/start-servi
 import { FlakyConnector, HangingUntilAbortConnector, HoardingConnector, PLANTED_SECRET, SecretSpillingConnector } from "../fixtures/ops-connectors.js";
 import { CLIENT_KINDS } from "../helpers/clients.js";
 import { grpcJsClient } from "../helpers/grpc-js-client.js";
-import { createTaskRequest, FLOAT, floatLiteral } from "../helpers/tasks.js";
-import { captureLogs } from "./support/log-capture.js";
-import { scrape, valueOf } from "./support/prometheus-text.js";
-import { createSecretScanner } from "./support/secret-scan.js";
+import { createTaskRequest, FLOAT, floatLiteral } from "../support/tasks.js";
+import { captureLogs } from "../support/log-capture.js";
+import { scrape, valueOf } from "../support/prometheus-text.js";
+import { createSecretScanner } from "../support/secret-scan.js";
 
 /**
  * About a minute of load from many clients (every client kind, twice) against one service whose connectors

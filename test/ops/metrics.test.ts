@@ -9,8 +9,8 @@ import { startService, type RunningService } from "../../src/testing/start-servi
 import { FlakyConnector, SlowConnector } from "../fixtures/ops-connectors.js";
 import { CLIENT_KINDS } from "../helpers/clients.js";
 import { grpcJsClient, grpcStatusOf } from "../helpers/grpc-js-client.js";
-import { createTaskRequest, FLOAT, floatLiteral, INTEGER, intLiteral } from "../helpers/tasks.js";
-import { scrape, valueOf } from "./support/prometheus-text.js";
+import { createTaskRequest, FLOAT, floatLiteral, INTEGER, intLiteral } from "../support/tasks.js";
+import { scrape, valueOf } from "../support/prometheus-text.js";
 
 let svc: RunningService;
 beforeAll(async () => {

@@ -5,8 +5,8 @@ import { createConnectorRegistry } from "../../src/registry/connector-registry.j
 import { startService, type RunningService } from "../../src/testing/start-service.js";
 import { FlakyConnector } from "../fixtures/ops-connectors.js";
 import { CLIENT_KINDS } from "../helpers/clients.js";
-import { createTaskRequest, FLOAT, floatLiteral } from "../helpers/tasks.js";
-import { captureLogs, type CapturedLogs } from "./support/log-capture.js";
+import { createTaskRequest, FLOAT, floatLiteral } from "../support/tasks.js";
+import { captureLogs, type CapturedLogs } from "../support/log-capture.js";
 
 let svc: RunningService;
 let logs: CapturedLogs;

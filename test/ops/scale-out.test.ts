@@ -4,8 +4,8 @@ import { builtinConnectors } from "../../src/connectors/builtins.js";
 import { createConnectorRegistry } from "../../src/registry/connector-registry.js";
 import { startService, type RunningService } from "../../src/testing/start-service.js";
 import { grpcJsClient } from "../helpers/grpc-js-client.js";
-import { createTaskRequest, FLOAT, floatLiteral, INTEGER, intLiteral, STRING, stringLiteral } from "../helpers/tasks.js";
-import { scrape, valueOf } from "./support/prometheus-text.js";
+import { createTaskRequest, FLOAT, floatLiteral, INTEGER, intLiteral, STRING, stringLiteral } from "../support/tasks.js";
+import { scrape, valueOf } from "../support/prometheus-text.js";
 
 /**
  * The service keeps no state between calls, so replicas are interchangeable: the executor's channel

@@ -2,15 +2,15 @@ import { Code } from "@connectrpc/connect";
 import { AsyncConnectorService, ConnectorMetadataService } from "#idl/flyteidl2/connector/service_pb.js";
 import { TaskExecution_Phase } from "#idl/flyteidl2/core/execution_pb.js";
 import { createConnectorRegistry } from "../../src/registry/connector-registry.js";
-import { REDACTED } from "../../src/service/redact.js";
+import { REDACTED } from "../../src/service/pipeline/redact.js";
 import { startService, type RunningService } from "../../src/testing/start-service.js";
 import { PLANTED_SECRET, SecretSpillingConnector } from "../fixtures/ops-connectors.js";
 import { CLIENT_KINDS } from "../helpers/clients.js";
-import { createTaskRequest, STRING, stringLiteral } from "../helpers/tasks.js";
-import { captureLogs } from "./support/log-capture.js";
-import { scrape } from "./support/prometheus-text.js";
-import { createSecretScanner } from "./support/secret-scan.js";
-import { startServeProcess } from "./support/serve-process.js";
+import { createTaskRequest, STRING, stringLiteral } from "../support/tasks.js";
+import { captureLogs } from "../support/log-capture.js";
+import { scrape } from "../support/prometheus-text.js";
+import { createSecretScanner } from "../support/secret-scan.js";
+import { startServe } from "../support/cli.js";
 
 /**
  * The planted secret rides in `connection.secrets` of every call, over every client kind, into a connector
@@ -88,7 +88,7 @@ test("no log line at debug level and no metric holds the secret; the connector's
 });
 
 test("a real CLI process with the secret as its bearer token never prints it", async () => {
-  const serve = await startServeProcess(["--modules", "./test/fixtures/ops-connectors.ts", "--log-level", "debug"], { FLYTE_CONNECT_AUTH_TOKEN: `tok-${PLANTED_SECRET}` });
+  const serve = await startServe(["--modules", "./test/fixtures/ops-connectors.ts", "--log-level", "debug"], { FLYTE_CONNECT_AUTH_TOKEN: `tok-${PLANTED_SECRET}` });
   const cliScanner = createSecretScanner();
   try {
     const c = CLIENT_KINDS[4]!.make(AsyncConnectorService, serve.url);
@@ -100,9 +100,9 @@ test("a real CLI process with the secret as its bearer token never prints it", a
     } finally {
       c.close();
     }
-    cliScanner.add("metrics exposition", await (await fetch(serve.metricsUrl)).text());
+    cliScanner.add("metrics exposition", await (await fetch(serve.metricsUrl!)).text());
     serve.child.kill("SIGTERM");
-    expect((await serve.exited).code).toBe(0);
+    expect(await serve.exited).toBe(0);
   } finally {
     if (serve.child.exitCode === null) serve.child.kill("SIGKILL");
   }

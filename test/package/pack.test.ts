@@ -8,7 +8,7 @@ import { TaskExecution_Phase } from "#idl/flyteidl2/core/execution_pb.js";
 import { curl, curlConnect } from "../helpers/curl.js";
 import { grpcJsClient, grpcStatusOf } from "../helpers/grpc-js-client.js";
 import { readmeTypeScriptBlocks } from "../helpers/readme-snippets.js";
-import { createTaskRequest, INTEGER, intLiteral, STRING, stringLiteral } from "../helpers/tasks.js";
+import { createTaskRequest, INTEGER, intLiteral, STRING, stringLiteral } from "../support/tasks.js";
 
 // A connector author's path, outside this repository and with only npm: pack the package, install the tarball
 // into a new project, `flyte-connect init` a connector project, compile it (tsc, strict, declarations), run

@@ -1,6 +1,6 @@
 import { startJobServer, type JobServer } from "../helpers/job-server.js";
 import { startPostgres, type PostgresServer } from "../helpers/postgres.js";
-import { runCli as cli } from "../helpers/run-cli.js";
+import { runCli as cli } from "../support/cli.js";
 
 // `flyte-connect run` as a user runs it: a child process, its stdout and stderr, its exit code, Ctrl-C.
 

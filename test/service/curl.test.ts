@@ -25,6 +25,8 @@ describe("Connect JSON with curl", () => {
         { name: "Bigquery Connector", supportedTaskCategories: [{ name: "bigquery_query_job_task" }] },
         { name: "Snowflake Connector", supportedTaskCategories: [{ name: "snowflake" }] },
         { name: "Databricks Connector", supportedTaskCategories: [{ name: "databricks" }] },
+        { name: "HTTP Call Connector", supportedTaskCategories: [{ name: "http_call" }] },
+        { name: "Hash Connector", supportedTaskCategories: [{ name: "hash" }] },
       ],
     });
 

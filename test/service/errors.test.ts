@@ -6,7 +6,7 @@ import { SleepConnector } from "../../src/connectors/demo/sleep-connector.js";
 import { startService, type RunningService } from "../../src/testing/start-service.js";
 import { FailingJobConnector, HangingConnector, RecordingConnector, ThrowingConnector } from "../fixtures/core-connectors.js";
 import { grpcJsClient, grpcStatusOf, type GrpcJsClient } from "../helpers/grpc-js-client.js";
-import { createTaskRequest, FLOAT, floatLiteral, STRING, stringLiteral } from "../helpers/tasks.js";
+import { createTaskRequest, FLOAT, floatLiteral, STRING, stringLiteral } from "../support/tasks.js";
 
 const hanging = new HangingConnector();
 const recording = new RecordingConnector();
@@ -49,8 +49,8 @@ describe("errors as the executor sees them (grpc-js)", () => {
       expect(got.code).toBe(status.INVALID_ARGUMENT);
       expect(got.details).toMatch(/^invalid resource_meta for task type failing_job: /);
     }
-    const del = await grpcStatusOf(client.deleteTask({ taskCategory: { name: "sleep", version: 0 }, resourceMeta: meta({ seconds: "x" }) }));
-    expect(del.code).toBe(status.INVALID_ARGUMENT);
+    // DeleteTask must not fail forever (the executor retries it without limit): unreadable metadata is OK.
+    await expect(client.deleteTask({ taskCategory: { name: "sleep", version: 0 }, resourceMeta: meta({ seconds: "x" }) })).resolves.toBeDefined();
   });
 
   test("missing template, task category or a bad input is INVALID_ARGUMENT and creates nothing", async () => {

@@ -21,7 +21,15 @@ describe("grpc.health.v1.Health (grpc-js, as Kubernetes' gRPC probe)", () => {
   test("Check: SERVING for the server and each service, NOT_FOUND for others", async () => {
     const health = grpcJsClient(Health, svc.address);
     try {
-      for (const service of ["", "flyteidl2.connector.AsyncConnectorService", "flyteidl2.connector.ConnectorMetadataService", "grpc.health.v1.Health"]) {
+      for (const service of [
+        "",
+        "flyteidl2.connector.AsyncConnectorService",
+        "flyteidl2.connector.ConnectorMetadataService",
+        "flyteidl.service.AsyncAgentService",
+        "flyteidl.service.SyncAgentService",
+        "flyteidl.service.AgentMetadataService",
+        "grpc.health.v1.Health",
+      ]) {
         expect((await health.check({ service })).status).toBe(S.SERVING);
       }
       expect((await grpcStatusOf(health.check({ service: "no.such.Service" }))).code).toBe(status.NOT_FOUND);
@@ -85,6 +93,9 @@ describe.each([
       { messageRequest: { case: "fileContainingSymbol", value: "no.such.Thing" } },
     ])) as v1.ServerReflectionResponse[];
     expect(list!.messageResponse.case === "listServicesResponse" && list!.messageResponse.value.service.map((s) => s.name)).toEqual([
+      "flyteidl.service.AgentMetadataService",
+      "flyteidl.service.AsyncAgentService",
+      "flyteidl.service.SyncAgentService",
       "flyteidl2.connector.AsyncConnectorService",
       "flyteidl2.connector.ConnectorMetadataService",
       "grpc.health.v1.Health",

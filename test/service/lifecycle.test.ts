@@ -2,7 +2,7 @@ import { TaskExecution_Phase } from "#idl/flyteidl2/core/execution_pb.js";
 import { AsyncConnectorService, ConnectorMetadataService } from "#idl/flyteidl2/connector/service_pb.js";
 import { startService, type RunningService } from "../../src/testing/start-service.js";
 import { CLIENT_KINDS } from "../helpers/clients.js";
-import { createTaskRequest, FLOAT, floatLiteral } from "../helpers/tasks.js";
+import { createTaskRequest, FLOAT, floatLiteral } from "../support/tasks.js";
 
 let svc: RunningService;
 beforeAll(async () => {
@@ -28,6 +28,8 @@ describe.each(CLIENT_KINDS)("whole lifecycle over $name", (kind) => {
         ["Bigquery Connector", ["bigquery_query_job_task/0"]],
         ["Snowflake Connector", ["snowflake/0"]],
         ["Databricks Connector", ["databricks/0"]],
+        ["HTTP Call Connector", ["http_call/0"]],
+        ["Hash Connector", ["hash/0"]],
       ]);
       const one = await meta.client.getConnector({ name: "Sleep Connector" });
       expect(one.connector?.supportedTaskCategories.map((t) => t.name)).toEqual(["sleep"]);

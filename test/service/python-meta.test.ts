@@ -5,7 +5,7 @@ import { jsonResourceMeta, requireNumber, requireString } from "../../src/connec
 import { createConnectorRegistry } from "../../src/registry/connector-registry.js";
 import { startService, type RunningService } from "../../src/testing/start-service.js";
 import { grpcJsClient, type GrpcJsClient } from "../helpers/grpc-js-client.js";
-import { createTaskRequest } from "../helpers/tasks.js";
+import { createTaskRequest } from "../support/tasks.js";
 
 /** The metadata of flyte-sdk's example connector: @dataclass BatchJobMetadata(job_id: str, created_at: float). */
 interface BatchJobMetadata {

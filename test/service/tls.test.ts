@@ -7,24 +7,24 @@ import { Health, HealthCheckResponse_ServingStatus as S } from "../../src/gen/he
 import { startService, type RunningService } from "../../src/testing/start-service.js";
 import { curlConnect } from "../helpers/curl.js";
 import { grpcJsClient } from "../helpers/grpc-js-client.js";
-import { makeTestPki, type TestPki } from "../helpers/tls.js";
+import { createTestPki, type TestPki } from "../support/certificates.js";
 
 let pki: TestPki;
 let svc: RunningService;
 let baseUrl: string;
 beforeAll(async () => {
-  pki = makeTestPki();
-  svc = await startService({ config: { tls: { key: pki.serverKey, cert: pki.serverCert } } });
+  pki = createTestPki();
+  svc = await startService({ config: { tls: { key: pki.server.key, cert: pki.server.cert } } });
   baseUrl = `https://localhost:${svc.port}`;
 });
 afterAll(async () => {
   await svc.close();
 });
 
-const NAMES = ["Sleep Connector", "Echo Connector", "PostgreSQL Connector", "HTTP Job Connector", "Bigquery Connector", "Snowflake Connector", "Databricks Connector"];
+const NAMES = ["Sleep Connector", "Echo Connector", "PostgreSQL Connector", "HTTP Job Connector", "Bigquery Connector", "Snowflake Connector", "Databricks Connector", "HTTP Call Connector", "Hash Connector"];
 
 test("grpc-js over TLS (ALPN h2), as an executor with insecure: false", async () => {
-  const creds = grpc.credentials.createSsl(Buffer.from(pki.caCert));
+  const creds = grpc.credentials.createSsl(Buffer.from(pki.ca.cert));
   const meta = grpcJsClient(ConnectorMetadataService, `localhost:${svc.port}`, { credentials: creds });
   const health = grpcJsClient(Health, `localhost:${svc.port}`, { credentials: creds });
   try {
@@ -37,11 +37,11 @@ test("grpc-js over TLS (ALPN h2), as an executor with insecure: false", async ()
 });
 
 test.each([
-  ["gRPC over HTTP/2", () => createGrpcTransport({ baseUrl, nodeOptions: { ca: pki.caCert } })],
-  ["gRPC-Web over HTTP/1.1", () => createGrpcWebTransport({ baseUrl, httpVersion: "1.1", nodeOptions: { ca: pki.caCert } })],
-  ["gRPC-Web over HTTP/2", () => createGrpcWebTransport({ baseUrl, httpVersion: "2", nodeOptions: { ca: pki.caCert } })],
-  ["Connect over HTTP/1.1", () => createConnectTransport({ baseUrl, httpVersion: "1.1", nodeOptions: { ca: pki.caCert } })],
-  ["Connect binary over HTTP/2", () => createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true, nodeOptions: { ca: pki.caCert } })],
+  ["gRPC over HTTP/2", () => createGrpcTransport({ baseUrl, nodeOptions: { ca: pki.ca.cert } })],
+  ["gRPC-Web over HTTP/1.1", () => createGrpcWebTransport({ baseUrl, httpVersion: "1.1", nodeOptions: { ca: pki.ca.cert } })],
+  ["gRPC-Web over HTTP/2", () => createGrpcWebTransport({ baseUrl, httpVersion: "2", nodeOptions: { ca: pki.ca.cert } })],
+  ["Connect over HTTP/1.1", () => createConnectTransport({ baseUrl, httpVersion: "1.1", nodeOptions: { ca: pki.ca.cert } })],
+  ["Connect binary over HTTP/2", () => createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true, nodeOptions: { ca: pki.ca.cert } })],
 ])("connect-node %s over TLS", async (_name, transport) => {
   const client = createClient(ConnectorMetadataService, transport());
   expect((await client.listConnectors({})).connectors.map((c) => c.name)).toEqual(NAMES);

@@ -12,7 +12,7 @@ import { EchoConnector } from "../../src/connectors/demo/echo-connector.js";
 import { createConnectorRegistry } from "../../src/registry/connector-registry.js";
 import { startService, type RunningService } from "../../src/testing/start-service.js";
 import { grpcJsClient } from "../helpers/grpc-js-client.js";
-import { createTaskRequest, STRING, stringLiteral } from "../helpers/tasks.js";
+import { createTaskRequest, STRING, stringLiteral } from "../support/tasks.js";
 import { S3RVER_CREDENTIALS, startS3Server, withEnv, type S3Server } from "./support/stores.js";
 
 /**

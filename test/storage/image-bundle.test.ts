@@ -6,7 +6,7 @@ import { DEFAULT_STORAGE_CONFIG } from "../../src/config/storage-config.js";
 import { createStorage } from "../../src/storage/storage.js";
 import { startBundledReplica, type BundledReplica } from "../helpers/bundled-cli.js";
 import { grpcJsClient } from "../helpers/grpc-js-client.js";
-import { createTaskRequest, STRING, stringLiteral } from "../helpers/tasks.js";
+import { createTaskRequest, STRING, stringLiteral } from "../support/tasks.js";
 import { startGcsServer, type GcsServer } from "./support/gcs-server.js";
 import { AZURITE_ACCOUNT, azuriteConnectionString, S3RVER_CREDENTIALS, startAzurite, startS3Server, withEnv, type AzuriteServer, type S3Server } from "./support/stores.js";
 

@@ -17,7 +17,7 @@ import { StorageError } from "../../src/storage/storage-error.js";
 import { createStorage, type Storage } from "../../src/storage/storage.js";
 import { startService, type RunningService } from "../../src/testing/start-service.js";
 import { grpcJsClient, grpcStatusOf, type GrpcJsClient } from "../helpers/grpc-js-client.js";
-import { createTaskRequest, STRING, stringLiteral } from "../helpers/tasks.js";
+import { createTaskRequest, STRING, stringLiteral } from "../support/tasks.js";
 import { BigOutputConnector, bigOutputText } from "./support/big-output-connector.js";
 import { startCuttingProxy, type CuttingProxy } from "./support/cutting-proxy.js";
 import { startGcsServer, type GcsServer } from "./support/gcs-server.js";

@@ -4,7 +4,7 @@ import { TaskExecution_Phase } from "#idl/flyteidl2/core/execution_pb.js";
 import { LiteralMapSchema } from "#idl/flyteidl2/core/literals_pb.js";
 import { outputsFileBytes } from "../../src/storage/outputs-file.js";
 import { responseSizeWith } from "../../src/storage/output-offload.js";
-import { stringLiteral } from "../helpers/tasks.js";
+import { stringLiteral } from "../support/tasks.js";
 
 const response = (text: string, extra: { message?: string; links?: number } = {}) =>
   create(GetTaskResponseSchema, {

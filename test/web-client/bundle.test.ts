@@ -44,7 +44,7 @@ describe("the built library", () => {
       console.log(JSON.stringify(seen));`;
     // Asynchronously: the service answering the child runs in this very process.
     const { stdout: out } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script, svc.url], { cwd: ROOT_DIR, encoding: "utf8", timeout: 20_000 });
-    const names = ["Sleep Connector", "Echo Connector", "PostgreSQL Connector", "HTTP Job Connector", "Bigquery Connector", "Snowflake Connector", "Databricks Connector"];
+    const names = ["Sleep Connector", "Echo Connector", "PostgreSQL Connector", "HTTP Job Connector", "Bigquery Connector", "Snowflake Connector", "Databricks Connector", "HTTP Call Connector", "Hash Connector"];
     expect(JSON.parse(out)).toEqual({ "grpc-web": names, "connect-json": names, "connect-binary": names });
   });
 });

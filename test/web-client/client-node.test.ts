@@ -13,7 +13,7 @@ import {
   ResourceMetaTextError,
   TaskExecution_Phase,
 } from "../../web-client/src/index.js";
-import { createTaskRequest, FLOAT, floatLiteral } from "../helpers/tasks.js";
+import { createTaskRequest, FLOAT, floatLiteral } from "../support/tasks.js";
 import { LinkedSleepConnector } from "./fixtures/linked-sleep-connector.js";
 
 let svc: RunningService;
@@ -38,6 +38,8 @@ describe.each(PROTOCOLS)("web-client in Node over %s", (protocol) => {
       ["Bigquery Connector", ["bigquery_query_job_task/0"]],
       ["Snowflake Connector", ["snowflake/0"]],
       ["Databricks Connector", ["databricks/0"]],
+      ["HTTP Call Connector", ["http_call/0"]],
+      ["Hash Connector", ["hash/0"]],
       ["Linked Sleep Connector", ["linked_sleep/0"]],
     ]);
     await expect(clients.servingStatus()).resolves.toBe("SERVING");

@@ -4,11 +4,11 @@ import path from "node:path";
 import { fastify, type FastifyInstance } from "fastify";
 import { configFromServeArgs } from "../../src/cli/serve-command.js";
 import { ConfigError, parseConfig } from "../../src/config/config.js";
-import { dashboardPlugin } from "../../src/service/dashboard-plugin.js";
-import { createRecentTasks, type RecentTask } from "../../src/service/recent-tasks.js";
+import { dashboardPlugin } from "../../src/service/ops/dashboard-plugin.js";
+import { createRecentTasks, type RecentTask } from "../../src/service/ops/recent-tasks.js";
 import { startService } from "../../src/testing/start-service.js";
 import { createConnectorClients } from "../../web-client/src/index.js";
-import { createTaskRequest, FLOAT, floatLiteral } from "../helpers/tasks.js";
+import { createTaskRequest, FLOAT, floatLiteral } from "../support/tasks.js";
 
 const SECRET = "s3cr3t-value-never-shown";
 

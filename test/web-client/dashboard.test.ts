@@ -6,7 +6,7 @@ import { startService, type RunningService } from "../../src/testing/start-servi
 import { createConnectorClients } from "../../web-client/src/index.js";
 import { bundleDashboard } from "../../web-client/scripts/web-bundles.js";
 import { WEB_DIST_DIR } from "../../web-client/scripts/web-paths.js";
-import { createTaskRequest, FLOAT, floatLiteral } from "../helpers/tasks.js";
+import { createTaskRequest, FLOAT, floatLiteral } from "../support/tasks.js";
 import { LinkedSleepConnector } from "./fixtures/linked-sleep-connector.js";
 import { artifactPath, describeWithChromium, launchChromium } from "./helpers/chromium.js";
 import { selfSignedCert } from "./helpers/self-signed-cert.js";
@@ -50,6 +50,8 @@ describeWithChromium("dashboard served by the service, in Chromium", () => {
       ["Bigquery Connector", "bigquery_query_job_task / 0"],
       ["Snowflake Connector", "snowflake / 0"],
       ["Databricks Connector", "databricks / 0"],
+      ["HTTP Call Connector", "http_call / 0"],
+      ["Hash Connector", "hash / 0"],
       ["Linked Sleep Connector", "linked_sleep / 0"],
     ]);
     expect(await page.getByRole("heading", { level: 2 }).allTextContents()).toEqual(["Connectors", "Recent tasks", "Task"]);

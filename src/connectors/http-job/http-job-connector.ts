@@ -1,15 +1,14 @@
 import type { JsonValue } from "@bufbuild/protobuf";
-import { SimpleType, type LiteralType } from "#idl/flyteidl2/core/types_pb.js";
 import { outputTypesFromJson, outputTypesToJson } from "../../literals/convert.js";
 import { AsyncConnector, type ConnectorContext, type CreateRequest, type GetContext, type Resource } from "../connector.js";
 import { InvalidTaskError } from "../errors.js";
 import { phaseFromState } from "../phase.js";
 import { displayUrl, excerpt, httpCall, TransientHttpError, type HttpCallRequest, type HttpCallResponse } from "./http-call.js";
 import { httpJobMetaCodec, storedRequest, type HttpJobMeta, type StoredRequest } from "./http-job-meta.js";
-import { httpJobSpecFrom, requestTemplateNames, stateTableOf } from "./http-job-spec.js";
+import { httpJobSpecFrom, requestTemplateNames, stateTableOf, type HttpRequestSpec } from "./http-job-spec.js";
 import { jsonPointerGet } from "./json-pointer.js";
 import { jsonSafe } from "./json-safe.js";
-import { jsonValueForType } from "./json-value-for-type.js";
+import { outputsFromAnswer } from "./json-outputs.js";
 import { renderJsonTemplate, renderTemplate, TemplateError, type TemplateResolver } from "./http-template.js";
 
 /** Options of {@link HttpJobConnector}; all have defaults, and none holds a credential. */
@@ -54,7 +53,7 @@ function submitField(response: unknown, path: string): unknown {
 }
 
 /** Replaces every secret value of the call in a text that will be stored or shown. */
-function redact(text: string, secrets: Readonly<Record<string, string>>): string {
+export function redact(text: string, secrets: Readonly<Record<string, string>>): string {
   let out = text;
   for (const value of Object.values(secrets)) if (value.length >= 4) out = out.split(value).join("[REDACTED]");
   return out;
@@ -77,12 +76,39 @@ function renderRequest(spec: StoredRequest, resolve: TemplateResolver): HttpCall
   return { method: spec.method, url, headers, ...(body === undefined ? {} : { body }) };
 }
 
-function admitsNone(type: LiteralType): boolean {
-  if (type.type.case === "simple") return type.type.value === SimpleType.NONE;
-  return type.type.case === "unionType" && type.type.value.variants.some(admitsNone);
-}
-
 const is2xx = (status: number) => status >= 200 && status < 300;
+
+/**
+ * Renders the request that starts the work (a job's `submit`, a sync call's `request`) from the task's inputs,
+ * configs and secrets, with the attempt's idempotency key in `idempotencyHeader` unless the task sets it: a
+ * repeated CreateTask, or a retried request whose answer was lost, carries the same key, so an API that honours
+ * it does the work once. Also returns the lookup of `inputs.*` and `idempotency_key` the later requests build on.
+ */
+export function renderFirstRequest(
+  spec: HttpRequestSpec,
+  key: string,
+  idempotencyHeader: string,
+  request: CreateRequest,
+  ctx: ConnectorContext,
+): { call: HttpCallRequest; lookup: (name: string) => unknown } {
+  const inputs = jsonSafe(request.inputs) as Record<string, JsonValue>;
+  const lookup = (name: string): unknown => {
+    if (name === "idempotency_key") return request.idempotencyKey;
+    if (name.startsWith("inputs.")) return inputs[name.slice(7)];
+    return undefined;
+  };
+  let call: HttpCallRequest;
+  try {
+    call = renderRequest(storedRequest(spec), resolverOf({ configs: ctx.configs, secrets: ctx.secrets, lookup }));
+  } catch (e) {
+    if (e instanceof TemplateError) throw new InvalidTaskError(`custom["${key}"]: ${e.message}`);
+    throw e;
+  }
+  if (idempotencyHeader && !Object.keys(call.headers).some((h) => h.toLowerCase() === idempotencyHeader.toLowerCase())) {
+    call = { ...call, headers: { ...call.headers, [idempotencyHeader]: request.idempotencyKey } };
+  }
+  return { call, lookup };
+}
 
 /**
  * Runs a job on any REST job API: submits it (method, URL, body and headers from templates), polls a status
@@ -111,24 +137,7 @@ export class HttpJobConnector extends AsyncConnector<HttpJobMeta> {
 
   async create(request: CreateRequest, ctx: ConnectorContext): Promise<HttpJobMeta> {
     const spec = httpJobSpecFrom(request.template.custom, request.outputTypes);
-    const inputs = jsonSafe(request.inputs) as Record<string, JsonValue>;
-    const early = (name: string): unknown => {
-      if (name === "idempotency_key") return request.idempotencyKey;
-      if (name.startsWith("inputs.")) return inputs[name.slice(7)];
-      return undefined;
-    };
-    let submit: HttpCallRequest;
-    try {
-      submit = renderRequest(spec.submit, resolverOf({ configs: ctx.configs, secrets: ctx.secrets, lookup: early }));
-    } catch (e) {
-      if (e instanceof TemplateError) throw new InvalidTaskError(`custom["submit"]: ${e.message}`);
-      throw e;
-    }
-    if (spec.idempotencyHeader && !Object.keys(submit.headers).some((h) => h.toLowerCase() === spec.idempotencyHeader.toLowerCase())) {
-      // A repeated CreateTask, or a retried submit whose answer was lost, carries the same key: an API that
-      // honours it creates the job once (executor-contract.md §4.5).
-      submit = { ...submit, headers: { ...submit.headers, [spec.idempotencyHeader]: request.idempotencyKey } };
-    }
+    const { call: submit, lookup: early } = renderFirstRequest(spec.submit, "submit", spec.idempotencyHeader, request, ctx);
     const base = {
       job_id: "",
       status: storedRequest(spec.status),
@@ -231,20 +240,11 @@ export class HttpJobConnector extends AsyncConnector<HttpJobMeta> {
       doc = result.json;
     }
     const outputTypes = outputTypesFromJson(meta.output_types);
-    const outputs: Record<string, unknown> = {};
-    for (const [name, pointer] of Object.entries(meta.outputs)) {
-      const type = outputTypes[name];
-      if (!type) continue;
-      const found = jsonPointerGet(doc, pointer);
-      if (!found.found) {
-        if (admitsNone(type)) {
-          outputs[name] = null;
-          continue;
-        }
-        return { phase: "FAILED", message: `job ${meta.job_id} succeeded, but its final answer has nothing at ${pointer} for output "${name}"`, logLinks, customInfo };
-      }
-      outputs[name] = jsonValueForType(found.value, type);
+    const read = outputsFromAnswer(doc, meta.outputs, outputTypes);
+    if ("missing" in read) {
+      return { phase: "FAILED", message: `job ${meta.job_id} succeeded, but its final answer has nothing at ${read.missing.pointer} for output "${read.missing.name}"`, logLinks, customInfo };
     }
+    const outputs = read.outputs;
     return { phase: "SUCCEEDED", message, logLinks, outputs, outputTypes, customInfo };
   }
 

@@ -108,6 +108,48 @@ export function requestTemplateNames(spec: HttpRequestSpec | undefined): string[
   return [...templateNames(spec.url), ...Object.values(spec.headers).flatMap(templateNames), ...jsonTemplateNames(spec.body)];
 }
 
+/** An HTTP call task's configuration (sync mode: one request whose answer holds the outputs). */
+export interface HttpCallSpec {
+  readonly request: HttpRequestSpec;
+  readonly outputs: Readonly<Record<string, string>>;
+  readonly requestTimeoutMs: number;
+  readonly idempotencyHeader: string;
+}
+
+/** Output name → JSON pointer, one for every declared output (default `/<name>`). */
+function outputPointers(custom: JsonObject, outputTypes: OutputTypes): Record<string, string> {
+  const rawOutputs = stringMap(custom["outputs"], 'custom["outputs"]');
+  const outputs: Record<string, string> = {};
+  for (const name of Object.keys(rawOutputs)) {
+    if (!Object.hasOwn(outputTypes, name)) throw new InvalidTaskError(`custom["outputs"] names "${name}", which is not an output of the task`);
+  }
+  for (const name of Object.keys(outputTypes)) {
+    outputs[name] = pointer(rawOutputs[name], `custom["outputs"]["${name}"]`, `/${name.replace(/~/g, "~0").replace(/\//g, "~1")}`);
+  }
+  return outputs;
+}
+
+function idempotencyHeaderOf(custom: JsonObject): string {
+  const idempotencyHeader = custom["idempotency_header"] ?? "Idempotency-Key";
+  if (typeof idempotencyHeader !== "string") throw new InvalidTaskError('custom["idempotency_header"] must be a header name, or "" for none');
+  return idempotencyHeader;
+}
+
+/**
+ * Reads a sync HTTP call's configuration: `request` (`{method (POST), url, headers, body}`), `headers`,
+ * `outputs`, `request_timeout_ms` and `idempotency_header`, as for a job's `submit`.
+ */
+export function httpCallSpecFrom(custom: JsonObject | undefined, outputTypes: OutputTypes): HttpCallSpec {
+  if (!custom) throw new InvalidTaskError('an HTTP call task needs its configuration in custom: at least "request"');
+  const common = stringMap(custom["headers"], 'custom["headers"]');
+  return {
+    request: requestSpec(custom["request"], "request", "POST", common),
+    outputs: outputPointers(custom, outputTypes),
+    requestTimeoutMs: nonNegative(custom["request_timeout_ms"], 'custom["request_timeout_ms"]', 5000),
+    idempotencyHeader: idempotencyHeaderOf(custom),
+  };
+}
+
 /** Reads and checks the task's configuration; throws {@link InvalidTaskError} naming what is wrong. */
 export function httpJobSpecFrom(custom: JsonObject | undefined, outputTypes: OutputTypes): HttpJobSpec {
   if (!custom) throw new InvalidTaskError('an HTTP job task needs its configuration in custom: at least "submit" and "status"');
@@ -127,14 +169,7 @@ export function httpJobSpecFrom(custom: JsonObject | undefined, outputTypes: Out
     for (const name of names as string[]) states[name.trim().toLowerCase()] = phase;
   }
 
-  const rawOutputs = stringMap(custom["outputs"], 'custom["outputs"]');
-  const outputs: Record<string, string> = {};
-  for (const name of Object.keys(rawOutputs)) {
-    if (!Object.hasOwn(outputTypes, name)) throw new InvalidTaskError(`custom["outputs"] names "${name}", which is not an output of the task`);
-  }
-  for (const name of Object.keys(outputTypes)) {
-    outputs[name] = pointer(rawOutputs[name], `custom["outputs"]["${name}"]`, `/${name.replace(/~/g, "~0").replace(/\//g, "~1")}`);
-  }
+  const outputs = outputPointers(custom, outputTypes);
 
   const rawLinks = custom["log_links"] ?? [];
   if (!Array.isArray(rawLinks)) throw new InvalidTaskError('custom["log_links"] must be a list of {name, url}');
@@ -145,8 +180,7 @@ export function httpJobSpecFrom(custom: JsonObject | undefined, outputTypes: Out
     return { name: l["name"], url: l["url"] };
   });
 
-  const idempotencyHeader = custom["idempotency_header"] ?? "Idempotency-Key";
-  if (typeof idempotencyHeader !== "string") throw new InvalidTaskError('custom["idempotency_header"] must be a header name, or "" for none');
+  const idempotencyHeader = idempotencyHeaderOf(custom);
   const messagePointer = custom["message"];
 
   return {

@@ -7,8 +7,8 @@ import { BigQueryConnector } from "../../../src/connectors/bigquery/bigquery-con
 import { AsyncConnectorService } from "#idl/flyteidl2/connector/service_pb.js";
 import { grpcJsClient, grpcStatusOf } from "../../helpers/grpc-js-client.js";
 import { startBundledReplica } from "../../helpers/bundled-cli.js";
-import { pollTask } from "../../helpers/task-polling.js";
-import { INTEGER, STRING, intLiteral, stringLiteral } from "../../helpers/tasks.js";
+import { pollTask } from "../../support/task-polling.js";
+import { INTEGER, STRING, intLiteral, stringLiteral } from "../../support/tasks.js";
 import { DATAFRAME, pollWith, pythonDatasetLiteralJson, resultsLiteralJson, sqlTaskRequest, startWarehouseService, type WarehouseService } from "../../helpers/warehouse-service.js";
 import { startBigQueryServer, type BigQueryServer } from "./bigquery-server.js";
 

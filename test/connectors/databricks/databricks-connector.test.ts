@@ -7,7 +7,7 @@ import { ContainerSchema } from "#idl/flyteidl2/core/tasks_pb.js";
 import * as grpc from "@grpc/grpc-js";
 import { DatabricksConnector } from "../../../src/connectors/databricks/databricks-connector.js";
 import { grpcStatusOf } from "../../helpers/grpc-js-client.js";
-import { createTaskRequest, INTEGER, intLiteral } from "../../helpers/tasks.js";
+import { createTaskRequest, INTEGER, intLiteral } from "../../support/tasks.js";
 import { pollWith, startWarehouseService, type WarehouseService } from "../../helpers/warehouse-service.js";
 import { startDatabricksServer, type DatabricksServer } from "./databricks-server.js";
 

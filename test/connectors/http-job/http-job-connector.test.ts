@@ -12,8 +12,8 @@ import { createConnectorRegistry } from "../../../src/registry/connector-registr
 import { startService, type RunningService } from "../../../src/testing/start-service.js";
 import { grpcJsClient, grpcStatusOf, type GrpcJsClient } from "../../helpers/grpc-js-client.js";
 import { startJobServer, type JobServer } from "../../helpers/job-server.js";
-import { pollTask, valuesFromOutputs } from "../../helpers/task-polling.js";
-import { createTaskRequest, INTEGER, STRING, intLiteral, stringLiteral } from "../../helpers/tasks.js";
+import { pollTask, valuesFromOutputs } from "../../support/task-polling.js";
+import { createTaskRequest, INTEGER, STRING, intLiteral, stringLiteral } from "../../support/tasks.js";
 
 type LiteralTypeInit = MessageInitShape<typeof LiteralTypeSchema>;
 type LiteralInit = MessageInitShape<typeof LiteralSchema>;

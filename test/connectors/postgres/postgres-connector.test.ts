@@ -11,9 +11,9 @@ import { createConnectorRegistry } from "../../../src/registry/connector-registr
 import { startService, type RunningService } from "../../../src/testing/start-service.js";
 import { grpcJsClient, grpcStatusOf, type GrpcJsClient } from "../../helpers/grpc-js-client.js";
 import { startPostgres, type PostgresServer } from "../../helpers/postgres.js";
-import { spawnServe } from "../../helpers/spawn-serve.js";
-import { pollTask, valuesFromOutputs } from "../../helpers/task-polling.js";
-import { createTaskRequest, FLOAT, INTEGER, STRING, floatLiteral, stringLiteral } from "../../helpers/tasks.js";
+import { startServe } from "../../support/cli.js";
+import { pollTask, valuesFromOutputs } from "../../support/task-polling.js";
+import { createTaskRequest, FLOAT, INTEGER, STRING, floatLiteral, stringLiteral } from "../../support/tasks.js";
 
 type LiteralTypeInit = MessageInitShape<typeof LiteralTypeSchema>;
 
@@ -213,7 +213,7 @@ describe("PostgreSQL connector through the service, with grpc-js as the executor
   });
 
   test("the instance running a query is killed mid-query: another reports RETRYABLE_FAILED, not RUNNING forever", async () => {
-    const replica = await spawnServe(["--no-builtins", "--modules", "./test/connectors/postgres/fixtures/postgres-connectors.ts", "--no-metrics"]);
+    const replica = await startServe(["--no-builtins", "--modules", "./test/connectors/postgres/fixtures/postgres-connectors.ts", "--no-metrics"]);
     const doomed = grpcJsClient(AsyncConnectorService, replica.address);
     try {
       const created = await doomed.createTask(queryTask({ query: "SELECT 1 AS one FROM pg_sleep(60)", outputs: { one: INTEGER } }), { timeoutMs: 20_000 });

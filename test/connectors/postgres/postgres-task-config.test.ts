@@ -1,6 +1,6 @@
 import { postgresTaskConfigFrom } from "../../../src/connectors/postgres/postgres-task-config.js";
 import { t } from "../../../src/literals/t.js";
-import { createRequest } from "../../helpers/connector-context.js";
+import { createRequest } from "../../support/connector-requests.js";
 
 type Outputs = Record<string, ReturnType<typeof t.int>["literalType"]>;
 

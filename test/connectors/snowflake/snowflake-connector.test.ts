@@ -8,7 +8,7 @@ import type { LiteralTypeSchema } from "#idl/flyteidl2/core/types_pb.js";
 import * as grpc from "@grpc/grpc-js";
 import { SnowflakeConnector } from "../../../src/connectors/snowflake/snowflake-connector.js";
 import { grpcStatusOf } from "../../helpers/grpc-js-client.js";
-import { FLOAT, INTEGER, STRING, floatLiteral, intLiteral, stringLiteral } from "../../helpers/tasks.js";
+import { FLOAT, INTEGER, STRING, floatLiteral, intLiteral, stringLiteral } from "../../support/tasks.js";
 import { DATAFRAME, pollWith, pythonDatasetLiteralJson, resultsLiteralJson, sqlTaskRequest, startWarehouseService, type WarehouseService } from "../../helpers/warehouse-service.js";
 import { startSnowflakeServer, type SnowflakeServer } from "./snowflake-server.js";
 

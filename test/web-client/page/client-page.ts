@@ -1,7 +1,7 @@
 // A page on another origin than the service, using the web-client as a dashboard would: bundled by esbuild
 // in client-browser.test.ts and driven there through window.runClientScenario.
 import { Code, ConnectError, createConnectorClients, phaseName, type Protocol } from "../../../web-client/src/index.js";
-import { createTaskRequest, FLOAT, floatLiteral } from "../../helpers/tasks.js";
+import { createTaskRequest, FLOAT, floatLiteral } from "../../support/tasks.js";
 
 /** What one scenario saw; also shown on the page. */
 export interface ClientScenarioResult {

@@ -1,4 +1,4 @@
-import type { RecentTask } from "../../../src/service/recent-tasks.js";
+import type { RecentTask } from "../../../src/service/ops/recent-tasks.js";
 import { element } from "./dom.js";
 
 /** The JSON route the dashboard plugin serves, relative to the page. */
