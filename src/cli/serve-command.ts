@@ -57,6 +57,15 @@ Options:
   --keep-alive-timeout-ms <n>    HTTP/1.1 idle keep-alive (default 72000)
   --http2-idle-timeout-ms <n>    close HTTP/2 connections idle this long (default 300000; 0 never)
   --http2-max-concurrent-streams <n>  streams per HTTP/2 connection (default 1000)
+  --http2-max-streams-per-connection <n>  streams over a connection's life, then GOAWAY (default 100000; 0 no limit)
+  --http2-max-streams-per-second <n>  new streams per connection per second, then it is cut (default 2000; 0 no limit)
+  --max-watch-streams <n>        health Watch streams open at once (default 100; 0 no limit)
+  --readiness-max-event-loop-delay-ms <n>  event-loop delay that makes health NOT_SERVING (default 2000; 0 off)
+  --large-request-bytes <n>      bodies this large count as large (default 1048576)
+  --max-concurrent-large-requests <n>  large bodies taken at once; more get RESOURCE_EXHAUSTED (default 2; 0 no limit)
+  --secrets-dir <dir>            directory of secret files, one per secret (a mounted Kubernetes Secret)
+  --secrets-env-prefix <prefix>  environment variables holding secrets (default FLYTE_CONNECT_SECRET_; "" none)
+  --secrets-cache-ttl-ms <n>     how long a secret file is reused before it is read again (default 5000)
   -h, --help                     show this help
 `;
 

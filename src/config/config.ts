@@ -1,6 +1,7 @@
 import type { LogLevel } from "../log/logger.js";
 import { CodedError } from "../errors/coded-error.js";
 import { DEFAULT_STORAGE_CONFIG, storageConfigProblems, type StorageConfig } from "./storage-config.js";
+import { CONFIG_FILE_ENV, SETTINGS } from "./settings.js";
 
 /** TLS material, as PEM text. */
 export interface TlsConfig {
@@ -96,6 +97,29 @@ export interface Config {
   readonly http2IdleTimeoutMs: number;
   /** HTTP/2: streams one connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). */
   readonly http2MaxConcurrentStreams: number;
+  /** HTTP/2: streams one connection may open over its life; then GOAWAY and the client reconnects. 0: no limit. */
+  readonly http2MaxStreamsPerConnection: number;
+  /** HTTP/2: new streams one connection may open per second; more: GOAWAY ENHANCE_YOUR_CALM, connection cut. 0: no limit. */
+  readonly http2MaxStreamsPerSecond: number;
+  /** Health Watch streams open at once across all connections; more get RESOURCE_EXHAUSTED. 0: no limit. */
+  readonly maxWatchStreams: number;
+  /**
+   * Event-loop delay above which the service reports NOT_SERVING (gRPC health and `/readyz`) until it falls
+   * back: a stalled process cannot take connector calls. 0: not watched.
+   */
+  readonly readinessMaxEventLoopDelayMs: number;
+
+  /** Request bodies of at least this many bytes count as large (see `maxConcurrentLargeRequests`). */
+  readonly largeRequestBytes: number;
+  /** Large request bodies taken at once; more are refused with RESOURCE_EXHAUSTED before they are read. 0: no limit. */
+  readonly maxConcurrentLargeRequests: number;
+
+  /** A directory of secret files, one per secret, as Kubernetes mounts a Secret. Empty: none (docs/secrets.md). */
+  readonly secretsDir: string;
+  /** Environment variables with this prefix are secrets (docs/secrets.md). Empty: none. */
+  readonly secretsEnvPrefix: string;
+  /** How long a secret file's contents are reused before the file is read again. */
+  readonly secretsCacheTtlMs: number;
 }
 
 const MiB = 1024 * 1024;
@@ -131,6 +155,15 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   keepAliveTimeoutMs: 72_000,
   http2IdleTimeoutMs: 300_000,
   http2MaxConcurrentStreams: 1000,
+  http2MaxStreamsPerConnection: 100_000,
+  http2MaxStreamsPerSecond: 2000,
+  maxWatchStreams: 100,
+  readinessMaxEventLoopDelayMs: 2000,
+  largeRequestBytes: MiB,
+  maxConcurrentLargeRequests: 2,
+  secretsDir: "",
+  secretsEnvPrefix: "FLYTE_CONNECT_SECRET_",
+  secretsCacheTtlMs: 5000,
 });
 
 /** What {@link parseConfig} takes: any settings, storage ones included, each falling back to its default. */
@@ -245,6 +278,19 @@ function operationsProblems(c: Config, problems: string[], int: (name: keyof Con
   int("keepAliveTimeoutMs", 100, 3_600_000);
   int("http2IdleTimeoutMs", 0, 86_400_000);
   int("http2MaxConcurrentStreams", 1, 2 ** 31 - 1);
+  int("http2MaxStreamsPerConnection", 0, 2 ** 31 - 1);
+  int("http2MaxStreamsPerSecond", 0, 1_000_000);
+  int("maxWatchStreams", 0, 1_000_000);
+  int("readinessMaxEventLoopDelayMs", 0, 600_000);
+  int("largeRequestBytes", 1024, 2 ** 31 - 1);
+  int("maxConcurrentLargeRequests", 0, 1_000_000);
+  if (typeof c.secretsDir !== "string") problems.push("secretsDir must be a directory path or empty");
+  if (typeof c.secretsEnvPrefix !== "string" || !/^[A-Za-z0-9_]*$/.test(c.secretsEnvPrefix)) problems.push("secretsEnvPrefix must be letters, digits and underscores, or empty");
+  else if (c.secretsEnvPrefix !== "" && [CONFIG_FILE_ENV, ...SETTINGS.map((s) => s.env)].some((name) => name.startsWith(c.secretsEnvPrefix))) {
+    // A prefix that covers the service's own settings would make them secrets.
+    problems.push(`secretsEnvPrefix ${JSON.stringify(c.secretsEnvPrefix)} covers the service's own settings; use FLYTE_CONNECT_SECRET_ or another prefix`);
+  }
+  int("secretsCacheTtlMs", 0, 3_600_000);
   if (typeof c.headersTimeoutMs === "number" && typeof c.requestTimeoutMs === "number" && c.headersTimeoutMs > c.requestTimeoutMs) {
     problems.push(`headersTimeoutMs (${c.headersTimeoutMs}) must not exceed requestTimeoutMs (${c.requestTimeoutMs})`);
   }

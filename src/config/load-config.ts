@@ -177,6 +177,16 @@ function configInputFrom(s: Settings, origins: Map<keyof Settings, Origin>, cwd:
     keepAliveTimeoutMs: s.keepAliveTimeoutMs,
     http2IdleTimeoutMs: s.http2IdleTimeoutMs,
     http2MaxConcurrentStreams: s.http2MaxConcurrentStreams,
+    http2MaxStreamsPerConnection: s.http2MaxStreamsPerConnection,
+    http2MaxStreamsPerSecond: s.http2MaxStreamsPerSecond,
+    maxWatchStreams: s.maxWatchStreams,
+    readinessMaxEventLoopDelayMs: s.readinessMaxEventLoopDelayMs,
+    // A relative directory is the working directory's, as every other path setting.
+    secretsDir: s.secretsDir === undefined || s.secretsDir === "" ? s.secretsDir : resolve(cwd, s.secretsDir),
+    secretsEnvPrefix: s.secretsEnvPrefix,
+    largeRequestBytes: s.largeRequestBytes,
+    maxConcurrentLargeRequests: s.maxConcurrentLargeRequests,
+    secretsCacheTtlMs: s.secretsCacheTtlMs,
   };
 }
 

@@ -49,6 +49,15 @@ export interface Settings {
   keepAliveTimeoutMs?: number;
   http2IdleTimeoutMs?: number;
   http2MaxConcurrentStreams?: number;
+  http2MaxStreamsPerConnection?: number;
+  http2MaxStreamsPerSecond?: number;
+  maxWatchStreams?: number;
+  readinessMaxEventLoopDelayMs?: number;
+  largeRequestBytes?: number;
+  maxConcurrentLargeRequests?: number;
+  secretsDir?: string;
+  secretsEnvPrefix?: string;
+  secretsCacheTtlMs?: number;
 }
 
 export interface Setting {
@@ -104,6 +113,15 @@ export const SETTINGS: readonly Setting[] = [
   { key: "keepAliveTimeoutMs", kind: "int", env: `${E}KEEP_ALIVE_TIMEOUT_MS`, flag: "keep-alive-timeout-ms" },
   { key: "http2IdleTimeoutMs", kind: "int", env: `${E}HTTP2_IDLE_TIMEOUT_MS`, flag: "http2-idle-timeout-ms" },
   { key: "http2MaxConcurrentStreams", kind: "int", env: `${E}HTTP2_MAX_CONCURRENT_STREAMS`, flag: "http2-max-concurrent-streams" },
+  { key: "http2MaxStreamsPerConnection", kind: "int", env: `${E}HTTP2_MAX_STREAMS_PER_CONNECTION`, flag: "http2-max-streams-per-connection" },
+  { key: "http2MaxStreamsPerSecond", kind: "int", env: `${E}HTTP2_MAX_STREAMS_PER_SECOND`, flag: "http2-max-streams-per-second" },
+  { key: "maxWatchStreams", kind: "int", env: `${E}MAX_WATCH_STREAMS`, flag: "max-watch-streams" },
+  { key: "readinessMaxEventLoopDelayMs", kind: "int", env: `${E}READINESS_MAX_EVENT_LOOP_DELAY_MS`, flag: "readiness-max-event-loop-delay-ms" },
+  { key: "largeRequestBytes", kind: "int", env: `${E}LARGE_REQUEST_BYTES`, flag: "large-request-bytes" },
+  { key: "maxConcurrentLargeRequests", kind: "int", env: `${E}MAX_CONCURRENT_LARGE_REQUESTS`, flag: "max-concurrent-large-requests" },
+  { key: "secretsDir", kind: "string", env: `${E}SECRETS_DIR`, flag: "secrets-dir" },
+  { key: "secretsEnvPrefix", kind: "string", env: `${E}SECRETS_ENV_PREFIX`, flag: "secrets-env-prefix" },
+  { key: "secretsCacheTtlMs", kind: "int", env: `${E}SECRETS_CACHE_TTL_MS`, flag: "secrets-cache-ttl-ms" },
 ];
 
 /** The flag naming a JSON config file, and its environment variable. */

@@ -14,3 +14,16 @@ export const NO_SECRETS: SecretSource = () => undefined;
 export function secretLookup(connectionSecrets: Readonly<Record<string, string>>, service: SecretSource = NO_SECRETS): SecretSource {
   return (name) => (Object.hasOwn(connectionSecrets, name) ? connectionSecrets[name] : service(name));
 }
+
+/** A lookup that remembers what it resolved, so that those values can be redacted from what is stored. */
+export function recordingLookup(source: SecretSource): { readonly lookup: SecretSource; readonly resolved: Readonly<Record<string, string>> } {
+  const resolved: Record<string, string> = {};
+  return {
+    lookup: (name) => {
+      const value = source(name);
+      if (value !== undefined) resolved[name] = value;
+      return value;
+    },
+    resolved,
+  };
+}

@@ -10,10 +10,12 @@ import type { Config } from "../config/config.js";
 import { Health } from "../gen/health/v1/health_pb.js";
 import { silentLogger, type Logger } from "../log/logger.js";
 import type { ConnectorRegistry } from "../registry/connector-registry.js";
+import { secretEnvironment } from "../config/secret-env.js";
+import { createServiceSecrets } from "../secrets/service-secrets.js";
 import { dashboardPlugin } from "./ops/dashboard-plugin.js";
 import { createMetricsServer, type MetricsServer } from "./ops/metrics-server.js";
+import { watchReadiness } from "./ops/readiness.js";
 import { createRecentTasks } from "./ops/recent-tasks.js";
-import { fallbackRoutes } from "./fallback-routes.js";
 import { createAuthCheck } from "./pipeline/auth.js";
 import { createCallPipeline } from "./pipeline/call-pipeline.js";
 import { ACCEPTED_COMPRESSIONS } from "./pipeline/compression.js";
@@ -21,6 +23,7 @@ import { connectPipelineInterceptor, contextValuesFor } from "./pipeline/connect
 import { createConnectorLimiter } from "./pipeline/connector-limits.js";
 import { clampDeadlineHeaders } from "./pipeline/deadline.js";
 import { createDrain } from "./pipeline/drain.js";
+import { createLargeRequestGate, gateLargeRequests } from "./pipeline/large-request/large-request-gate.js";
 import { createLoadShedder } from "./pipeline/load-shedder.js";
 import { createServiceMetrics } from "./pipeline/metrics.js";
 import { logUnhandledRequests } from "./pipeline/rpc-log.js";
@@ -30,7 +33,9 @@ import { createFlyte1Services, FLYTE1_SERVICES } from "./rpc/flyte1/flyte1-servi
 import { createMetadataService } from "./rpc/metadata-service.js";
 import { reflectionRoutes } from "./rpc/reflection-service.js";
 import { http2ServerOptions, limitHttp1, limitHttp2Streams } from "./transport/connection-limits.js";
+import { fallbackRoutes } from "./transport/fallback-routes.js";
 import { createGrpcFastPath } from "./transport/grpc-fast-path.js";
+import { gateHttp2Streams } from "./transport/http2-stream-gate.js";
 import { installFastPath } from "./transport/install-fast-path.js";
 import { createOnePortServer, type OnePortServer } from "./transport/one-port.js";
 import { tlsServerOptions } from "./transport/tls-options.js";
@@ -87,6 +92,27 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
     onShed: metrics.shed,
   });
   const pipeline = createCallPipeline({ metrics, log, auth: createAuthCheck(config.authTokens), drain, shedder, limiter });
+  // Bodies of largeRequestBytes or more are admitted a few at a time, before they are read.
+  const largeRequests = createLargeRequestGate({
+    thresholdBytes: config.largeRequestBytes,
+    maxConcurrent: config.maxConcurrentLargeRequests,
+    onRefused: () => metrics.shed("large_requests"),
+  });
+  // NOT_SERVING while connector calls cannot be taken; ConnectorMetadataService and Health keep answering.
+  const stopReadiness = watchReadiness({
+    health,
+    services: ["", AsyncConnectorService.typeName],
+    inFlight: () => shedder.inFlight,
+    maxInFlight: config.maxConcurrentCalls,
+    maxEventLoopDelayMs: config.readinessMaxEventLoopDelayMs,
+  });
+  // Secrets from the service's own sources (a mounted directory, the environment), behind each task's connection.
+  const serviceSecrets = createServiceSecrets({
+    dir: config.secretsDir,
+    envPrefix: config.secretsEnvPrefix,
+    env: secretEnvironment(config.secretsEnvPrefix),
+    cacheTtlMs: config.secretsCacheTtlMs,
+  });
 
   // The RPC services, one implementation each for both transports.
   const recentTasks = config.dashboard ? createRecentTasks() : undefined;
@@ -99,10 +125,14 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
     storage: createStorage(config.storage),
     storageConfig: config.storage,
     recentTasks,
+    serviceSecrets,
     onDeleteIgnored: metrics.deleteIgnored,
   });
   const metadataService = createMetadataService(registry);
-  const healthService = createHealthService(health, drain.started);
+  const healthService = createHealthService(health, drain.started, {
+    maxWatchStreams: config.maxWatchStreams,
+    onWatchRefused: () => metrics.shed("watch_streams"),
+  });
   // Flyte 1's agent services: the same connectors through the Flyte 2 service's handlers.
   const flyte1 = createFlyte1Services(connectorService, registry);
 
@@ -113,6 +143,12 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
       : fastify({ serverFactory: (handler) => onePortServer(handler, config), logger: false })
   ) as unknown as FastifyInstance;
   const http2Server = config.tls ? (app.server as unknown as http2.Http2SecureServer) : (app.server as unknown as OnePortServer).http2Server;
+  // Streams reach fastify only once their request starts, with per-connection stream limits (floods).
+  gateHttp2Streams(http2Server, {
+    maxStreamsPerConnection: config.http2MaxStreamsPerConnection,
+    maxStreamsPerSecond: config.http2MaxStreamsPerSecond,
+    onLimit: metrics.shed,
+  });
   if (config.grpcFastPath) {
     installFastPath(
       http2Server,
@@ -136,6 +172,7 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
   // connect-fastify serves the rest, through the same pipeline (its only interceptor).
   const seen = new WeakSet<object>();
   logUnhandledRequests(app, log, seen);
+  gateLargeRequests(app, largeRequests);
   // connect starts its deadline timer from these headers: clamp them first (a timer holds < 2^31 ms).
   app.addHook("onRequest", (request, _reply, done) => {
     clampDeadlineHeaders(request.raw.headers);
@@ -206,6 +243,7 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
           await app.close();
         } finally {
           drain.finish();
+          stopReadiness();
           shedder.stop();
           // Last, so that the drain can be watched on the metrics port to its end.
           await metricsServer?.close();

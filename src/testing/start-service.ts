@@ -37,7 +37,9 @@ export interface RunningService {
  */
 export async function startService(options: StartServiceOptions = {}): Promise<RunningService> {
   const registry = options.registry ?? createConnectorRegistry(builtinConnectors());
-  const config = parseConfig({ host: "127.0.0.1", port: 0, metricsPort: 0, drainTimeoutMs: 2_000, ...options.config });
+  // Event-loop stalls are not watched unless asked for: test machines run many suites at once, and a stall
+  // there would turn health NOT_SERVING under tests that are about something else.
+  const config = parseConfig({ host: "127.0.0.1", port: 0, metricsPort: 0, drainTimeoutMs: 2_000, readinessMaxEventLoopDelayMs: 0, ...options.config });
   const server = await createServer(config, registry, { log: options.log ?? silentLogger() });
   const { port, url, metricsUrl } = await server.listen();
   const close = async (): Promise<void> => {

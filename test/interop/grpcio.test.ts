@@ -69,6 +69,8 @@ for (const transport of ["h2c", "TLS"] as const) {
             { name: "Bigquery Connector", supported_task_categories: [{ name: "bigquery_query_job_task" }] },
             { name: "Snowflake Connector", supported_task_categories: [{ name: "snowflake" }] },
             { name: "Databricks Connector", supported_task_categories: [{ name: "databricks" }] },
+            { name: "HTTP Call Connector", supported_task_categories: [{ name: "http_call" }] },
+            { name: "Hash Connector", supported_task_categories: [{ name: "hash" }] },
           ],
         },
       });

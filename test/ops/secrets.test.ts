@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Code } from "@connectrpc/connect";
 import { AsyncConnectorService, ConnectorMetadataService } from "#idl/flyteidl2/connector/service_pb.js";
 import { TaskExecution_Phase } from "#idl/flyteidl2/core/execution_pb.js";
@@ -21,11 +24,25 @@ import { startServe } from "../support/cli.js";
 const scanner = createSecretScanner();
 const logs = captureLogs("debug");
 let svc: RunningService;
+/** The same connector with the secret in the service's own sources, and calls that carry no secrets. */
+let fromFile: RunningService;
+let fromEnv: RunningService;
 beforeAll(async () => {
   svc = await startService({ registry: createConnectorRegistry([new SecretSpillingConnector()]), log: logs.log });
+  const dir = mkdtempSync(join(tmpdir(), "fc-scan-secrets-"));
+  writeFileSync(join(dir, "password"), `${PLANTED_SECRET}\n`);
+  fromFile = await startService({ registry: createConnectorRegistry([new SecretSpillingConnector()]), log: logs.log, config: { secretsDir: dir, secretsEnvPrefix: "" } });
+  process.env.FC_SCAN_SECRET_PASSWORD = PLANTED_SECRET;
+  try {
+    fromEnv = await startService({ registry: createConnectorRegistry([new SecretSpillingConnector()]), log: logs.log, config: { secretsEnvPrefix: "FC_SCAN_SECRET_" } });
+  } finally {
+    delete process.env.FC_SCAN_SECRET_PASSWORD;
+  }
 });
 afterAll(async () => {
   await svc.close();
+  await fromFile.close();
+  await fromEnv.close();
 });
 
 const secrets = { password: PLANTED_SECRET, other: `prefix-${PLANTED_SECRET}-suffix` };
@@ -69,12 +86,34 @@ describe.each(CLIENT_KINDS)("over $name", (kind) => {
   });
 });
 
+describe.each([
+  ["a mounted Secret file", () => fromFile],
+  ["the environment", () => fromEnv],
+])("the secret from %s, calls without connection secrets", (_, service) => {
+  test.each(CLIENT_KINDS.map((k) => [k.name, k] as const))("over %s: errors and resource messages carry [REDACTED]", async (_name, kind) => {
+    const c = kind.make(AsyncConnectorService, service().url);
+    const bare = (mode: string) => createTaskRequest({ type: "spill", inputs: { mode: { type: STRING, literal: stringLiteral(mode) } } });
+    try {
+      const thrown = await failureOf(c.client.createTask(bare("throw")));
+      expect(thrown.text).toContain(`login failed for password ${REDACTED}`);
+      const rpc = await failureOf(c.client.createTask(bare("rpc-error")));
+      expect(rpc.text).toContain(`bad credentials ${REDACTED}`);
+      const got = await c.client.getTask({ taskCategory: category, resourceMeta: new TextEncoder().encode('{"n": 1}') } as never);
+      scanner.add("resource message", got.resource?.message ?? "");
+      expect(got.resource?.message).toBe(`job failed: wrong password ${REDACTED}`);
+      const del = await failureOf(c.client.deleteTask({ taskCategory: category, resourceMeta: new TextEncoder().encode('{"n": 1}') } as never));
+      expect(del.text).toContain(`cannot delete with ${REDACTED}`);
+    } finally {
+      c.close();
+    }
+  });
+});
+
 test("no log line at debug level and no metric holds the secret; the connector's attempts show up redacted", async () => {
   const meta = CLIENT_KINDS[0]!.make(ConnectorMetadataService, svc.url);
   await meta.client.listConnectors({});
   meta.close();
-  const { text } = await scrape(svc.metricsUrl!);
-  scanner.add("metrics exposition", text);
+  for (const s of [svc, fromFile, fromEnv]) scanner.add("metrics exposition", (await scrape(s.metricsUrl!)).text);
   const lines = logs.lines();
   scanner.add("log line", lines);
   // The connector tried: its lines are there, cleaned.

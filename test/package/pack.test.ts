@@ -21,7 +21,7 @@ const run = promisify(execFile);
 jest.setTimeout(600_000);
 
 /** The packed tarball's budget: what runs, nothing else (the issue found 587 files and 8.4 MB). */
-const BUDGET = { packedBytes: 1_300_000, unpackedBytes: 5_000_000, files: 500 };
+const BUDGET = { packedBytes: 1_500_000, unpackedBytes: 6_500_000, files: 650 };
 
 /** npm as a user runs it: without the npm_* variables of an `npm test` this may run under. */
 function npmEnv(): NodeJS.ProcessEnv {

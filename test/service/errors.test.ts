@@ -64,7 +64,7 @@ describe("errors as the executor sees them (grpc-js)", () => {
     expect(bad.details).toContain("seconds");
     expect(recording.creates.length).toBe(before);
     const sleepBad = await grpcStatusOf(client.createTask(createTaskRequest({ type: "sleep", inputs: { seconds: { type: FLOAT, literal: floatLiteral(-1) } } })));
-    expect(sleepBad).toEqual({ code: status.INVALID_ARGUMENT, details: 'sleep needs an input "seconds" that is a non-negative number, got number -1' });
+    expect(sleepBad).toEqual({ code: status.INVALID_ARGUMENT, details: 'sleep needs an input "seconds" that is a number from 0 to 604800, got number -1' });
   });
 
   test("a failed job is a FAILED or RETRYABLE_FAILED phase with its message, not an RPC error", async () => {

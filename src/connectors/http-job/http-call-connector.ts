@@ -2,6 +2,7 @@ import type { ConnectorContext, CreateRequest } from "../connector.js";
 import { ConnectorError } from "../errors.js";
 import { SyncConnector } from "../sync-connector.js";
 import { displayUrl, excerpt, httpCall, TransientHttpError } from "./http-call.js";
+import { recordingLookup } from "../../secrets/secret-lookup.js";
 import { redact, renderFirstRequest } from "./http-job-connector.js";
 import { httpCallSpecFrom } from "./http-job-spec.js";
 import { outputsFromAnswer } from "./json-outputs.js";
@@ -36,18 +37,20 @@ export class HttpCallConnector extends SyncConnector {
 
   async execute(request: CreateRequest, ctx: ConnectorContext): Promise<Record<string, unknown>> {
     const spec = httpCallSpecFrom(request.template.custom, request.outputTypes);
-    const { call } = renderFirstRequest(spec.request, "request", spec.idempotencyHeader, request, ctx);
+    const secrets = recordingLookup((name) => ctx.secret(name));
+    const { call } = renderFirstRequest(spec.request, "request", spec.idempotencyHeader, request, ctx, secrets.lookup);
+    const used = { ...ctx.secrets, ...secrets.resolved };
     let response;
     try {
       response = await httpCall(call, { signal: ctx.signal, budgetMs: this.callBudgetMs, requestTimeoutMs: spec.requestTimeoutMs });
     } catch (e) {
-      if (e instanceof TransientHttpError) throw ConnectorError.retryable(redact(`the API could not be reached: ${e.message}`, ctx.secrets));
+      if (e instanceof TransientHttpError) throw ConnectorError.retryable(redact(`the API could not be reached: ${e.message}`, used));
       throw e;
     }
     const where = `${call.method} ${displayUrl(call.url)}`;
-    if (!is2xx(response.status)) throw ConnectorError.permanent(redact(`the API refused the call: HTTP ${response.status} from ${where}: ${excerpt(response.text)}`, ctx.secrets));
+    if (!is2xx(response.status)) throw ConnectorError.permanent(redact(`the API refused the call: HTTP ${response.status} from ${where}: ${excerpt(response.text)}`, used));
     if (Object.keys(spec.outputs).length === 0) return {};
-    if (response.json === undefined) throw ConnectorError.permanent(redact(`the answer of ${where} is not JSON: ${excerpt(response.text)}`, ctx.secrets));
+    if (response.json === undefined) throw ConnectorError.permanent(redact(`the answer of ${where} is not JSON: ${excerpt(response.text)}`, used));
     const read = outputsFromAnswer(response.json, spec.outputs, request.outputTypes);
     if ("missing" in read) throw ConnectorError.permanent(`the answer of ${where} has nothing at ${read.missing.pointer} for output "${read.missing.name}"`);
     return read.outputs;

@@ -1,4 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { ConnectorError } from "../errors.js";
+
+/**
+ * The largest answer read from a job API. The URLs come from the task and from the metadata (client input),
+ * so the answer's size is not ours to trust: a status poll must not read a gigabyte into memory.
+ */
+export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 
 /** A rendered request. */
 export interface HttpCallRequest {
@@ -101,7 +108,7 @@ export async function httpCall(request: HttpCallRequest, options: HttpCallOption
         signal: AbortSignal.any([options.signal, AbortSignal.timeout(Math.max(1, timeoutMs))]),
         redirect: "follow",
       });
-      const text = await res.text();
+      const text = await boundedText(res, request);
       if (!retryOn(res.status, text)) {
         let json: unknown;
         try {
@@ -115,6 +122,7 @@ export async function httpCall(request: HttpCallRequest, options: HttpCallOption
       retryDelay = retryAfterMs(res.headers.get("retry-after"));
     } catch (e) {
       if (options.signal.aborted) throw options.signal.reason;
+      if (e instanceof ConnectorError) throw e;
       lastProblem = networkReason(e);
     }
     const backoff = retryDelay ?? Math.min(2000, 100 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
@@ -128,6 +136,32 @@ export async function httpCall(request: HttpCallRequest, options: HttpCallOption
     }
     await sleep(backoff, undefined, { signal: options.signal });
   }
+}
+
+/** The body as text, or a permanent failure once it grows past {@link MAX_RESPONSE_BYTES}. */
+async function boundedText(res: Response, request: HttpCallRequest): Promise<string> {
+  const declared = Number(res.headers.get("content-length") ?? "0");
+  const tooLarge = () =>
+    ConnectorError.permanent(`the answer to ${request.method} ${displayUrl(request.url)} is larger than ${MAX_RESPONSE_BYTES} bytes, the most a job API may answer`);
+  if (declared > MAX_RESPONSE_BYTES) {
+    await res.body?.cancel().catch(() => undefined);
+    throw tooLarge();
+  }
+  if (!res.body) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_RESPONSE_BYTES) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** The start of a response body, for a message. */

@@ -1,7 +1,8 @@
 import type { JsonValue } from "@bufbuild/protobuf";
 import { outputTypesFromJson, outputTypesToJson } from "../../literals/convert.js";
 import { AsyncConnector, type ConnectorContext, type CreateRequest, type GetContext, type Resource } from "../connector.js";
-import { InvalidTaskError } from "../errors.js";
+import { recordingLookup, type SecretSource } from "../../secrets/secret-lookup.js";
+import { ConnectorError, InvalidTaskError } from "../errors.js";
 import { phaseFromState } from "../phase.js";
 import { displayUrl, excerpt, httpCall, TransientHttpError, type HttpCallRequest, type HttpCallResponse } from "./http-call.js";
 import { httpJobMetaCodec, storedRequest, type HttpJobMeta, type StoredRequest } from "./http-job-meta.js";
@@ -27,7 +28,8 @@ const DEFAULTS = Object.freeze({ taskTypeName: "http_job", callBudgetMs: 8000 })
 /** What the templates of one call can see. */
 interface TemplateScope {
   readonly configs: Readonly<Record<string, string>>;
-  readonly secrets: Readonly<Record<string, string>>;
+  /** The call's secret lookup: the task's connection, then the service's own sources. */
+  readonly secret: SecretSource;
   /** `inputs.*`, `submit.*`, `idempotency_key` (at create from the request, later from the metadata). */
   readonly lookup: (name: string) => unknown;
   readonly jobId?: string;
@@ -37,7 +39,7 @@ function resolverOf(scope: TemplateScope): TemplateResolver {
   return (name) => {
     if (name === "job_id") return scope.jobId;
     if (name.startsWith("configs.")) return scope.configs[name.slice(8)];
-    if (name.startsWith("secrets.")) return scope.secrets[name.slice(8)];
+    if (name.startsWith("secrets.")) return scope.secret(name.slice(8));
     return scope.lookup(name);
   };
 }
@@ -90,6 +92,7 @@ export function renderFirstRequest(
   idempotencyHeader: string,
   request: CreateRequest,
   ctx: ConnectorContext,
+  secret: SecretSource = (name) => ctx.secret(name),
 ): { call: HttpCallRequest; lookup: (name: string) => unknown } {
   const inputs = jsonSafe(request.inputs) as Record<string, JsonValue>;
   const lookup = (name: string): unknown => {
@@ -99,7 +102,7 @@ export function renderFirstRequest(
   };
   let call: HttpCallRequest;
   try {
-    call = renderRequest(storedRequest(spec), resolverOf({ configs: ctx.configs, secrets: ctx.secrets, lookup }));
+    call = renderRequest(storedRequest(spec), resolverOf({ configs: ctx.configs, secret, lookup }));
   } catch (e) {
     if (e instanceof TemplateError) throw new InvalidTaskError(`custom["${key}"]: ${e.message}`);
     throw e;
@@ -137,7 +140,8 @@ export class HttpJobConnector extends AsyncConnector<HttpJobMeta> {
 
   async create(request: CreateRequest, ctx: ConnectorContext): Promise<HttpJobMeta> {
     const spec = httpJobSpecFrom(request.template.custom, request.outputTypes);
-    const { call: submit, lookup: early } = renderFirstRequest(spec.submit, "submit", spec.idempotencyHeader, request, ctx);
+    const secrets = recordingLookup((name) => ctx.secret(name));
+    const { call: submit, lookup: early } = renderFirstRequest(spec.submit, "submit", spec.idempotencyHeader, request, ctx, secrets.lookup);
     const base = {
       job_id: "",
       status: storedRequest(spec.status),
@@ -154,7 +158,8 @@ export class HttpJobConnector extends AsyncConnector<HttpJobMeta> {
     } satisfies HttpJobMeta;
     const failed = (message: string, retryable: boolean): HttpJobMeta => {
       ctx.log.warn({ retryable }, "job submission failed");
-      return { ...base, failure: redact(message, ctx.secrets), failure_retryable: retryable };
+      // Stored in the metadata: no value of a secret this call used may stay in it, whatever its source.
+      return { ...base, failure: redact(message, { ...ctx.secrets, ...secrets.resolved }), failure_retryable: retryable };
     };
 
     let response: HttpCallResponse;
@@ -162,6 +167,7 @@ export class HttpJobConnector extends AsyncConnector<HttpJobMeta> {
       response = await this.call(submit, spec.requestTimeoutMs, ctx.signal);
     } catch (e) {
       if (e instanceof TransientHttpError) return failed(`could not submit the job: ${e.message}`, true);
+      if (e instanceof ConnectorError) return failed(`could not submit the job: ${e.message}`, false);
       throw e;
     }
     if (!is2xx(response.status)) {
@@ -175,7 +181,7 @@ export class HttpJobConnector extends AsyncConnector<HttpJobMeta> {
 
     // Keep what the later requests refer to, except configs and secrets, which come with every call.
     const later = (name: string): unknown => (name.startsWith("submit.") ? submitField(response.json, name.slice(7)) : early(name));
-    const resolve = resolverOf({ configs: ctx.configs, secrets: ctx.secrets, lookup: later, jobId });
+    const resolve = resolverOf({ configs: ctx.configs, secret: (name) => ctx.secret(name), lookup: later, jobId });
     const vars: Record<string, JsonValue> = {};
     for (const name of [...requestTemplateNames(spec.status), ...requestTemplateNames(spec.cancel), ...requestTemplateNames(spec.result)]) {
       if (name === "job_id" || name.startsWith("configs.") || name.startsWith("secrets.")) continue;
@@ -197,7 +203,7 @@ export class HttpJobConnector extends AsyncConnector<HttpJobMeta> {
   async get(meta: HttpJobMeta, ctx: GetContext): Promise<Resource> {
     if (meta.failure !== undefined) return { phase: meta.failure_retryable ? "RETRYABLE_FAILED" : "FAILED", message: meta.failure };
     const logLinks = meta.log_links.map((l) => ({ name: l.name, uri: l.uri, showWhilePending: true }));
-    const resolve = this.resolverFor(meta, ctx);
+    const resolve = this.resolverFor(meta, ctx, (name) => ctx.secret(name));
     const fetchJson = async (stored: StoredRequest, what: string): Promise<{ json?: unknown; problem?: Resource }> => {
       let req: HttpCallRequest;
       try {
@@ -252,15 +258,24 @@ export class HttpJobConnector extends AsyncConnector<HttpJobMeta> {
     // Nothing was submitted, or the API has no way to cancel: nothing to do, and DeleteTask must succeed.
     if (meta.failure !== undefined || !meta.cancel) return;
     let req: HttpCallRequest;
+    const secrets = recordingLookup((name) => ctx.secret(name));
     try {
-      req = renderRequest(meta.cancel, this.resolverFor(meta, ctx));
+      req = renderRequest(meta.cancel, this.resolverFor(meta, ctx, secrets.lookup));
     } catch (e) {
       if (!(e instanceof TemplateError)) throw e;
       ctx.log.error({ jobId: meta.job_id, problem: e.message }, "cannot build the cancel request; the job is left alone");
       return;
     }
     // A cancel that cannot get through is an error the executor retries (every 10 s): the job may still run.
-    const res = await this.call(req, meta.request_timeout_ms, ctx.signal);
+    let res: HttpCallResponse;
+    try {
+      res = await this.call(req, meta.request_timeout_ms, ctx.signal);
+    } catch (e) {
+      // An answer too large to read would be too large on every retry: the cancel went through or it never will.
+      if (!(e instanceof ConnectorError)) throw e;
+      ctx.log.error({ jobId: meta.job_id, problem: e.message }, "cannot read the job API's answer to the cancel");
+      return;
+    }
     // 404/409/410: unknown, already finished, gone — the job is not running, which is what delete wants.
     if (is2xx(res.status) || [404, 409, 410].includes(res.status)) {
       ctx.log.info({ jobId: meta.job_id, status: res.status }, "job cancelled");
@@ -268,11 +283,11 @@ export class HttpJobConnector extends AsyncConnector<HttpJobMeta> {
     }
     // Any other refusal (401, 403, 400) would be refused again on every retry, and a DeleteTask error keeps
     // the executor's finalizer retrying forever (executor-contract.md §4.6): log it, loudly, and answer OK.
-    ctx.log.error({ jobId: meta.job_id, status: res.status, body: excerpt(redact(res.text, ctx.secrets)) }, "the job API refused to cancel the job");
+    ctx.log.error({ jobId: meta.job_id, status: res.status, body: excerpt(redact(res.text, { ...ctx.secrets, ...secrets.resolved })) }, "the job API refused to cancel the job");
   }
 
-  private resolverFor(meta: HttpJobMeta, ctx: ConnectorContext): TemplateResolver {
-    return resolverOf({ configs: ctx.configs, secrets: ctx.secrets, jobId: meta.job_id, lookup: (name) => meta.vars[name] });
+  private resolverFor(meta: HttpJobMeta, ctx: ConnectorContext, secret: SecretSource): TemplateResolver {
+    return resolverOf({ configs: ctx.configs, secret, jobId: meta.job_id, lookup: (name) => meta.vars[name] });
   }
 
   private call(req: HttpCallRequest, requestTimeoutMs: number, signal: AbortSignal): Promise<HttpCallResponse> {

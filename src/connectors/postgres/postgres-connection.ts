@@ -1,15 +1,18 @@
 import { createHash } from "node:crypto";
 import type { ConnectionOptions } from "node:tls";
 import type pg from "pg";
+import type { SecretSource } from "../../secrets/secret-lookup.js";
 import { InvalidTaskError } from "../errors.js";
 
 /**
  * Where and as whom to connect, read from the task's connection at each call: the connector itself holds no
  * credentials, so one service can run queries for many databases and users.
  *
- * Keys (each read from `configs`, then from `secrets`): `host`, `port` (default 5432), `database` (or
- * `dbname`), `user` (or `username`), `password`, `sslmode` (`disable` default, `require`, `verify-ca`,
- * `verify-full`) and `sslrootcert` (a PEM certificate). Put the password in the secrets.
+ * Keys (each read from `configs`, then from the secrets): `host`, `port` (default 5432), `database` (or
+ * `dbname`), `user` (or `username`), `sslmode` (`disable` default, `require`, `verify-ca`, `verify-full`)
+ * and `sslrootcert` (a PEM certificate). The password is the secret named by `password_secret` (default
+ * `password`), from the task's connection or the service's own secret sources (docs/secrets.md); a
+ * `password` in the configs is the fallback.
  */
 export interface PostgresConnection {
   readonly host: string;
@@ -27,9 +30,9 @@ export interface PostgresConnection {
 const SSL_MODES = ["disable", "require", "verify-ca", "verify-full"] as const;
 type SslMode = (typeof SSL_MODES)[number];
 
-function lookup(configs: Readonly<Record<string, string>>, secrets: Readonly<Record<string, string>>, ...keys: string[]): string | undefined {
+function lookup(configs: Readonly<Record<string, string>>, secret: SecretSource, ...keys: string[]): string | undefined {
   for (const key of keys) {
-    const v = configs[key] ?? secrets[key];
+    const v = configs[key] ?? secret(key);
     if (v !== undefined && v !== "") return v;
   }
   return undefined;
@@ -53,7 +56,7 @@ function sslOptions(mode: SslMode, host: string, rootCert: string | undefined): 
  * Reads the connection settings; throws {@link InvalidTaskError} for missing or malformed ones, since
  * retrying with the same connection cannot fix them.
  */
-export function postgresConnectionFrom(configs: Readonly<Record<string, string>>, secrets: Readonly<Record<string, string>>): PostgresConnection {
+export function postgresConnectionFrom(configs: Readonly<Record<string, string>>, secrets: SecretSource): PostgresConnection {
   const host = lookup(configs, secrets, "host");
   const database = lookup(configs, secrets, "database", "dbname");
   const user = lookup(configs, secrets, "user", "username");
@@ -70,7 +73,8 @@ export function postgresConnectionFrom(configs: Readonly<Record<string, string>>
   if (!(SSL_MODES as readonly string[]).includes(sslmode)) {
     throw new InvalidTaskError(`the connection's sslmode ${JSON.stringify(sslmode)} is not one of ${SSL_MODES.join(", ")}`);
   }
-  const password = secrets.password ?? configs.password ?? "";
+  const passwordSecret = configs.password_secret ?? "password";
+  const password = secrets(passwordSecret) ?? configs.password ?? "";
   const rootCert = lookup(configs, secrets, "sslrootcert");
   const ssl = sslOptions(sslmode as SslMode, host!, rootCert);
   const cacheKey = createHash("sha256").update(JSON.stringify([host, port, database, user, password, sslmode, rootCert ?? ""])).digest("hex");

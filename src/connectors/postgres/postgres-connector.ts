@@ -54,7 +54,8 @@ const LOST_RUN =
  * released lock on a RUNNING record: RETRYABLE_FAILED, never a task stuck in RUNNING. See
  * docs/connectors/postgres.md.
  *
- * Host, database, user and password come from each task's connection; the connector is built without any.
+ * Host, database and user come from each task's connection, the password from its secrets or the service's
+ * own (ctx.secret); the connector is built without any.
  *
  * @example
  * const registry = createConnectorRegistry([new PostgresConnector()]);
@@ -86,7 +87,7 @@ export class PostgresConnector extends AsyncConnector<PostgresMeta> {
   async create(request: CreateRequest, ctx: ConnectorContext): Promise<PostgresMeta> {
     await loadPg();
     const config = postgresTaskConfigFrom(request.template, request.outputTypes, { maxInlineRows: this.options.maxInlineRows });
-    const connection = postgresConnectionFrom(ctx.configs, ctx.secrets);
+    const connection = postgresConnectionFrom(ctx.configs, (name) => ctx.secret(name));
     let parameters: PgParameter[];
     try {
       parameters = config.parameterNames.map((name) => pgParameterFromValue(request.inputs[name]));
@@ -201,7 +202,7 @@ export class PostgresConnector extends AsyncConnector<PostgresMeta> {
     if (meta.failure !== undefined) return;
     let connection: PostgresConnection;
     try {
-      connection = postgresConnectionFrom(ctx.configs, ctx.secrets);
+      connection = postgresConnectionFrom(ctx.configs, (name) => ctx.secret(name));
     } catch {
       // Without a usable connection there is nothing this call can reach; DeleteTask must still succeed
       // (executor-contract.md §4.6), or the finalizer retries it every 10 s forever.
@@ -249,7 +250,7 @@ export class PostgresConnector extends AsyncConnector<PostgresMeta> {
 
   private connectionFor(ctx: ConnectorContext): PostgresConnection {
     try {
-      return postgresConnectionFrom(ctx.configs, ctx.secrets);
+      return postgresConnectionFrom(ctx.configs, (name) => ctx.secret(name));
     } catch (e) {
       // The same connection came with CreateTask; if it is unusable now, so is the job.
       if (e instanceof InvalidTaskError) throw ConnectorError.permanent(e.message, { cause: e });

@@ -1,6 +1,7 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import { jsonResourceMeta, optionalField, requireNumber, requireString, ResourceMetaError, type MetaRecord } from "../resource-meta.js";
 import { isPostgresJobId } from "./postgres-job-id.js";
+import { MAX_INLINE_ROWS_LIMIT } from "./postgres-task-config.js";
 import { POSTGRES_OUTPUT_KINDS, type PostgresOutputKind } from "./postgres-output-kind.js";
 
 /**
@@ -37,12 +38,19 @@ function parsePostgresMeta(record: MetaRecord): PostgresMeta {
   const types = optionalField(record, "output_types", {});
   if (typeof types !== "object" || Array.isArray(types)) throw new ResourceMetaError(`field "output_types" must be an object`);
   const failure = record["failure"];
+  // Client input that sizes the read of the result: bounded as the task's own setting is.
+  const max_inline_rows = requireNumber(record, "max_inline_rows");
+  if (!Number.isInteger(max_inline_rows) || max_inline_rows < 0 || max_inline_rows > MAX_INLINE_ROWS_LIMIT) {
+    throw new ResourceMetaError(`field "max_inline_rows" must be an integer from 0 to ${MAX_INLINE_ROWS_LIMIT}`);
+  }
+  const schema = requireString(record, "schema");
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) throw new ResourceMetaError(`field "schema" must be a plain identifier`);
   return {
     job_id,
-    schema: requireString(record, "schema"),
+    schema,
     output_kinds,
     output_types: types as JsonObject,
-    max_inline_rows: requireNumber(record, "max_inline_rows"),
+    max_inline_rows,
     ...(typeof failure === "string" ? { failure, failure_retryable: record["failure_retryable"] === true } : {}),
   };
 }

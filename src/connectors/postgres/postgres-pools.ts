@@ -29,6 +29,11 @@ export interface PostgresPools {
 
 /** A pool unused this long is closed and forgotten, so that one-off databases do not accumulate. */
 const POOL_IDLE_MS = 5 * 60_000;
+/**
+ * Pools kept at most. Connections come from each call (client input): a stream of calls naming ever new
+ * hosts or users must not pile up pools; beyond this, the least recently used idle ones are closed.
+ */
+const MAX_POOLS = 256;
 
 export function createPostgresPools(options: PostgresPoolsOptions): PostgresPools {
   const pools = new Map<string, { pool: pg.Pool; lastUsed: number }>();
@@ -42,6 +47,14 @@ export function createPostgresPools(options: PostgresPoolsOptions): PostgresPool
       }
     }
     let entry = pools.get(connection.cacheKey);
+    // Re-inserted on each use, so that the map's order is least recently used first.
+    if (entry) pools.delete(connection.cacheKey);
+    for (const [key, old] of pools) {
+      if (pools.size < MAX_POOLS) break;
+      if (old.pool.totalCount > 0) continue;
+      pools.delete(key);
+      void old.pool.end().catch(() => undefined);
+    }
     if (!entry) {
       const pool = new (pgLib().Pool)({
         ...connection.clientConfig({
@@ -60,8 +73,8 @@ export function createPostgresPools(options: PostgresPoolsOptions): PostgresPool
       // An idle pooled connection that breaks is discarded by the pool; nothing else to do.
       pool.on("error", () => undefined);
       entry = { pool, lastUsed: now };
-      pools.set(connection.cacheKey, entry);
     }
+    pools.set(connection.cacheKey, entry);
     entry.lastUsed = now;
     return entry.pool;
   }

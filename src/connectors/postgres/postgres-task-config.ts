@@ -28,6 +28,12 @@ export interface PostgresTaskConfig {
   readonly statementTimeoutMs: number;
 }
 
+/**
+ * The most rows any task may ask to be returned inline: they are all read into memory at GetTask, and the
+ * number comes from the task (and back from the metadata, which is client input).
+ */
+export const MAX_INLINE_ROWS_LIMIT = 100_000;
+
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 /** The statements whose rows `CREATE TABLE … AS` accepts. */
 const ROW_STATEMENT = /^(?:\s|--[^\n]*\n|\/\*[\s\S]*?\*\/|\()*(select|with|values|table)\b/i;
@@ -37,10 +43,10 @@ function field(custom: JsonObject, key: string): JsonValue | undefined {
   return v === null ? undefined : v;
 }
 
-function nonNegativeInteger(custom: JsonObject, key: string, fallback: number): number {
+function nonNegativeInteger(custom: JsonObject, key: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   const v = field(custom, key);
   if (v === undefined) return fallback;
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 0) throw new InvalidTaskError(`custom.${key} must be a non-negative integer`);
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > max) throw new InvalidTaskError(`custom.${key} must be an integer from 0 to ${max}`);
   return v;
 }
 
@@ -107,7 +113,7 @@ export function postgresTaskConfigFrom(template: TaskTemplate, outputTypes: Outp
     parameterNames,
     schema,
     outputKinds,
-    maxInlineRows: nonNegativeInteger(custom, "max_inline_rows", defaults.maxInlineRows),
-    statementTimeoutMs: nonNegativeInteger(custom, "statement_timeout_ms", 0),
+    maxInlineRows: nonNegativeInteger(custom, "max_inline_rows", defaults.maxInlineRows, MAX_INLINE_ROWS_LIMIT),
+    statementTimeoutMs: nonNegativeInteger(custom, "statement_timeout_ms", 0, 2 ** 31 - 1),
   };
 }

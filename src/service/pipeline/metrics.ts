@@ -47,7 +47,7 @@ export interface ServiceMetrics {
 export type DeleteIgnoredReason = "unknown_task_type" | "unreadable_metadata";
 
 /** Why a call was refused before any work was done. */
-export type ShedReason = "max_concurrent_calls" | "heap" | "connector_concurrency";
+export type ShedReason = "max_concurrent_calls" | "heap" | "connector_concurrency" | "streams_per_second" | "streams_per_connection" | "watch_streams" | "large_requests";
 
 /** Options of {@link createServiceMetrics}. */
 export interface ServiceMetricsOptions {

@@ -21,6 +21,7 @@ import { outputsFromValues } from "../../literals/convert.js";
 import { LiteralError } from "../../literals/errors.js";
 import { silentLogger, type Logger } from "../../log/logger.js";
 import { NO_SECRETS, secretLookup, type SecretSource } from "../../secrets/secret-lookup.js";
+import { redactableSecrets, type ServiceSecrets } from "../../secrets/service-secrets.js";
 import { redactSecrets } from "../pipeline/redact.js";
 import { withSecretsRedacted } from "../pipeline/redacting-logger.js";
 import { connectErrorFrom, type AbortState, type ConnectorOperation } from "./error-mapping.js";
@@ -66,6 +67,11 @@ export interface ConnectorInvokerOptions {
   readonly secretSource?: SecretSource;
   /** The object stores behind `ctx.storage`; by default the default configuration (local files, cloud SDK chains). */
   readonly storage?: Storage;
+  /**
+   * The service's secret sources as the service runs them: looked up after the connection like
+   * `secretSource`, and every value they hold is redacted from logs, errors and resource messages too.
+   */
+  readonly serviceSecrets?: ServiceSecrets;
 }
 
 /** A job's state as the executor receives it: outputs already typed into literals, the message cleaned of secrets. */
@@ -109,7 +115,9 @@ export class InvalidResourceError extends Error {
 
 export function createConnectorInvoker(options: ConnectorInvokerOptions = {}): ConnectorInvoker {
   const log = options.log ?? silentLogger();
-  const service = options.secretSource ?? NO_SECRETS;
+  const service = options.serviceSecrets?.lookup ?? options.secretSource ?? NO_SECRETS;
+  // What a call's text is cleaned of: its connection's secrets and, when the service has its own, theirs.
+  const redactable = (scope: CallScope) => redactableSecrets(scope.secrets, options.serviceSecrets);
   const storage = options.storage ?? createStorage(DEFAULT_STORAGE_CONFIG);
 
   const context = (scope: CallScope): GetContext => {
@@ -124,7 +132,7 @@ export function createConnectorInvoker(options: ConnectorInvokerOptions = {}): C
       get log() {
         childLog ??= withSecretsRedacted(
           log.child({ rpc: scope.rpc, taskType: scope.taskCategory.name, taskTypeVersion: scope.taskCategory.version }),
-          scope.secrets,
+          redactable(scope),
         );
         return childLog;
       },
@@ -141,9 +149,10 @@ export function createConnectorInvoker(options: ConnectorInvokerOptions = {}): C
 
   /** Maps a failure through error-mapping and logs what the caller only sees as INTERNAL. */
   const failure = (e: unknown, operation: ConnectorOperation, scope: CallScope) => {
-    const err = connectErrorFrom(e, { operation, taskType: scope.taskCategory.name, secrets: scope.secrets, signal: scope.signal });
+    const secrets = redactable(scope);
+    const err = connectErrorFrom(e, { operation, taskType: scope.taskCategory.name, secrets, signal: scope.signal });
     if (err.code === Code.Internal) {
-      log.error({ rpc: scope.rpc, taskType: scope.taskCategory.name, err: redactSecrets(String(e instanceof Error ? e.stack : e), scope.secrets) }, err.rawMessage);
+      log.error({ rpc: scope.rpc, taskType: scope.taskCategory.name, err: redactSecrets(String(e instanceof Error ? e.stack : e), secrets) }, err.rawMessage);
     }
     return err;
   };
@@ -172,7 +181,7 @@ export function createConnectorInvoker(options: ConnectorInvokerOptions = {}): C
           if (!(e instanceof ConnectorError)) throw e;
           resource = { phase: e.retryable ? "RETRYABLE_FAILED" : "FAILED", message: e.message };
         }
-        return jobStateOf(resource, connector, scope.secrets);
+        return jobStateOf(resource, connector, redactable(scope));
       } catch (e) {
         throw failure(e, "get", scope);
       }

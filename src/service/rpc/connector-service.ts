@@ -15,7 +15,7 @@ import { connectorInputs } from "../../connectors/connector-inputs.js";
 import { outputTypesOf } from "../../literals/convert.js";
 import type { Logger } from "../../log/logger.js";
 import type { ConnectorRegistry } from "../../registry/connector-registry.js";
-import type { SecretSource } from "../../secrets/secret-lookup.js";
+import type { ServiceSecrets } from "../../secrets/service-secrets.js";
 import type { RecentTasks } from "../ops/recent-tasks.js";
 import type { DeleteIgnoredReason } from "../pipeline/metrics.js";
 import { createConnectorInvoker, type CallScope, type CallSignal } from "./connector-invoker.js";
@@ -23,6 +23,7 @@ import { connectErrorFrom } from "./error-mapping.js";
 import { getTaskResponseFrom } from "./get-task-response.js";
 import { offloadJobOutputs } from "./offload-job-outputs.js";
 import { checkResourceMetaSize } from "../../connectors/resource-meta-limit.js";
+import { runsWithInlineResults } from "../../connectors/sync-connector.js";
 import type { StorageConfig } from "../../config/storage-config.js";
 import { DEFAULT_STORAGE_CONFIG } from "../../config/storage-config.js";
 import { fetchOffloadedInputs } from "../../storage/offloaded-inputs.js";
@@ -46,8 +47,8 @@ export interface ConnectorServiceOptions {
   readonly storageConfig?: StorageConfig;
   /** Where created tasks are remembered for the dashboard's "recent tasks"; nothing is kept when absent. */
   readonly recentTasks?: RecentTasks;
-  /** The service's own secret sources, behind the task's connection. */
-  readonly secretSource?: SecretSource;
+  /** The service's own secret sources, behind the task's connection; their values are redacted too. */
+  readonly serviceSecrets?: ServiceSecrets;
   /** A DeleteTask was answered OK with nothing to delete (it is logged too). */
   readonly onDeleteIgnored?: (taskType: string, reason: DeleteIgnoredReason) => void;
 }
@@ -84,7 +85,7 @@ export function createConnectorService(options: ConnectorServiceOptions): Connec
   const { registry, log } = options;
   const storageConfig = options.storageConfig ?? DEFAULT_STORAGE_CONFIG;
   const storage = options.storage ?? createStorage(storageConfig);
-  const invoker = createConnectorInvoker({ log, secretSource: options.secretSource, storage });
+  const invoker = createConnectorInvoker({ log, serviceSecrets: options.serviceSecrets, storage });
   const abortSignalOf = (signal: CallSignal): AbortSignal => (signal instanceof AbortSignal ? signal : signal.signal);
 
   /** The connector for a category, with the Python service's NOT_FOUND for an unknown one. */
@@ -126,7 +127,7 @@ export function createConnectorService(options: ConnectorServiceOptions): Connec
       );
       try {
         // The executor stores it in its TaskAction and resends it on every poll (Flyte 2 only; a sync call keeps none).
-        checkResourceMetaSize(resourceMeta, options.maxResourceMetaBytes ?? 64 * 1024, connector.name);
+        if (!runsWithInlineResults()) checkResourceMetaSize(resourceMeta, options.maxResourceMetaBytes ?? 64 * 1024, connector.name);
       } catch (e) {
         throw connectErrorFrom(e, { operation: "create", taskType: taskCategory.name, secrets: scope.secrets, signal });
       }
@@ -144,7 +145,10 @@ export function createConnectorService(options: ConnectorServiceOptions): Connec
         outputPrefix: req.outputPrefix,
         signal,
       });
-      const stored = await offloadJobOutputs(state, { storage, outputPrefix: req.outputPrefix, maxResponseBytes: options.maxResponseBytes, signal: abortSignalOf(signal) });
+      // ExecuteTaskSync answers its outputs inline, in the same call: nothing is offloaded for it.
+      const stored = runsWithInlineResults()
+        ? state
+        : await offloadJobOutputs(state, { storage, outputPrefix: req.outputPrefix, maxResponseBytes: options.maxResponseBytes, signal: abortSignalOf(signal) });
       return getTaskResponseFrom(stored, options.maxResponseBytes);
     },
 

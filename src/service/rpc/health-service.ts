@@ -40,6 +40,13 @@ export function createHealthStatus(services: readonly string[]): HealthStatus {
   return status;
 }
 
+/** Options of {@link createHealthService}. */
+export interface HealthServiceOptions {
+  /** Watch streams open at once; more get RESOURCE_EXHAUSTED. 0 or absent: no limit. */
+  readonly maxWatchStreams?: number;
+  readonly onWatchRefused?: () => void;
+}
+
 /** `grpc.health.v1.Health`: Check for both transports, Watch for connect. */
 export interface HealthService extends UnaryService<typeof Health> {
   readonly handlers: Pick<UnaryHandlers<typeof Health>, "check">;
@@ -49,9 +56,12 @@ export interface HealthService extends UnaryService<typeof Health> {
 
 /**
  * `grpc.health.v1.Health` (Check and Watch) for a {@link HealthStatus}. When `drainStarted` fires, open
- * Watch streams send the last status and end with UNAVAILABLE, so they do not hold the drain up.
+ * Watch streams send the last status and end with UNAVAILABLE, so they do not hold the drain up. Health
+ * needs no token, so Watch streams, which stay open for hours, have a limit of their own.
  */
-export function createHealthService(status: HealthStatus, drainStarted: AbortSignal): HealthService {
+export function createHealthService(status: HealthStatus, drainStarted: AbortSignal, options: HealthServiceOptions = {}): HealthService {
+  let watching = 0;
+  const maxWatchStreams = options.maxWatchStreams ?? 0;
   const handlers: HealthService["handlers"] = {
     check(req) {
       const value = status.get(req.service);
@@ -67,6 +77,11 @@ export function createHealthService(status: HealthStatus, drainStarted: AbortSig
       // The health protocol: an unknown service is SERVICE_UNKNOWN (not an error), and the stream stays
       // open, sending each change, until the client leaves or the server stops.
       async *watch(req, ctx: HandlerContext) {
+        if (maxWatchStreams > 0 && watching >= maxWatchStreams) {
+          options.onWatchRefused?.();
+          throw new ConnectError(`server is at its limit of ${maxWatchStreams} health Watch streams; use Check, or try again later`, Code.ResourceExhausted);
+        }
+        watching++;
         let wake: (() => void) | undefined;
         let changed = false;
         const stop = status.onChange(() => {
@@ -89,6 +104,7 @@ export function createHealthService(status: HealthStatus, drainStarted: AbortSig
           }
           throw signal.reason;
         } finally {
+          watching--;
           stop();
         }
       },

@@ -39,6 +39,14 @@ export interface OnePortServerOptions {
   readonly http2?: http2.ServerOptions;
 }
 
+/** How long a socket whose peer has closed may take to flush what is queued for it. */
+const FLUSH_AFTER_PEER_CLOSED_MS = 1_000;
+
+function closeAfterPeer(socket: net.Socket): void {
+  socket.end();
+  setTimeout(() => socket.destroy(), FLUSH_AFTER_PEER_CLOSED_MS).unref();
+}
+
 export function createOnePortServer(handler: RequestHandler, options: OnePortServerOptions = {}): OnePortServer {
   const h1 = http.createServer(handler);
   h1.keepAliveTimeout = options.keepAliveTimeoutMs ?? 72_000;
@@ -71,6 +79,11 @@ export function createOnePortServer(handler: RequestHandler, options: OnePortSer
       socket.pause();
       socket.unshift(buffered);
       if (isH2) {
+        // node's HTTP server accepts sockets with allowHalfOpen, and its HTTP/2 session never answers a FIN:
+        // a client that leaves without GOAWAY would hold the socket in CLOSE-WAIT, its streams (a health
+        // Watch) and its connection slot until the idle timeout. HTTP/2 has no half-closed connections, so
+        // a FIN ends the connection: what is queued is flushed, and a peer that no longer reads is cut.
+        socket.once("end", () => closeAfterPeer(socket));
         // The HTTP/2 session reads what was unshifted; resuming here would hand it a torn preface.
         h2.emit("connection", socket);
       } else {

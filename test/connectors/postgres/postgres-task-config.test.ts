@@ -50,7 +50,8 @@ describe("postgresTaskConfigFrom", () => {
     [{ query: "select 1", outputs: { n: "everything" } }, 'custom["outputs"]["n"] must be one of rows, column, row, value, row_count, table'],
     [{ query: "select 1", outputs: { other: "value" } }, 'custom["outputs"] names "other", which is not an output of the task'],
     [{ query: "delete from t returning id" }, "must be a SELECT, WITH, VALUES or TABLE statement"],
-    [{ query: "select 1", max_inline_rows: -1 }, "custom.max_inline_rows must be a non-negative integer"],
+    [{ query: "select 1", max_inline_rows: -1 }, "custom.max_inline_rows must be an integer from 0 to 100000"],
+    [{ query: "select 1", max_inline_rows: 1e9 }, "custom.max_inline_rows must be an integer from 0 to 100000"],
   ])("refuses %j", (custom, message) => {
     expect(() => configOf(custom, { n: t.int().literalType })).toThrow(message);
   });

@@ -1,0 +1,79 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+
+/** Options of {@link createLargeRequestGate}. */
+export interface LargeRequestGateOptions {
+  /** Bodies of at least this many bytes are large. */
+  readonly thresholdBytes: number;
+  /** Large bodies being read, decoded and converted at once; more are refused before they are read. 0: no limit. */
+  readonly maxConcurrent: number;
+  readonly onRefused?: () => void;
+}
+
+/** Admission of large request bodies: a slot is held from before the body is read until the call ends. */
+export interface LargeRequestGate {
+  /** A release function when a slot is free (call it exactly once when the call ends), `undefined` when not. */
+  tryEnter(bodyBytes: number): (() => void) | undefined;
+  /** Large bodies admitted now. */
+  readonly active: number;
+}
+
+/**
+ * Decoding and converting a maximum-size request takes seconds of CPU; two or three at once would keep every
+ * other call waiting for that long. So only `maxConcurrent` large bodies are taken at a time, and the next one
+ * is refused with RESOURCE_EXHAUSTED before a byte of it is read: the client retries, the service stays
+ * responsive. Small bodies are never counted.
+ */
+export function createLargeRequestGate(options: LargeRequestGateOptions): LargeRequestGate {
+  let active = 0;
+  return {
+    tryEnter(bodyBytes) {
+      if (bodyBytes < options.thresholdBytes) return () => {};
+      if (options.maxConcurrent > 0 && active >= options.maxConcurrent) {
+        options.onRefused?.();
+        return undefined;
+      }
+      active++;
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        active--;
+      };
+    },
+    get active() {
+      return active;
+    },
+  };
+}
+
+const MESSAGE = "server is busy with other large requests; try again shortly";
+
+/**
+ * The gate on the connect-fastify path, as an `onRequest` hook: connect reads and decodes the body inside its
+ * handler, synchronously, so the one place to refuse a large body before it costs anything is here, by its
+ * declared `content-length` (curl, browsers and connect-node over HTTP/1.1 always send it; a gRPC client on
+ * HTTP/2 may not, and those requests are admitted — the gRPC fast path counts bytes as they arrive instead).
+ * The refusal is RESOURCE_EXHAUSTED in the caller's protocol.
+ */
+export function gateLargeRequests(app: FastifyInstance, gate: LargeRequestGate): void {
+  app.addHook("onRequest", (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
+    const declared = Number(req.headers["content-length"] ?? "0");
+    if (!Number.isFinite(declared) || declared <= 0) {
+      done();
+      return;
+    }
+    const release = gate.tryEnter(declared);
+    if (release) {
+      reply.raw.once("close", release);
+      done();
+      return;
+    }
+    const contentType = String(req.headers["content-type"] ?? "");
+    if (contentType.startsWith("application/grpc")) {
+      // Trailers-only: the status travels in the headers, for gRPC and gRPC-Web alike.
+      void reply.code(200).headers({ "content-type": contentType, "grpc-status": "8", "grpc-message": encodeURIComponent(MESSAGE) }).send();
+    } else {
+      void reply.code(429).header("content-type", "application/json").send(JSON.stringify({ code: "resource_exhausted", message: MESSAGE }));
+    }
+  });
+}

@@ -1,0 +1,110 @@
+import { AsyncConnectorService } from "#idl/flyteidl2/connector/service_pb.js";
+import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../../src/gen/health/v1/health_pb.js";
+import { startService, type RunningService } from "../../src/testing/start-service.js";
+import { grpcJsClient, type GrpcJsClient } from "../helpers/grpc-js-client.js";
+import { Code } from "@connectrpc/connect";
+import { headersFloodInChild } from "../support/flood.js";
+import { watchingClient, type WatchingClient } from "../support/half-open.js";
+import { grpcFrame, h2Request } from "../support/raw-clients.js";
+
+/**
+ * Cheap floods: 900 HEADERS per short connection for 5 s, with and without RST_STREAM after each. The issue
+ * saw health unresponsive for 54–75 s after the client stopped. Health must answer within 1 s of the flood
+ * stopping (measured as the first Check that succeeds with a 1 s deadline, not a speed check of a single
+ * call), and the service's memory must come back down.
+ */
+let svc: RunningService;
+let health: GrpcJsClient<typeof Health>;
+beforeAll(async () => {
+  svc = await startService();
+  health = grpcJsClient(Health, svc.address);
+  // Connected before the flood, as the kubelet's probe or the executor's channel would be.
+  await health.check({ service: "" }, { timeoutMs: 5_000 });
+});
+afterAll(async () => {
+  health.close();
+  await svc.close();
+});
+
+const GET_TASK = { ":path": `/${AsyncConnectorService.typeName}/GetTask`, "content-type": "application/grpc", te: "trailers" };
+
+/** How long after `since` health first answered SERVING within its own 1 s deadline. */
+async function msUntilHealthy(since: number): Promise<number> {
+  for (;;) {
+    try {
+      const r = await health.check({ service: "" }, { timeoutMs: 1_000 });
+      if (r.status === ServingStatus.SERVING) return Date.now() - since;
+    } catch {
+      // not yet
+    }
+    if (Date.now() - since > 60_000) return Number.POSITIVE_INFINITY;
+  }
+}
+
+describe.each([
+  ["HEADERS without a body", false],
+  ["HEADERS then RST_STREAM", true],
+])("a 5 s flood of %s", (_, reset) => {
+  test("leaves health answering within 1 s of its end", async () => {
+    const result = await headersFloodInChild(svc.url, { durationMs: 5_000, streamsPerConnection: 900, reset, parallel: 4, headers: GET_TASK });
+    const stopped = Date.now();
+    const ms = await msUntilHealthy(stopped);
+    console.log(`flood (${reset ? "reset" : "no reset"}): ${result.connections} connections, ${result.streams} streams, ${result.calmed} calmed; health after ${ms} ms`);
+    expect(result.streams).toBeGreaterThan(900);
+    expect(ms).toBeLessThan(1_000);
+  });
+});
+
+test("a connection opening more streams per second than allowed gets GOAWAY ENHANCE_YOUR_CALM and is cut", async () => {
+  const strict = await startService({ config: { http2MaxStreamsPerSecond: 100 } });
+  const probe = grpcJsClient(Health, strict.address);
+  try {
+    const result = await headersFloodInChild(strict.url, { durationMs: 2_000, streamsPerConnection: 900, reset: true, parallel: 2, headers: GET_TASK, holdMs: 500 });
+    // Most flooding clients drop their connection before the GOAWAY reaches them; some see it.
+    expect(result.calmed).toBeGreaterThan(0);
+    expect((await probe.check({ service: "" }, { timeoutMs: 5_000 })).status).toBe(ServingStatus.SERVING);
+  } finally {
+    probe.close();
+    await strict.close();
+  }
+});
+
+test("a connection reaching its lifetime stream limit is closed gracefully: its calls succeed, the client reconnects", async () => {
+  const small = await startService({ config: { http2MaxStreamsPerConnection: 5 } });
+  const probe = grpcJsClient(Health, small.address);
+  try {
+    for (let i = 0; i < 20; i++) expect((await probe.check({ service: "" }, { timeoutMs: 5_000 })).status).toBe(ServingStatus.SERVING);
+  } finally {
+    probe.close();
+    await small.close();
+  }
+});
+
+test("health Watch streams have a limit of their own: RESOURCE_EXHAUSTED above it, a slot again once one ends", async () => {
+  const limited = await startService({ config: { maxWatchStreams: 3 } });
+  const watchers: WatchingClient[] = [];
+  try {
+    for (let i = 0; i < 3; i++) watchers.push(await watchingClient(limited.url));
+    const refused = await h2Request(limited.url, { ":path": `/${Health.typeName}/Watch`, "content-type": "application/grpc", te: "trailers" }, { chunks: [grpcFrame(new Uint8Array(0))] });
+    expect(refused.trailers["grpc-status"] ?? refused.headers["grpc-status"]).toBe(String(Code.ResourceExhausted));
+    watchers.shift()?.destroy();
+    // The server notices the client leaving a moment later; until then the slot is still taken.
+    let again: WatchingClient | undefined;
+    for (let i = 0; i < 50 && !again; i++) again = await watchingClient(limited.url).catch(() => new Promise<undefined>((r) => setTimeout(r, 100)));
+    expect(again).toBeDefined();
+    watchers.push(again!);
+  } finally {
+    for (const w of watchers) w.destroy();
+    await limited.close();
+  }
+});
+
+test("an empty body sent as its own END_STREAM frame is answered, not left waiting (the gate hands on the end)", async () => {
+  const listConnectors = { ":path": "/flyteidl2.connector.ConnectorMetadataService/ListConnectors", "content-type": "application/proto" };
+  const got = await h2Request(svc.url, listConnectors, { chunks: [Buffer.alloc(0)] }, 5_000);
+  expect(got.closed).toBe(true);
+  expect(got.status).toBe(200);
+  const malformed = await h2Request(svc.url, { ...GET_TASK, "content-type": "application/json" }, { chunks: [Buffer.alloc(0)] }, 5_000);
+  expect(malformed.closed).toBe(true);
+  expect(malformed.status).toBe(400);
+});
