@@ -18,6 +18,9 @@ import {
 import { TaskExecution_Phase } from "#idl/flyteidl2/core/execution_pb.js";
 import { builtinConnectors } from "../src/connectors/builtins.js";
 import type { ConnectorContext } from "../src/connectors/connector.js";
+import { DEFAULT_STORAGE_CONFIG } from "../src/config/storage-config.js";
+import { createStorage } from "../src/storage/storage.js";
+import { taskStorage } from "../src/storage/task-storage.js";
 import { HealthCheckRequestSchema, HealthCheckResponseSchema, HealthCheckResponse_ServingStatus } from "../src/gen/health/v1/health_pb.js";
 import { outputTypesOf, valuesFromInputs } from "../src/literals/convert.js";
 import { silentLogger } from "../src/log/logger.js";
@@ -25,6 +28,7 @@ import { createConnectorRegistry } from "../src/registry/connector-registry.js";
 
 const registry = createConnectorRegistry(builtinConnectors());
 const log = silentLogger();
+const storage = createStorage(DEFAULT_STORAGE_CONFIG);
 
 function unary<I extends DescMessage, O extends DescMessage>(
   path: string,
@@ -53,7 +57,8 @@ function unary<I extends DescMessage, O extends DescMessage>(
 }
 
 function context(name: string, version: number): ConnectorContext & { outputPrefix: string } {
-  return { signal: new AbortController().signal, log, secrets: {}, secret: () => undefined, configs: {}, taskCategory: { name, version }, outputPrefix: "" };
+  const signal = new AbortController().signal;
+  return { signal, log, secrets: {}, secret: () => undefined, configs: {}, taskCategory: { name, version }, outputPrefix: "", storage: taskStorage(storage, "", signal) };
 }
 
 const PHASE: Readonly<Record<string, TaskExecution_Phase>> = TaskExecution_Phase as unknown as Record<string, TaskExecution_Phase>;

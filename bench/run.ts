@@ -1,9 +1,10 @@
-// `npm run bench [service|literals|postgres]`: every benchmark, each printed as a table. Figures are ratios
+// `npm run bench [service|literals|postgres|storage]`: every benchmark, each printed as a table. Figures are ratios
 // measured side by side in one run; absolute numbers move with the machine's load. Results: docs/benchmarks.md.
 // The service tables take ROUNDS, DURATION, WARMUP, CONCURRENCY and METHODS from the environment.
 import { runLiteralsBench } from "./literals-bench.js";
 import { runPostgresBench } from "./postgres-bench.js";
 import { runServiceBench } from "./service-bench.js";
+import { runStorageBench } from "./storage-bench.js";
 import { printTable } from "./table.js";
 
 const only = process.argv.slice(2);
@@ -21,4 +22,7 @@ if (want("literals")) {
 }
 if (want("postgres")) {
   printTable("PostgreSQL connector: 100 concurrent SELECT pg_sleep(0.5) through one service instance", await runPostgresBench());
+}
+if (want("storage")) {
+  printTable("Offloading a 50 MiB output to outputs.pb (GetTask's path), next to encoding the same LiteralMap", await runStorageBench());
 }

@@ -4,7 +4,14 @@
 // google-auth-library) — goes into dist/bin/chunks/ instead, so that a service that never runs such a task
 // neither parses nor keeps that code: the BigQuery, Snowflake and Databricks built-ins cost no start-up time.
 // The library entry points (dist/index.js, dist/server.js, dist/testing.js) stay unbundled.
+//
+// The cloud storage SDKs (3.5 MB of code) stay outside the bundle by default: the npm package depends on them,
+// so its CLI loads them from node_modules, and the tarball does not carry them twice. The image has no
+// node_modules: its build sets FLYTE_CONNECT_BUNDLE_STORAGE_SDKS=1 and they become chunks too (deploy/Dockerfile).
 import { build } from "esbuild";
+
+const STORAGE_SDKS = ["@aws-sdk/client-s3", "@google-cloud/storage", "@azure/storage-blob", "@azure/identity"];
+const bundleStorageSdks = process.env.FLYTE_CONNECT_BUNDLE_STORAGE_SDKS === "1";
 
 await build({
   entryPoints: ["src/cli/main.ts"],
@@ -24,7 +31,7 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   // pg's optional native binding is never installed; pg falls back to its JavaScript client.
-  external: ["pg-native"],
+  external: ["pg-native", ...(bundleStorageSdks ? [] : STORAGE_SDKS)],
   // Bundled CommonJS dependencies call require(); give them one in the ES module scope.
   banner: { js: "import { createRequire as __fcCreateRequire } from 'node:module'; const require = __fcCreateRequire(import.meta.url);" },
   logLevel: "warning",

@@ -40,6 +40,12 @@ if [ -d "$harness" ]; then
   fi
 fi
 
+# Python grpcio is a client in test/storage/echo-large.test.ts (Debian's python3-grpcio, run as /usr/bin/python3).
+if ! /usr/bin/python3 -c "import grpc" >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-grpcio >/dev/null; } ||
+    echo "python3-grpcio could not be installed; the Python client test will fail" >&2
+fi
+
 npm run typecheck
 npm run lint
 

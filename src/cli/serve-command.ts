@@ -32,7 +32,15 @@ Options:
                                  itself may come from FLYTE_CONNECT_AUTH_TOKEN); health stays open
   --cors-origin <origin>         allow browsers from this origin; repeat; "*" for any
   --max-message-bytes <n>        largest request accepted (default 16777216)
-  --max-response-bytes <n>       largest GetTask response (default 4194304, the executor's limit)
+  --max-response-bytes <n>       largest GetTask response (default 4194304, the executor's limit); larger
+                                 outputs are written to <output_prefix>/outputs.pb
+  --max-resource-meta-bytes <n>  largest resource metadata CreateTask returns (default 65536)
+  --max-offloaded-literal-bytes <n>  largest offloaded input literal read (default 268435456)
+  --s3-endpoint <url>            S3-compatible endpoint (MinIO, Ceph); default AWS
+  --s3-force-path-style          path-style S3 requests (most S3-compatible stores need it)
+  --s3-region <region>           S3 region (default: AWS_REGION, else us-east-1)
+  --gcs-endpoint <url>           GCS JSON API endpoint (default Google Cloud Storage)
+  --azure-account <name>         storage account for abfs://container/path URIs (see docs/storage.md)
   --drain-timeout-ms <n>         grace period for in-flight calls on SIGTERM (default 20000)
   --log-level <level>            trace, debug, info, warn, error, fatal or silent (default info)
   --metrics-port <n>             Prometheus port (default 9090; alias --prometheus_port)

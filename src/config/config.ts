@@ -1,5 +1,6 @@
 import type { LogLevel } from "../log/logger.js";
 import { CodedError } from "../errors/coded-error.js";
+import { DEFAULT_STORAGE_CONFIG, storageConfigProblems, type StorageConfig } from "./storage-config.js";
 import { CONFIG_FILE_ENV, SETTINGS } from "./settings.js";
 
 /** TLS material, as PEM text. */
@@ -35,6 +36,13 @@ export interface Config {
   readonly maxMessageBytes: number;
   /** Largest GetTask response sent; grpc-go (the executor) receives at most 4 MiB. */
   readonly maxResponseBytes: number;
+  /**
+   * Largest resource metadata CreateTask may return. The executor stores it in the TaskAction object (etcd
+   * holds about 1.5 MiB for the whole object) and resends it on every poll (executor-contract.md §5).
+   */
+  readonly maxResourceMetaBytes: number;
+  /** Object stores for outputs.pb, offloaded literals and connector files (docs/storage.md). */
+  readonly storage: StorageConfig;
   /** How long in-flight calls may run on after SIGTERM before they are cancelled. */
   readonly drainTimeoutMs: number;
   readonly logLevel: LogLevel;
@@ -123,6 +131,8 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   corsOrigins: Object.freeze([]) as readonly string[],
   maxMessageBytes: 16 * MiB,
   maxResponseBytes: 4 * MiB,
+  maxResourceMetaBytes: 64 * 1024,
+  storage: DEFAULT_STORAGE_CONFIG,
   drainTimeoutMs: 20_000,
   logLevel: "info" as LogLevel,
   modules: Object.freeze([]) as readonly string[],
@@ -156,6 +166,9 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   secretsCacheTtlMs: 5000,
 });
 
+/** What {@link parseConfig} takes: any settings, storage ones included, each falling back to its default. */
+export type ConfigInput = Partial<Omit<Config, "storage">> & { readonly storage?: Partial<StorageConfig> };
+
 /** A configuration that does not validate; `problems` lists every problem found, not just the first. */
 export class ConfigError extends CodedError {
   static override readonly code = "FC_CONFIG_INVALID";
@@ -170,11 +183,11 @@ const LOG_LEVELS: readonly string[] = ["trace", "debug", "info", "warn", "error"
  * Validates a partial configuration, fills in defaults and freezes the result. Throws {@link ConfigError}
  * listing all problems at once.
  */
-export function parseConfig(input: Partial<Config> = {}): Config {
+export function parseConfig(input: ConfigInput = {}): Config {
   const problems: string[] = [];
   const given = stripUndefined(input);
   // The metrics port listens where the service does unless told otherwise.
-  const merged = { ...DEFAULT_CONFIG, ...given, metricsHost: given.metricsHost ?? given.host ?? DEFAULT_CONFIG.metricsHost };
+  const merged = { ...DEFAULT_CONFIG, ...given, storage: { ...DEFAULT_STORAGE_CONFIG, ...stripUndefined(given.storage ?? {}) }, metricsHost: given.metricsHost ?? given.host ?? DEFAULT_CONFIG.metricsHost };
   const int = (name: keyof Config, min: number, max: number) => {
     const v = merged[name];
     if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) problems.push(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
@@ -183,6 +196,8 @@ export function parseConfig(input: Partial<Config> = {}): Config {
   int("port", 0, 65535);
   int("maxMessageBytes", 1024, 2 ** 31 - 1);
   int("maxResponseBytes", 1024, 2 ** 31 - 1);
+  int("maxResourceMetaBytes", 256, 2 ** 31 - 1);
+  problems.push(...storageConfigProblems(merged.storage));
   int("drainTimeoutMs", 0, 3_600_000);
   if (!LOG_LEVELS.includes(merged.logLevel)) problems.push(`logLevel must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(merged.logLevel)}`);
   if (!Array.isArray(merged.corsOrigins) || merged.corsOrigins.some((o) => typeof o !== "string" || o === "")) problems.push("corsOrigins must be a list of origins");
@@ -200,6 +215,7 @@ export function parseConfig(input: Partial<Config> = {}): Config {
     ...merged,
     corsOrigins: Object.freeze([...merged.corsOrigins]),
     modules: Object.freeze([...merged.modules]),
+    storage: Object.freeze({ ...merged.storage }),
     tls: merged.tls ? Object.freeze({ ...merged.tls }) : undefined,
     authTokens: Object.freeze([...merged.authTokens]),
     connectorLimits: Object.freeze(

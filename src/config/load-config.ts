@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { ConfigError, parseConfig, type Config } from "./config.js";
+import { ConfigError, parseConfig, type Config, type ConfigInput } from "./config.js";
 import { CONFIG_FILE_ENV, CONFIG_FILE_FLAG, SETTINGS, settingFromJson, settingFromText, type Setting, type Settings } from "./settings.js";
 
 /** Where the configuration comes from. Flags win over the environment, which wins over the file. */
@@ -66,6 +66,11 @@ export function loadConfig(sources: ConfigSources = {}): Config {
         if (raw === true) set(setting, false, `--${flag}`);
         continue;
       }
+      // A plain boolean flag such as --s3-force-path-style: present means true.
+      if (typeof raw === "boolean") {
+        set(setting, raw, `--${flag}`);
+        continue;
+      }
       const converted = settingFromText(setting, raw as string | readonly string[]);
       if (converted.ok) set(setting, converted.value, `--${flag}`);
       else problems.push(`--${flag} ${converted.problem}`);
@@ -107,7 +112,7 @@ function readConfigFile(path: string, problems: string[]): Record<string, unknow
 }
 
 /** Turns settings into `parseConfig` input: reads the files they name, joins the token sources. */
-function configInputFrom(s: Settings, origins: Map<keyof Settings, Origin>, cwd: string, problems: string[]): Partial<Config> {
+function configInputFrom(s: Settings, origins: Map<keyof Settings, Origin>, cwd: string, problems: string[]): ConfigInput {
   const read = (key: keyof Settings): string | undefined => {
     const path = s[key] as string | undefined;
     if (path === undefined) return undefined;
@@ -145,6 +150,15 @@ function configInputFrom(s: Settings, origins: Map<keyof Settings, Origin>, cwd:
     corsOrigins: s.corsOrigins,
     maxMessageBytes: s.maxMessageBytes,
     maxResponseBytes: s.maxResponseBytes,
+    maxResourceMetaBytes: s.maxResourceMetaBytes,
+    storage: {
+      s3Endpoint: s.s3Endpoint,
+      s3ForcePathStyle: s.s3ForcePathStyle,
+      s3Region: s.s3Region,
+      gcsEndpoint: s.gcsEndpoint,
+      azureAccount: s.azureAccount,
+      maxOffloadedLiteralBytes: s.maxOffloadedLiteralBytes,
+    },
     drainTimeoutMs: s.drainTimeoutMs,
     logLevel: s.logLevel as Config["logLevel"] | undefined,
     metricsEnabled: s.metricsEnabled,

@@ -22,6 +22,13 @@ export interface Settings {
   corsOrigins?: string[];
   maxMessageBytes?: number;
   maxResponseBytes?: number;
+  maxResourceMetaBytes?: number;
+  s3Endpoint?: string;
+  s3ForcePathStyle?: boolean;
+  s3Region?: string;
+  gcsEndpoint?: string;
+  azureAccount?: string;
+  maxOffloadedLiteralBytes?: number;
   drainTimeoutMs?: number;
   logLevel?: string;
   metricsEnabled?: boolean;
@@ -80,6 +87,13 @@ export const SETTINGS: readonly Setting[] = [
   { key: "corsOrigins", kind: "list", env: `${E}CORS_ORIGINS`, flag: "cors-origin" },
   { key: "maxMessageBytes", kind: "int", env: `${E}MAX_MESSAGE_BYTES`, flag: "max-message-bytes" },
   { key: "maxResponseBytes", kind: "int", env: `${E}MAX_RESPONSE_BYTES`, flag: "max-response-bytes" },
+  { key: "maxResourceMetaBytes", kind: "int", env: `${E}MAX_RESOURCE_META_BYTES`, flag: "max-resource-meta-bytes" },
+  { key: "s3Endpoint", kind: "string", env: `${E}S3_ENDPOINT`, flag: "s3-endpoint" },
+  { key: "s3ForcePathStyle", kind: "bool", env: `${E}S3_FORCE_PATH_STYLE`, flag: "s3-force-path-style" },
+  { key: "s3Region", kind: "string", env: `${E}S3_REGION`, flag: "s3-region" },
+  { key: "gcsEndpoint", kind: "string", env: `${E}GCS_ENDPOINT`, flag: "gcs-endpoint" },
+  { key: "azureAccount", kind: "string", env: `${E}AZURE_ACCOUNT`, flag: "azure-account" },
+  { key: "maxOffloadedLiteralBytes", kind: "int", env: `${E}MAX_OFFLOADED_LITERAL_BYTES`, flag: "max-offloaded-literal-bytes" },
   { key: "drainTimeoutMs", kind: "int", env: `${E}DRAIN_TIMEOUT_MS`, flag: "drain-timeout-ms" },
   { key: "logLevel", kind: "string", env: `${E}LOG_LEVEL`, flag: "log-level" },
   { key: "metricsEnabled", kind: "bool", env: `${E}METRICS`, flag: "no-metrics", negatedFlag: true },

@@ -3,6 +3,7 @@ import type { TaskExecutionMetadata } from "#idl/flyteidl2/connector/connector_p
 import type { TaskTemplate } from "#idl/flyteidl2/core/tasks_pb.js";
 import type { LiteralType } from "#idl/flyteidl2/core/types_pb.js";
 import type { Logger } from "../log/logger.js";
+import type { TaskStorage } from "../storage/task-storage.js";
 import type { Phase } from "./phase.js";
 import { jsonResourceMeta, type ResourceMetaCodec } from "./resource-meta.js";
 
@@ -34,6 +35,8 @@ export interface LogLink {
   readonly linkType?: "EXTERNAL" | "DASHBOARD" | "IDE";
 }
 
+export type { TaskStorage } from "../storage/task-storage.js";
+
 // Interfaces, not aliases of Readonly<Record<…>>: a connector's inferred `outputTypes` then prints as
 // `import("flyte-connect").OutputTypes` in its declarations, instead of naming the vendored LiteralType (TS2883).
 
@@ -64,6 +67,11 @@ export interface Resource<Outputs extends object = Record<string, unknown>> {
   readonly outputTypes?: OutputTypes;
   /** Free-form details for the UI. */
   readonly customInfo?: JsonObject;
+  /**
+   * Write `outputs` to `<output prefix>/outputs.pb` before answering, even when they would fit inline. The
+   * service does so anyway when they would not fit the response limit (docs/storage.md).
+   */
+  readonly offloadOutputs?: boolean;
 }
 
 /** What every connector call may use. The service builds one per RPC. */
@@ -83,6 +91,11 @@ export interface ConnectorContext {
   readonly configs: Readonly<Record<string, string>>;
   /** The task category this call was routed by. */
   readonly taskCategory: TaskCategory;
+  /**
+   * Object storage for this call: read offloaded inputs and other Flyte URIs (s3, gs, abfs, file), write
+   * files and `outputs.pb` under the output prefix. Aborted with the call. See docs/storage.md.
+   */
+  readonly storage: TaskStorage;
 }
 
 /** A `get` call also knows where the task's outputs belong. */

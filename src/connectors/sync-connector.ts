@@ -91,4 +91,9 @@ export function withInlineResults<T>(fn: () => Promise<T>): Promise<T> {
   return inlineResults.run(true, fn);
 }
 
+/** Whether the current call runs under {@link withInlineResults}: its metadata never reaches an executor. */
+export function runsWithInlineResults(): boolean {
+  return inlineResults.getStore() === true;
+}
+
 const kib = (bytes: number) => (bytes / 1024).toFixed(1);

@@ -18,7 +18,7 @@ import { MSGPACK_TAG, PICKLE_FORMAT } from "./flyte-names.js";
 import { isInt64 } from "./int64.js";
 import { setEntry } from "./plain-record.js";
 import { valueFromMsgpack } from "./msgpack/value-from-msgpack.js";
-import { literalFromOffloaded } from "./offloaded-literal.js";
+import { unfetchedOffloadedLiteral } from "./offloaded-literal.js";
 import { pickledValueFromLiteral } from "./pickle-literal.js";
 import { valueFromStructLiteral } from "./struct-values.js";
 import { isPickleUnion, sameTypeIgnoringTag, variantTag } from "./union-type.js";
@@ -36,16 +36,10 @@ export function valueFromLiteral(literal: Literal, type: LiteralType): unknown {
   return read(literal, type);
 }
 
-/** Offloaded literals pointing at offloaded literals are followed this far, then refused. */
-const MAX_OFFLOAD_HOPS = 8;
-
 function read(literal: Literal, type: LiteralType): unknown {
   const t = type.type;
-  // flyte-sdk reads offloaded literals at any nesting level (literals.md §5.9).
-  for (let hops = 0; literal.value.case === "offloadedMetadata"; hops++) {
-    if (hops === MAX_OFFLOAD_HOPS) throw new LiteralError(`offloaded literals nested deeper than ${MAX_OFFLOAD_HOPS}`);
-    literal = literalFromOffloaded(literal.value.value);
-  }
+  // The caller fetches offloaded literals first (fetchOffloadedLiterals): conversion does no I/O.
+  if (literal.value.case === "offloadedMetadata") throw unfetchedOffloadedLiteral(literal);
   if (t.case !== "unionType") {
     // A union-wrapped literal for a plain type (a Python `Optional[T]` output read as T) is read as its value.
     const scalar = scalarOf(literal);

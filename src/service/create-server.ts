@@ -39,6 +39,7 @@ import { gateHttp2Streams } from "./transport/http2-stream-gate.js";
 import { installFastPath } from "./transport/install-fast-path.js";
 import { createOnePortServer, type OnePortServer } from "./transport/one-port.js";
 import { tlsServerOptions } from "./transport/tls-options.js";
+import { createStorage } from "../storage/storage.js";
 
 /** Options of {@link createServer} beyond the configuration. */
 export interface CreateServerOptions {
@@ -119,6 +120,10 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
     registry,
     log,
     maxResponseBytes: config.maxResponseBytes,
+    maxResourceMetaBytes: config.maxResourceMetaBytes,
+    // Cloud SDKs load on the first URI of their scheme, not here.
+    storage: createStorage(config.storage),
+    storageConfig: config.storage,
     recentTasks,
     serviceSecrets,
     onDeleteIgnored: metrics.deleteIgnored,

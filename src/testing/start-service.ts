@@ -1,5 +1,5 @@
 import { builtinConnectors } from "../connectors/builtins.js";
-import { parseConfig, type Config } from "../config/config.js";
+import { parseConfig, type ConfigInput } from "../config/config.js";
 import { silentLogger, type Logger } from "../log/logger.js";
 import { createConnectorRegistry, type ConnectorRegistry } from "../registry/connector-registry.js";
 import { createServer, type ConnectorServer } from "../service/create-server.js";
@@ -9,7 +9,7 @@ export interface StartServiceOptions {
   /** The connectors to serve; by default a registry with the built-ins. */
   readonly registry?: ConnectorRegistry;
   /** Overrides of the configuration; host, port and metrics port default to 127.0.0.1 and free ports. */
-  readonly config?: Partial<Config>;
+  readonly config?: ConfigInput;
   readonly log?: Logger;
 }
 

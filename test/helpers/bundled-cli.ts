@@ -21,7 +21,11 @@ export interface BundledReplica {
  */
 export async function startBundledReplica(env: Record<string, string>): Promise<BundledReplica> {
   const dir = mkdtempSync(path.join(tmpdir(), "flyte-connect-image-"));
-  await promisify(execFile)(process.execPath, ["scripts/bundle-cli.mjs"], { cwd: ROOT, env: { ...process.env, FLYTE_CONNECT_BUNDLE_DIR: path.join(dir, "dist/bin") } });
+  await promisify(execFile)(process.execPath, ["scripts/bundle-cli.mjs"], {
+    cwd: ROOT,
+    // As deploy/Dockerfile builds it: the cloud storage SDKs in the bundle's chunks, since the image has no node_modules.
+    env: { ...process.env, FLYTE_CONNECT_BUNDLE_DIR: path.join(dir, "dist/bin"), FLYTE_CONNECT_BUNDLE_STORAGE_SDKS: "1" },
+  });
   const child = spawn(process.execPath, [path.join(dir, "dist/bin/flyte-connect.mjs"), "serve", "--host", "127.0.0.1", "--port", "0", "--metrics-port", "0"], {
     cwd: dir,
     env: { PATH: process.env["PATH"] ?? "", ...env },

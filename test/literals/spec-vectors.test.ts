@@ -1,15 +1,17 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { create, fromBinary, fromJson, toBinary, toJson, type JsonValue } from "@bufbuild/protobuf";
 import { TypedInterfaceSchema } from "#idl/flyteidl2/core/interface_pb.js";
 import { LiteralSchema, type Literal } from "#idl/flyteidl2/core/literals_pb.js";
 import { LiteralTypeSchema, type LiteralType } from "#idl/flyteidl2/core/types_pb.js";
-import { InputsSchema } from "#idl/flyteidl2/task/common_pb.js";
+import { InputsSchema, NamedLiteralSchema } from "#idl/flyteidl2/task/common_pb.js";
 import { inputsFromValues, valuesFromInputs } from "../../src/literals/convert.js";
 import { LiteralError } from "../../src/literals/errors.js";
 import { literalFromValue } from "../../src/literals/literal-from-value.js";
+import { fetchOffloadedLiterals } from "../../src/literals/offloaded-literal.js";
 import { PickledValue } from "../../src/literals/pickled-value.js";
 import { valueFromLiteral } from "../../src/literals/value-from-literal.js";
 import { ANNOTATED_DATAFRAME_LT, CONTAINER_ERROR_LT, SET_PICKLE_LT, SPEC_VECTORS } from "./fixtures/spec-vectors.js";
@@ -126,28 +128,37 @@ describe("vectors with a type but no literal, or with opaque bytes", () => {
       expect(bytesOf(offloaded("s3://b/o/lit.pb"))).toBe("42190a0f73333a2f2f622f6f2f6c69742e7062108080401a020803");
     });
 
-    test("an s3:// uri is a clear error naming the scheme", () => {
+    const named = (name: string, literal: ReturnType<typeof lit>) => create(NamedLiteralSchema, { name, value: literal });
+    const fetchFile = (uri: string) => readFile(uri.startsWith("file:") ? fileURLToPath(uri) : uri);
+
+    test("conversion does no I/O: an unfetched offloaded literal is a clear error naming its uri", () => {
       expect(() => valueFromLiteral(offloaded("s3://b/o/lit.pb"), stringType)).toThrow(
-        "offloaded literal at s3://b/o/lit.pb: the s3:// scheme is not supported; only file:// and local paths can be read",
+        "offloaded literal at s3://b/o/lit.pb was not fetched before conversion (see fetchOffloadedLiterals)",
       );
     });
 
-    test("file:// uris and local paths are read, at any nesting level", () => {
+    test("fetchOffloadedLiterals replaces them at any nesting level, through any fetcher, and leaves others alone", async () => {
       const dir = mkdtempSync(join(tmpdir(), "fc-offloaded-"));
       const path = join(dir, "lit.pb");
       writeFileSync(path, toBinary(LiteralSchema, lit({ scalar: { primitive: { stringValue: "big" } } })));
-      expect(valueFromLiteral(offloaded(pathToFileURL(path).href), stringType)).toBe("big");
-      expect(valueFromLiteral(offloaded(path), stringType)).toBe("big");
-      const list = lit({ collection: { literals: [toJson(LiteralSchema, offloaded(path))] } });
-      expect(valueFromLiteral(list, lt({ collectionType: { simple: "STRING" } }))).toEqual(["big"]);
+      const list = lit({ collection: { literals: [toJson(LiteralSchema, offloaded(path)), { scalar: { primitive: { stringValue: "small" } } }] } });
+      const plain = named("p", lit({ scalar: { primitive: { stringValue: "inline" } } }));
+      const fetched = await fetchOffloadedLiterals([named("a", offloaded(pathToFileURL(path).href)), named("b", list), plain], fetchFile);
+      expect(valueFromLiteral(fetched[0]!.value!, stringType)).toBe("big");
+      expect(valueFromLiteral(fetched[1]!.value!, lt({ collectionType: { simple: "STRING" } }))).toEqual(["big", "small"]);
+      expect(fetched[2]).toBe(plain);
+      const untouched = [plain];
+      expect(await fetchOffloadedLiterals(untouched, () => Promise.reject(new Error("no I/O expected")))).toBe(untouched);
     });
 
-    test("a missing file and a file that is not a Literal are errors naming the uri", () => {
+    test("a missing file and a file that is not a Literal are errors naming the input and the uri", async () => {
       const dir = mkdtempSync(join(tmpdir(), "fc-offloaded-"));
-      expect(() => valueFromLiteral(offloaded(join(dir, "none.pb")), stringType)).toThrow(/cannot read offloaded literal at .*none\.pb/);
+      await expect(fetchOffloadedLiterals([named("x", offloaded(join(dir, "none.pb")))], fetchFile)).rejects.toThrow(/^input 'x': cannot read offloaded literal at .*none\.pb: ENOENT/);
       const junk = join(dir, "junk.pb");
       writeFileSync(junk, Buffer.from([0xff, 0xff, 0xff]));
-      expect(() => valueFromLiteral(offloaded(junk), stringType)).toThrow(/junk\.pb is not a serialized Literal/);
+      await expect(fetchOffloadedLiterals([named("y", offloaded(junk))], fetchFile)).rejects.toThrow(/^input 'y': offloaded literal at .*junk\.pb is not a serialized Literal/);
+      const deep = lit({ map: { literals: { k: toJson(LiteralSchema, offloaded(join(dir, "gone.pb"))) } } });
+      await expect(fetchOffloadedLiterals([named("m", deep)], fetchFile)).rejects.toThrow(/^input 'm'\["k"\]: cannot read offloaded literal/);
     });
   });
 

@@ -25,6 +25,9 @@ import { redactableSecrets, type ServiceSecrets } from "../../secrets/service-se
 import { redactSecrets } from "../pipeline/redact.js";
 import { withSecretsRedacted } from "../pipeline/redacting-logger.js";
 import { connectErrorFrom, type AbortState, type ConnectorOperation } from "./error-mapping.js";
+import { DEFAULT_STORAGE_CONFIG } from "../../config/storage-config.js";
+import { createStorage, type Storage } from "../../storage/storage.js";
+import { taskStorage } from "../../storage/task-storage.js";
 
 /**
  * The one way a connector is called, by the service (both transports), the local runner and
@@ -50,7 +53,7 @@ export interface CallScope {
   readonly secrets: Readonly<Record<string, string>>;
   /** `connection.configs`; empty for logs and metrics. */
   readonly configs: Readonly<Record<string, string>>;
-  /** GetTask's output prefix; empty elsewhere. */
+  /** CreateTask's and GetTask's output prefix; empty elsewhere. */
   readonly outputPrefix?: string;
   /** Aborts at the deadline, on cancel, on drain. */
   readonly signal: CallSignal;
@@ -62,6 +65,8 @@ export interface ConnectorInvokerOptions {
   readonly log?: Logger;
   /** The service's own secrets, asked when the task's connection lacks a name (`ctx.secret(name)`). */
   readonly secretSource?: SecretSource;
+  /** The object stores behind `ctx.storage`; by default the default configuration (local files, cloud SDK chains). */
+  readonly storage?: Storage;
   /**
    * The service's secret sources as the service runs them: looked up after the connection like
    * `secretSource`, and every value they hold is redacted from logs, errors and resource messages too.
@@ -79,6 +84,8 @@ export interface JobState {
   readonly outputs?: Outputs;
   /** The types `outputs` were converted by. */
   readonly outputTypes?: OutputTypes;
+  /** The connector asked for outputs.pb even though the outputs may fit inline. */
+  readonly offloadOutputs?: boolean;
 }
 
 /** DeleteTask's outcome: `unreadable` when no connector can read the metadata (nothing to delete). */
@@ -111,6 +118,7 @@ export function createConnectorInvoker(options: ConnectorInvokerOptions = {}): C
   const service = options.serviceSecrets?.lookup ?? options.secretSource ?? NO_SECRETS;
   // What a call's text is cleaned of: its connection's secrets and, when the service has its own, theirs.
   const redactable = (scope: CallScope) => redactableSecrets(scope.secrets, options.serviceSecrets);
+  const storage = options.storage ?? createStorage(DEFAULT_STORAGE_CONFIG);
 
   const context = (scope: CallScope): GetContext => {
     let childLog: Logger | undefined;
@@ -133,6 +141,9 @@ export function createConnectorInvoker(options: ConnectorInvokerOptions = {}): C
       configs: scope.configs,
       taskCategory: scope.taskCategory,
       outputPrefix: scope.outputPrefix ?? "",
+      get storage() {
+        return taskStorage(storage, scope.outputPrefix ?? "", signal instanceof AbortSignal ? signal : signal.signal);
+      },
     };
   };
 
@@ -225,7 +236,7 @@ function jobStateOf(resource: Resource, connector: AnyConnector, secrets: Readon
   if (!PHASES.includes(resource.phase)) {
     throw new InvalidResourceError(`connector ${connector.name} returned an unknown phase ${JSON.stringify(resource.phase)}`);
   }
-  const base = { logLinks: resource.logLinks ?? [], customInfo: resource.customInfo };
+  const base = { logLinks: resource.logLinks ?? [], customInfo: resource.customInfo, ...(resource.offloadOutputs ? { offloadOutputs: true } : {}) };
   if (resource.outputs === undefined) return { ...base, phase: resource.phase, message: redactSecrets(resource.message ?? "", secrets) };
   const types = resource.outputTypes ?? connector.outputTypes ?? {};
   try {

@@ -21,6 +21,13 @@ import type { DeleteIgnoredReason } from "../pipeline/metrics.js";
 import { createConnectorInvoker, type CallScope, type CallSignal } from "./connector-invoker.js";
 import { connectErrorFrom } from "./error-mapping.js";
 import { getTaskResponseFrom } from "./get-task-response.js";
+import { offloadJobOutputs } from "./offload-job-outputs.js";
+import { checkResourceMetaSize } from "../../connectors/resource-meta-limit.js";
+import { runsWithInlineResults } from "../../connectors/sync-connector.js";
+import type { StorageConfig } from "../../config/storage-config.js";
+import { DEFAULT_STORAGE_CONFIG } from "../../config/storage-config.js";
+import { fetchOffloadedInputs } from "../../storage/offloaded-inputs.js";
+import { createStorage, type Storage } from "../../storage/storage.js";
 import { idempotencyKeyFor } from "./idempotency-key.js";
 import { callSignalOf, connectUnary, type UnaryHandlers, type UnaryService } from "./rpc-handlers.js";
 
@@ -33,6 +40,11 @@ export interface ConnectorServiceOptions {
    * larger outputs fail the job with a message instead of failing the RPC.
    */
   readonly maxResponseBytes: number;
+  /** Largest resource metadata CreateTask returns (default 64 KiB); above it the call fails INTERNAL with what to do. */
+  readonly maxResourceMetaBytes?: number;
+  /** Object stores: outputs.pb, offloaded input literals and the connectors' `ctx.storage`. */
+  readonly storage?: Storage;
+  readonly storageConfig?: StorageConfig;
   /** Where created tasks are remembered for the dashboard's "recent tasks"; nothing is kept when absent. */
   readonly recentTasks?: RecentTasks;
   /** The service's own secret sources, behind the task's connection; their values are redacted too. */
@@ -71,7 +83,10 @@ function requireCategory(category: TaskCategoryProto | undefined): TaskCategory 
  */
 export function createConnectorService(options: ConnectorServiceOptions): ConnectorService {
   const { registry, log } = options;
-  const invoker = createConnectorInvoker({ log, serviceSecrets: options.serviceSecrets });
+  const storageConfig = options.storageConfig ?? DEFAULT_STORAGE_CONFIG;
+  const storage = options.storage ?? createStorage(storageConfig);
+  const invoker = createConnectorInvoker({ log, serviceSecrets: options.serviceSecrets, storage });
+  const abortSignalOf = (signal: CallSignal): AbortSignal => (signal instanceof AbortSignal ? signal : signal.signal);
 
   /** The connector for a category, with the Python service's NOT_FOUND for an unknown one. */
   const connectorFor = (category: TaskCategory, operation: "create" | "get" | "get logs of" | "get metrics of") => {
@@ -88,11 +103,13 @@ export function createConnectorService(options: ConnectorServiceOptions): Connec
       if (!template) throw new ConnectError("template is required", Code.InvalidArgument);
       const taskCategory = { name: template.type, version: template.taskTypeVersion };
       const connector = connectorFor(taskCategory, "create");
-      const scope: CallScope = { rpc: "CreateTask", taskCategory, ...connectionValues(req.connection), signal };
+      const scope: CallScope = { rpc: "CreateTask", taskCategory, ...connectionValues(req.connection), outputPrefix: req.outputPrefix, signal };
       let inputs: Record<string, unknown>;
       try {
-        // Inputs are converted before the connector sees anything: a bad literal creates nothing.
-        inputs = connectorInputs(connector, req.inputs, template.interface);
+        // Inputs are converted before the connector sees anything: a bad literal creates nothing. Offloaded
+        // literals are fetched first, so that conversion does no I/O.
+        const literals = await fetchOffloadedInputs(req.inputs, storage, { maxBytes: storageConfig.maxOffloadedLiteralBytes, signal: abortSignalOf(signal) });
+        inputs = connectorInputs(connector, literals, template.interface);
       } catch (e) {
         throw connectErrorFrom(e, { operation: "create", taskType: taskCategory.name, secrets: scope.secrets, signal });
       }
@@ -108,6 +125,12 @@ export function createConnectorService(options: ConnectorServiceOptions): Connec
         },
         scope,
       );
+      try {
+        // The executor stores it in its TaskAction and resends it on every poll (Flyte 2 only; a sync call keeps none).
+        if (!runsWithInlineResults()) checkResourceMetaSize(resourceMeta, options.maxResourceMetaBytes ?? 64 * 1024, connector.name);
+      } catch (e) {
+        throw connectErrorFrom(e, { operation: "create", taskType: taskCategory.name, secrets: scope.secrets, signal });
+      }
       options.recentTasks?.record(req, resourceMeta);
       return { resourceMeta };
     },
@@ -122,7 +145,11 @@ export function createConnectorService(options: ConnectorServiceOptions): Connec
         outputPrefix: req.outputPrefix,
         signal,
       });
-      return getTaskResponseFrom(state, options.maxResponseBytes);
+      // ExecuteTaskSync answers its outputs inline, in the same call: nothing is offloaded for it.
+      const stored = runsWithInlineResults()
+        ? state
+        : await offloadJobOutputs(state, { storage, outputPrefix: req.outputPrefix, maxResponseBytes: options.maxResponseBytes, signal: abortSignalOf(signal) });
+      return getTaskResponseFrom(stored, options.maxResponseBytes);
     },
 
     // DeleteTask must not fail forever: the executor retries a failing delete every 10 s without limit while
