@@ -156,7 +156,7 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   http2IdleTimeoutMs: 300_000,
   http2MaxConcurrentStreams: 1000,
   http2MaxStreamsPerConnection: 100_000,
-  http2MaxStreamsPerSecond: 2000,
+  http2MaxStreamsPerSecond: 50_000,
   maxWatchStreams: 100,
   readinessMaxEventLoopDelayMs: 2000,
   largeRequestBytes: MiB,
