@@ -5,8 +5,9 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { AsyncConnectorService } from "#idl/flyteidl2/connector/service_pb.js";
 import { writeDescriptorSets } from "../test/interop/descriptor-set.js";
-import { findHarness } from "../test/interop/harness.js";
+import { findHarness, type Harness } from "../test/interop/harness.js";
 import { matrixSettingsFromEnv, runExecutorLoadMatrix } from "./executor-load-bench.js";
+import { runFlyte1LoadRows } from "./flyte1-load-bench.js";
 import { inProcessDriver, loadgenDriver, loadInProcess, type LoadSettings, mean } from "./load.js";
 import {
   type BenchServer,
@@ -39,7 +40,8 @@ export async function runServiceBench(): Promise<Section[]> {
 
   const harness = findHarness(ROOT);
   const standIn = harness.found ? findPythonStandIn() : harness;
-  const descriptors = writeDescriptorSets(ROOT).flyteidl2;
+  const descriptorSets = writeDescriptorSets(ROOT);
+  const descriptors = descriptorSets.flyteidl2;
   const servers: BenchServer[] = [];
   try {
     servers.push(await startFlyteConnect({ grpcFastPath: true }), await startFlyteConnect({ grpcFastPath: false }));
@@ -59,6 +61,7 @@ export async function runServiceBench(): Promise<Section[]> {
 
     const sections: Section[] = [{ title: "Executor RPCs over one gRPC connection (h2c), every server in one run", rows: matrix.rows, notes }];
     if (matrix.targets.length > 0) sections.push({ title: "Issue 9 targets: flyte-connect with the fast path against the Python stand-in", rows: matrix.targets, notes: [] });
+    sections.push(await flyte1Section(servers.filter((s) => s.label.startsWith("flyte-connect")), harness.found ? harness.value : undefined, descriptorSets, settings));
     sections.push(await connectProtocolsSection(servers.filter((s) => s.label.startsWith("flyte-connect")), settings));
     for (const s of servers.splice(0)) await s.stop();
     sections.push(await startupSection());
@@ -136,6 +139,25 @@ async function connectProtocolsSection(servers: readonly BenchServer[], settings
     title: "GetTask over Connect JSON and gRPC-Web (in-process connect-node clients, one HTTP/1.1 pool)",
     rows,
     notes: [`${settings.rounds} rounds of ${durationMs} ms per cell, interleaved; the load generator shares the cores with the servers.`],
+  };
+}
+
+/** Issue 14: Flyte 1's unary methods on the same fast path and pipeline, beside Flyte 2's GetTask. */
+async function flyte1Section(
+  servers: readonly BenchServer[],
+  harness: Harness | undefined,
+  descriptors: { flyteidl1: string; flyteidl2: string },
+  settings: { rounds: number; durationMs: number; warmupMs: number },
+): Promise<Section> {
+  const rows = await runFlyte1LoadRows(servers, { harness, descriptors, workDir: join(ROOT, ".tmp/bench") }, settings, () => process.stderr.write("."));
+  process.stderr.write("\n");
+  return {
+    title: "Flyte 1 unary methods over one gRPC connection (h2c), beside Flyte 2's GetTask",
+    rows,
+    notes: [
+      `${harness ? "grpc-go loadgen from the acceptance harness" : "in-process grpc-js client"}, 1 connection; ${settings.rounds} rounds of ${settings.durationMs} ms after ${settings.warmupMs} ms warm-up, servers interleaved; ` +
+        "GetTask on one finished sleep task (created over Flyte 2; the metadata is the same bytes on Flyte 1); ratios against Flyte 2's GetTask on the same server.",
+    ],
   };
 }
 

@@ -8,12 +8,15 @@ import { join } from "node:path";
 import { create, toBinary, type DescFile } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { file_flyteidl2_connector_service } from "#idl/flyteidl2/connector/service_pb.js";
+import { file_flyteidl_service_agent } from "#idl1/flyteidl/service/agent_pb.js";
 import { file_health_v1_health } from "../../src/gen/health/v1/health_pb.js";
 
 /** Paths of the written sets. */
 export interface DescriptorSets {
   /** flyteidl2's connector services and everything they import. */
   readonly flyteidl2: string;
+  /** Flyte 1's agent services (flyteidl.service) and their imports, from the pinned flyteidl package. */
+  readonly flyteidl1: string;
   /**
    * grpc.health.v1 on its own: the harness's tools define Health themselves and refuse a set that defines
    * it again, so it is a separate file that only our Python client loads.
@@ -35,12 +38,13 @@ export function descriptorSetBytes(roots: readonly DescFile[]): Uint8Array {
   return toBinary(FileDescriptorSetSchema, create(FileDescriptorSetSchema, { file: ordered.map((f) => f.proto) }));
 }
 
-/** Writes both sets to `<repoRoot>/.tmp/interop/`. */
+/** Writes the sets to `<repoRoot>/.tmp/interop/`. */
 export function writeDescriptorSets(repoRoot: string): DescriptorSets {
   const dir = join(repoRoot, ".tmp/interop");
   mkdirSync(dir, { recursive: true });
-  const sets = { flyteidl2: join(dir, "flyteidl2.binpb"), health: join(dir, "health.binpb") };
+  const sets = { flyteidl2: join(dir, "flyteidl2.binpb"), flyteidl1: join(dir, "flyteidl1.binpb"), health: join(dir, "health.binpb") };
   writeAtomically(sets.flyteidl2, descriptorSetBytes([file_flyteidl2_connector_service]));
+  writeAtomically(sets.flyteidl1, descriptorSetBytes([file_flyteidl_service_agent]));
   writeAtomically(sets.health, descriptorSetBytes([file_health_v1_health]));
   return sets;
 }

@@ -197,6 +197,41 @@ export class Call implements LazySignal {
     logCall(this.options.log, this.info, err, this.secrets);
   }
 
+  /**
+   * For a streaming call whose task type arrives in a message (ExecuteTaskSync's header), so `admit` could
+   * not take its connector slot: takes it now (RESOURCE_EXHAUSTED when none is left) and holds `work` to the
+   * task type's time limit as `run` does, the slot given back only when `work` really returns.
+   */
+  limitConnector<T>(taskType: string, work: () => Promise<T>): Promise<T> {
+    const slot = this.options.limiter.acquire(taskType);
+    let pending: Promise<T>;
+    try {
+      pending = work();
+    } catch (e) {
+      slot.release();
+      return Promise.reject(e);
+    }
+    pending.then(slot.release, slot.release);
+    if (slot.timeoutMs <= 0) return pending;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const e = new ConnectError(`${this.info.method} for task type ${taskType} did not finish within ${slot.timeoutMs} ms`, Code.DeadlineExceeded);
+        this.abort(e);
+        reject(e);
+      }, slot.timeoutMs);
+      pending.then(
+        (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        (e: unknown) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      );
+    });
+  }
+
   /** Whether the call has been settled. */
   get settled(): boolean {
     return this.ended;

@@ -37,7 +37,8 @@ export interface ConnectorLimiter {
  *   The call is answered at that moment even if the connector ignores its signal; its slot is given back
  *   only when the connector really returns, so a connector that hangs for good runs out of slots rather
  *   than piling up work.
- * Both apply to connector calls only (AsyncConnectorService and Flyte 1's AsyncAgentService), keyed by task type name.
+ * Both apply to connector calls only (AsyncConnectorService, Flyte 1's AsyncAgentService and, by the task type of
+ * its header, SyncAgentService.ExecuteTaskSync), keyed by task type name.
  */
 export function createConnectorLimiter(options: ConnectorLimiterOptions): ConnectorLimiter {
   const running = new Map<string, number>();

@@ -7,6 +7,7 @@ import * as connector from "#idl/flyteidl2/connector/connector_pb.js";
 import { isSyncConnector, withInlineResults } from "../../../connectors/sync-connector.js";
 import type { ConnectorRegistry } from "../../../registry/connector-registry.js";
 import type { ConnectorService } from "../connector-service.js";
+import { kPipelineCall } from "../../pipeline/connect-interceptor.js";
 import { callSignalOf } from "../rpc-handlers.js";
 import { viaFlyte2 } from "./agent-service.js";
 import { flyte1ResourceFrom } from "./resource.js";
@@ -32,8 +33,12 @@ export function createSyncAgentService(flyte2: ConnectorService, registry: Conne
           Code.FailedPrecondition,
         );
       }
+      // The task type is known only from the header, after the pipeline admitted the stream: its connector
+      // slot and time limit are taken here, as the pipeline takes them for the unary calls.
+      const call = ctx.values.get(kPipelineCall);
+      const limited = <T>(work: () => Promise<T>) => (call ? call.limitConnector(template.type, work) : work());
       const request = create(admin.CreateTaskRequestSchema, { template, inputs, outputPrefix: header.outputPrefix, taskExecutionMetadata: header.taskExecutionMetadata });
-      const resource = await withInlineResults(async () => {
+      const resource = await limited(() => withInlineResults(async () => {
         const created = await viaFlyte2(admin.CreateTaskRequestSchema, request, connector.CreateTaskRequestSchema, connector.CreateTaskResponseSchema, (r) =>
           flyte2.handlers.createTask(r, signal),
         );
@@ -46,7 +51,7 @@ export function createSyncAgentService(flyte2: ConnectorService, registry: Conne
           signal,
         );
         return create(connector.GetTaskResponseSchema, got).resource;
-      });
+      }));
       yield { res: { case: "header", value: { resource: flyte1ResourceFrom(resource) } } };
     },
   };
