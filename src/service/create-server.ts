@@ -154,6 +154,8 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
         writeMaxBytes: config.maxMessageBytes,
         compressMinBytes: COMPRESS_MIN_BYTES,
         acceptCompression: ACCEPTED_COMPRESSIONS,
+        largeRequests,
+        largeRequestBytes: config.largeRequestBytes,
       }),
     );
   }
