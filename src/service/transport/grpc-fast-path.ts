@@ -7,7 +7,7 @@ import { connectorOperationOf, decodedCall } from "../pipeline/call-info.js";
 import type { Call, CallPipeline } from "../pipeline/call-pipeline.js";
 import { parseGrpcTimeoutMs } from "../pipeline/deadline.js";
 import { decodeInSlices } from "../pipeline/large-request/decode-in-slices.js";
-import type { LargeRequestGate } from "../pipeline/large-request/large-request-gate.js";
+import { LARGE_REQUEST_BUSY, type LargeRequestGate } from "../pipeline/large-request/large-request-gate.js";
 import { lengthDelimitedFieldBytes } from "../pipeline/wire-size.js";
 import type { CallSignal } from "../rpc/connector-invoker.js";
 import type { UnaryService } from "../rpc/rpc-handlers.js";
@@ -66,7 +66,6 @@ interface Route {
 const CONTENT_TYPE = "application/grpc+proto";
 const ENVELOPE_HEADER = 5;
 const COMPRESSED_FLAG = 0b0000_0001;
-const BUSY = "server is busy with other large requests; try again shortly";
 
 export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
   const routes = new Map<string, Route>();
@@ -129,7 +128,7 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
           release = options.largeRequests.tryEnter(length);
           if (release === undefined) {
             failed = true;
-            refuse(stream, new ConnectError(BUSY, Code.ResourceExhausted), responseEncoding);
+            refuse(stream, new ConnectError(LARGE_REQUEST_BUSY, Code.ResourceExhausted), responseEncoding);
             // The answer is out; RST_STREAM(NO_ERROR) tells the client to stop sending the rest of the body.
             stream.close(NO_ERROR);
           }
