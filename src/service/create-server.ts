@@ -159,6 +159,8 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
         writeMaxBytes: config.maxMessageBytes,
         compressMinBytes: COMPRESS_MIN_BYTES,
         acceptCompression: ACCEPTED_COMPRESSIONS,
+        largeRequests,
+        largeRequestBytes: config.largeRequestBytes,
       }),
     );
   }

@@ -6,6 +6,8 @@ import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { connectorOperationOf, decodedCall } from "../pipeline/call-info.js";
 import type { Call, CallPipeline } from "../pipeline/call-pipeline.js";
 import { parseGrpcTimeoutMs } from "../pipeline/deadline.js";
+import { decodeInSlices } from "../pipeline/large-request/decode-in-slices.js";
+import { LARGE_REQUEST_BUSY, type LargeRequestGate } from "../pipeline/large-request/large-request-gate.js";
 import { lengthDelimitedFieldBytes } from "../pipeline/wire-size.js";
 import type { CallSignal } from "../rpc/connector-invoker.js";
 import type { UnaryService } from "../rpc/rpc-handlers.js";
@@ -21,7 +23,9 @@ import type { UnaryService } from "../rpc/rpc-handlers.js";
  * is left to connect. The wire behaviour follows connect's gRPC handler, including its error messages and
  * status codes, so that a client sees the same answers with the fast path on or off; it differs only where
  * connect falls short of the gRPC protocol: errors are trailers-only responses, and responses say which
- * encodings the server accepts (`grpc-accept-encoding`).
+ * encodings the server accepts (`grpc-accept-encoding`); and a message that does not parse is the client's
+ * INVALID_ARGUMENT, where connect says INTERNAL (docs/errors.md). Large messages take a slot of the shared
+ * large-request gate before their body is read and are decoded in slices (docs/operations.md).
  */
 
 /** Options of {@link createGrpcFastPath}. */
@@ -35,6 +39,10 @@ export interface GrpcFastPathOptions {
   readonly compressMinBytes: number;
   /** connect's compressions, in preference order (gzip, br): the same list the connect handlers accept. */
   readonly acceptCompression: readonly Compression[];
+  /** The large-request gate shared with the connect path; without it, large messages are not gated. */
+  readonly largeRequests?: LargeRequestGate;
+  /** Messages at least this large take a gate slot before they are read and are decoded in slices. */
+  readonly largeRequestBytes?: number;
 }
 
 /** Handles a new HTTP/2 stream if it is a fast-path call; false leaves it to connect. */
@@ -72,6 +80,9 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
   }
   const acceptCompression = [...options.acceptCompression];
   const acceptEncoding = acceptCompression.map((c) => c.name).join(",");
+  const largeRequestBytes = options.largeRequestBytes ?? Number.POSITIVE_INFINITY;
+  /** Each stream's large-request slot release, called where its call settles (and on close, whichever is first). */
+  const slots = new WeakMap<http2.ServerHttp2Stream, () => void>();
 
   return (stream, headers) => {
     if (headers[":method"] !== "POST") return false;
@@ -97,6 +108,11 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
     const chunks: Buffer[] = [];
     let received = 0;
     let failed = false;
+    // A large message's gate slot, held from before its body is read until the call settles or the stream closes.
+    let release: (() => void) | undefined;
+    const settle = () => release?.();
+    stream.once("close", settle);
+    slots.set(stream, settle);
     const onData = (chunk: Buffer) => {
       if (failed) return;
       chunks.push(chunk);
@@ -108,6 +124,14 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
         if (length > options.readMaxBytes) {
           failed = true;
           refuse(stream, new ConnectError(`message size ${length} is larger than configured readMaxBytes ${options.readMaxBytes}`, Code.ResourceExhausted), responseEncoding);
+        } else if (options.largeRequests !== undefined && length >= largeRequestBytes) {
+          release = options.largeRequests.tryEnter(length);
+          if (release === undefined) {
+            failed = true;
+            refuse(stream, new ConnectError(LARGE_REQUEST_BUSY, Code.ResourceExhausted), responseEncoding);
+            // The answer is out; RST_STREAM(NO_ERROR) tells the client to stop sending the rest of the body.
+            stream.close(NO_ERROR);
+          }
         }
       }
     };
@@ -134,7 +158,7 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
    * The one request message, as connect's gRPC handler reads it: envelopes one by one (decompressed, size
    * checked after decompression, parsed), then "missing", "extra" or "incomplete" as connect words them.
    */
-  function decodeRequest(body: Buffer, schema: DescMessage, decompress: Compression | null): DecodedRequest | ConnectError | PromiseLike<DecodedRequest> {
+  function decodeRequest(body: Buffer, schema: DescMessage, decompress: Compression | null): DecodedRequest | ConnectError | Promise<DecodedRequest> {
     const envelopes: { flags: number; data: Uint8Array }[] = [];
     let offset = 0;
     while (body.length - offset >= ENVELOPE_HEADER) {
@@ -146,12 +170,16 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
       if (envelopes.length === 2) break;
     }
     const incomplete = envelopes.length < 2 && offset < body.length;
-    const parse = (data: Uint8Array): DecodedRequest | ConnectError => {
+    const parse = (data: Uint8Array): DecodedRequest | ConnectError | Promise<DecodedRequest | ConnectError> => {
       if (data.byteLength > options.readMaxBytes) return new ConnectError(`message size ${data.byteLength} is larger than configured readMaxBytes ${options.readMaxBytes}`, Code.ResourceExhausted);
+      // Below the threshold fromBinary is faster; above it, the decode gives the event loop back every few ms.
+      if (data.byteLength >= largeRequestBytes) {
+        return decodeInSlices(schema, data).then((message) => ({ message, bytes: data }) satisfies DecodedRequest, parseError);
+      }
       try {
         return { message: fromBinary(schema, data), bytes: data } satisfies DecodedRequest;
       } catch (e) {
-        return new ConnectError(`parse binary: ${e instanceof Error ? e.message : String(e)}`, Code.Internal);
+        return parseError(e);
       }
     };
     const finish = (first: DecodedRequest | ConnectError): DecodedRequest | ConnectError => {
@@ -160,18 +188,21 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
       if (incomplete) return new ConnectError("protocol error: incomplete envelope", Code.InvalidArgument);
       return first;
     };
+    const settled = (result: DecodedRequest | ConnectError): DecodedRequest => {
+      if (result instanceof ConnectError) throw result;
+      return result;
+    };
     const env = envelopes[0];
     if (env === undefined) {
       if (incomplete) return new ConnectError("protocol error: incomplete envelope", Code.InvalidArgument);
       return new ConnectError("protocol error: missing input message for unary method", Code.Unimplemented);
     }
-    if ((env.flags & COMPRESSED_FLAG) === 0) return finish(parse(env.data));
+    if ((env.flags & COMPRESSED_FLAG) === 0) {
+      const parsed = parse(env.data);
+      return parsed instanceof Promise ? parsed.then((p) => settled(finish(p))) : finish(parsed);
+    }
     if (!decompress) return new ConnectError("received compressed envelope, but do not know how to decompress", Code.Internal);
-    return decompress.decompress(env.data, options.readMaxBytes).then((data) => {
-      const message = finish(parse(data));
-      if (message instanceof ConnectError) throw message;
-      return message;
-    });
+    return Promise.resolve(decompress.decompress(env.data, options.readMaxBytes)).then(async (data) => settled(finish(await parse(data))));
   }
 
   function invoke(
@@ -190,6 +221,7 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
       const reason = new ConnectError("the client cancelled the call", Code.Canceled);
       call.abort(reason);
       call.end(reason);
+      slots.get(stream)?.();
     };
     stream.once("close", onClose);
     let pending: Promise<unknown>;
@@ -227,6 +259,7 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
     const phase = call.info.operation === "get" ? (response as { resource?: { phase?: number } }).resource?.phase : undefined;
     stream.removeListener("close", onClose);
     call.end(undefined, phase);
+    slots.get(stream)?.();
     if (encoding !== null && bytes.byteLength >= options.compressMinBytes) {
       encoding.compress(bytes).then(
         (compressed) => send(stream, envelope(COMPRESSED_FLAG, compressed), encoding),
@@ -241,6 +274,7 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
     if (call.settled) return;
     stream.removeListener("close", onClose);
     call.end(e);
+    slots.get(stream)?.();
     refuse(stream, e, encoding);
   }
 
@@ -271,6 +305,16 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
 }
 
 function ignore(): void {}
+
+const NO_ERROR = 0;
+
+/**
+ * A request message that does not parse is the client's fault: INVALID_ARGUMENT, as protobuf-es's JSON parse
+ * errors already are (connect's binary serialization says INTERNAL; see docs/errors.md).
+ */
+function parseError(e: unknown): ConnectError {
+  return new ConnectError(`parse binary: ${e instanceof Error ? e.message : String(e)}`, Code.InvalidArgument);
+}
 
 /** A promise from any realm (zlib's callbacks may resolve one made outside this module's). */
 function isThenable<T>(value: unknown): value is PromiseLike<T> {

@@ -46,7 +46,8 @@ export function createLargeRequestGate(options: LargeRequestGateOptions): LargeR
   };
 }
 
-const MESSAGE = "server is busy with other large requests; try again shortly";
+/** The refusal's message, on the connect path and the gRPC fast path alike. */
+export const LARGE_REQUEST_BUSY = "server is busy with other large requests; try again shortly";
 
 /**
  * The gate on the connect-fastify path, as an `onRequest` hook: connect reads and decodes the body inside its
@@ -71,9 +72,9 @@ export function gateLargeRequests(app: FastifyInstance, gate: LargeRequestGate):
     const contentType = String(req.headers["content-type"] ?? "");
     if (contentType.startsWith("application/grpc")) {
       // Trailers-only: the status travels in the headers, for gRPC and gRPC-Web alike.
-      void reply.code(200).headers({ "content-type": contentType, "grpc-status": "8", "grpc-message": encodeURIComponent(MESSAGE) }).send();
+      void reply.code(200).headers({ "content-type": contentType, "grpc-status": "8", "grpc-message": encodeURIComponent(LARGE_REQUEST_BUSY) }).send();
     } else {
-      void reply.code(429).header("content-type", "application/json").send(JSON.stringify({ code: "resource_exhausted", message: MESSAGE }));
+      void reply.code(429).header("content-type", "application/json").send(JSON.stringify({ code: "resource_exhausted", message: LARGE_REQUEST_BUSY }));
     }
   });
 }

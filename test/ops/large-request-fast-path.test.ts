@@ -1,0 +1,136 @@
+import * as http2 from "node:http2";
+import { create, toBinary } from "@bufbuild/protobuf";
+import * as grpc from "@grpc/grpc-js";
+import { CreateTaskRequestSchema } from "#idl/flyteidl2/connector/connector_pb.js";
+import { AsyncConnectorService } from "#idl/flyteidl2/connector/service_pb.js";
+import { Health } from "../../src/gen/health/v1/health_pb.js";
+import { startService, type RunningService } from "../../src/testing/start-service.js";
+import { grpcJsClient, grpcStatusOf } from "../helpers/grpc-js-client.js";
+import { createTaskRequest, intLiteral, STRING, stringLiteral } from "../support/tasks.js";
+import { grpcFrame, rawGrpcCall } from "../support/raw-clients.js";
+
+/**
+ * The large-request gate and the sliced decode on the gRPC fast path (gRPC clients on HTTP/2 send no
+ * content-length, so the connect path's hook cannot gate them): with two slots, a third large CreateTask
+ * is RESOURCE_EXHAUSTED before its body is read, the slots come back when the held calls go, and health
+ * answers while a ~12 MB CreateTask is being decoded.
+ */
+const MiB = 1024 * 1024;
+const CREATE = `/${AsyncConnectorService.typeName}/CreateTask`;
+let svc: RunningService;
+const sessions: http2.ClientHttp2Session[] = [];
+beforeAll(async () => {
+  svc = await startService({ config: { grpcFastPath: true, maxConcurrentLargeRequests: 2, largeRequestBytes: MiB } });
+});
+afterAll(async () => {
+  for (const s of sessions) s.destroy();
+  await svc.close();
+});
+const address = () => new URL(svc.url).host;
+
+function session(): http2.ClientHttp2Session {
+  const s = http2.connect(svc.url);
+  s.on("error", () => {});
+  sessions.push(s);
+  return s;
+}
+
+/** A valid echo CreateTask of about `bytes` bytes (one large string input). */
+function echoCreate(bytes: number) {
+  return createTaskRequest({ type: "echo", inputs: { s: { type: STRING, literal: stringLiteral("x".repeat(bytes)) } }, outputs: { s: STRING } });
+}
+
+/** A large gRPC CreateTask whose body arrives only in part: its slot stays taken until the stream is reset. */
+function heldUpload(): Promise<http2.ClientHttp2Stream> {
+  const stream = session().request({ ":method": "POST", ":path": CREATE, "content-type": "application/grpc", te: "trailers" });
+  stream.on("error", () => {});
+  const frame = grpcFrame(Buffer.alloc(MiB), 4 * MiB);
+  return new Promise((resolve) => stream.write(frame, () => setTimeout(() => resolve(stream), 200)));
+}
+
+test("with two slots, a third concurrent large CreateTask is RESOURCE_EXHAUSTED; the slots come back", async () => {
+  const client = grpcJsClient(AsyncConnectorService, address(), { channelOptions: { "grpc.max_send_message_length": 32 * MiB } });
+  const held = [await heldUpload(), await heldUpload()];
+  try {
+    const third = await grpcStatusOf(client.createTask(echoCreate(2 * MiB), { timeoutMs: 10_000 }));
+    expect(third.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(third.details).toMatch(/busy with other large requests/);
+    // Raw: the refusal is trailers-only, and the stream is ended before the body is read.
+    const raw = await rawGrpcCall(session(), CREATE, grpcFrame(toBinary(CreateTaskRequestSchema, create(CreateTaskRequestSchema, echoCreate(2 * MiB)))));
+    expect(raw.headers["grpc-status"]).toBe("8");
+    // A small call is not a large one: served while both slots are taken.
+    expect((await client.createTask(echoCreate(10), { timeoutMs: 10_000 })).resourceMeta).toBeDefined();
+  } finally {
+    for (const s of held) s.close(http2.constants.NGHTTP2_CANCEL);
+  }
+  let ok = false;
+  for (let i = 0; i < 50 && !ok; i++) {
+    ok = await client.createTask(echoCreate(2 * MiB), { timeoutMs: 10_000 }).then(
+      () => true,
+      () => false,
+    );
+    if (!ok) await new Promise((r) => setTimeout(r, 100));
+  }
+  client.close();
+  expect(ok).toBe(true);
+}, 60_000);
+
+/** A CreateTask of about 12 MB whose cost is decoding: a literal map of many small entries. */
+function largeMapCreate(entries: number): Uint8Array {
+  const request = createTaskRequest({ type: "sleep" });
+  const map: Record<string, unknown> = {};
+  for (let i = 0; i < entries; i++) map[`key-${i}-${"p".repeat(24)}`] = intLiteral(i);
+  const literalSchema = CreateTaskRequestSchema.field.inputs.message!.field.literals.message!.field.value.message!;
+  request.inputs!.literals.push({ $typeName: "flyteidl2.task.NamedLiteral", name: "m", value: create(literalSchema, { value: { case: "map", value: { literals: map as never } } }) } as never);
+  return toBinary(CreateTaskRequestSchema, create(CreateTaskRequestSchema, request));
+}
+
+test("health Check answers while a ~12 MB CreateTask is decoded on the fast path", async () => {
+  const bytes = largeMapCreate(250_000);
+  expect(bytes.length).toBeGreaterThan(11 * MiB);
+  const health = grpcJsClient(Health, address());
+  await health.check({ service: "" }, { timeoutMs: 5_000 }); // channel up before the large call
+  // The large call on a raw stream, to know when its body has been sent (the server then decodes it).
+  let uploaded = false;
+  let largeDone = false;
+  const stream = session().request({ ":method": "POST", ":path": CREATE, "content-type": "application/grpc", te: "trailers" });
+  stream.on("error", () => {});
+  const large = new Promise<Record<string, string | string[] | undefined>>((resolve) => {
+    let status: Record<string, string | string[] | undefined> = {};
+    stream.on("response", (h) => {
+      status = { ...status, ...h };
+    });
+    stream.on("trailers", (h) => {
+      status = { ...status, ...h };
+    });
+    stream.on("close", () => {
+      largeDone = true;
+      resolve(status);
+    });
+    stream.resume();
+  });
+  stream.end(grpcFrame(bytes), () => {
+    uploaded = true;
+  });
+  const latencies: number[] = [];
+  let answeredWhileDecoding = 0;
+  while (!largeDone) {
+    const started = performance.now();
+    const startedAfterUpload = uploaded;
+    const answer = await health.check({ service: "" }, { timeoutMs: 30_000 });
+    expect(answer.status).toBeDefined();
+    latencies.push(performance.now() - started);
+    if (startedAfterUpload && !largeDone) answeredWhileDecoding++;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  health.close();
+  const answer = await large;
+  // Whatever the sleep connector makes of the map, the call was decoded and answered, not refused or reset.
+  expect(answer[":status"]).toBe(200);
+  expect(answer["grpc-status"]).toBeDefined();
+  // The sliced decode gives the event loop back: health answers again and again after the whole body is in
+  // and before the large call is answered. A decode in one go (fromBinary) lets at most one check straddle it.
+  expect(answeredWhileDecoding).toBeGreaterThanOrEqual(3);
+  const max = Math.max(...latencies);
+  console.log(`health during a ${(bytes.length / MiB).toFixed(1)} MiB CreateTask: ${latencies.length} checks, ${answeredWhileDecoding} after the upload, max ${max.toFixed(0)} ms, median ${latencies.sort((a, b) => a - b)[latencies.length >> 1]!.toFixed(0)} ms`);
+}, 120_000);
