@@ -4,6 +4,7 @@ import { ConnectorError } from "../errors.js";
 import type { HttpCallResponse } from "../http-job/http-call.js";
 import { apiCall, DEFAULT_API_CALL_BUDGET, type ApiCall, type ApiCallBudget } from "../warehouse/api-call.js";
 import { datasetResult } from "../warehouse/dataset-result.js";
+import { refusedSubmission, refusedSubmissionResource } from "../warehouse/refused-submission.js";
 import { vendorSetting } from "../warehouse/vendor-environment.js";
 import { customOf, customString, requiredCustomString, sqlStatementOf } from "../warehouse/task-custom.js";
 import { BigQueryCredentials } from "./bigquery-auth.js";
@@ -85,16 +86,18 @@ export class BigQueryConnector extends AsyncConnector<BigQueryMeta> {
     // lost, names the same job, and BigQuery answers 409 instead of running the query twice.
     const jobId = `flyte_connect_${request.idempotencyKey}`;
     const body = { jobReference: { projectId: project, jobId, ...(location === null ? {} : { location }) }, configuration: { query } };
+    const headers = await this.headers(ctx, userAgent);
     const res = await this.call(
-      { method: "POST", url: `${this.endpoint}/bigquery/v2/projects/${encodeURIComponent(project)}/jobs`, headers: await this.headers(ctx, userAgent), body },
+      { method: "POST", url: `${this.endpoint}/bigquery/v2/projects/${encodeURIComponent(project)}/jobs`, headers, body },
       ctx,
       "submit the query job",
     );
     if (res.status === 409) {
       ctx.log.info({ jobId }, "CreateTask repeated for a BigQuery job already inserted");
     } else if (res.status < 200 || res.status >= 300) {
-      // No job exists, so there is nothing to poll: the executor shows this message and retries the attempt.
-      throw ConnectorError.permanent(`BigQuery refused the query job: ${bigQueryErrorMessage(res.status, res.json, res.text)}`);
+      // No job exists and a retry would be refused the same way: the task fails, with BigQuery's words.
+      const refusal = refusedSubmission(`BigQuery refused the query job: ${bigQueryErrorMessage(res.status, res.json, res.text)}`, ctx, headers);
+      return { job_id: jobId, project, location, user_agent: userAgent, ...refusal };
     }
     const actualLocation = (res.json as BigQueryJob | undefined)?.jobReference?.location;
     ctx.log.info({ jobId, project, location: actualLocation ?? location }, "BigQuery job inserted");
@@ -102,6 +105,8 @@ export class BigQueryConnector extends AsyncConnector<BigQueryMeta> {
   }
 
   async get(meta: BigQueryMeta, ctx: GetContext): Promise<Resource> {
+    const refused = refusedSubmissionResource(meta);
+    if (refused) return refused;
     const logLinks = [consoleLink(meta)];
     let res: HttpCallResponse;
     try {
@@ -138,6 +143,8 @@ export class BigQueryConnector extends AsyncConnector<BigQueryMeta> {
   }
 
   async delete(meta: BigQueryMeta, ctx: ConnectorContext): Promise<void> {
+    // A refused job never existed: nothing to cancel.
+    if (meta.failure !== undefined) return;
     // A cancel that cannot get through throws, and the executor retries it: the job may still run.
     const res = await this.call({ method: "POST", url: this.jobUrl(meta, "/cancel"), headers: await this.headers(ctx, meta.user_agent) }, ctx, "cancel the job");
     // jobs.cancel of a finished job succeeds; 404 means there is nothing to cancel. Anything else would be

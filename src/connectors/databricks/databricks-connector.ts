@@ -3,6 +3,7 @@ import { AsyncConnector, type ConnectorContext, type CreateRequest, type GetCont
 import { ConnectorError, InvalidTaskError } from "../errors.js";
 import { excerpt, type HttpCallResponse } from "../http-job/http-call.js";
 import { apiCall, DEFAULT_API_CALL_BUDGET, type ApiCall, type ApiCallBudget } from "../warehouse/api-call.js";
+import { refusedSubmission, refusedSubmissionResource } from "../warehouse/refused-submission.js";
 import { environmentCredential, vendorSetting } from "../warehouse/vendor-environment.js";
 import { customOf, customString } from "../warehouse/task-custom.js";
 import { databricksMetaCodec, type DatabricksMeta } from "./databricks-meta.js";
@@ -69,17 +70,20 @@ export class DatabricksConnector extends AsyncConnector<DatabricksMeta> {
     }
     const instance = hostOf(given);
     const body: JsonObject = databricksRunSpecFrom(request.template, custom, request.idempotencyKey);
-    const res = await this.call({ method: "POST", url: `${this.base(instance)}${JOBS_API}/runs/submit`, headers: await this.headers(ctx), body }, ctx, "submit the run");
+    const headers = await this.headers(ctx);
+    const res = await this.call({ method: "POST", url: `${this.base(instance)}${JOBS_API}/runs/submit`, headers, body }, ctx, "submit the run");
     const runId = (res.json as { run_id?: unknown } | undefined)?.run_id;
     if (res.status !== 200 || (typeof runId !== "number" && typeof runId !== "string")) {
-      // No run exists: the executor shows this message and retries the attempt.
-      throw ConnectorError.permanent(`Databricks refused the run: ${databricksError(res)}`);
+      // No run exists and a retry would be refused the same way: the task fails, with Databricks' words.
+      return { databricks_instance: instance, run_id: "", ...refusedSubmission(`Databricks refused the run: ${databricksError(res)}`, ctx, headers) };
     }
     ctx.log.info({ runId, instance }, "Databricks run submitted");
     return { databricks_instance: instance, run_id: String(runId) };
   }
 
   async get(meta: DatabricksMeta, ctx: GetContext): Promise<Resource> {
+    const refused = refusedSubmissionResource(meta);
+    if (refused) return refused;
     let res: HttpCallResponse;
     try {
       res = await this.call({ method: "GET", url: `${this.base(meta.databricks_instance)}${JOBS_API}/runs/get?run_id=${meta.run_id}`, headers: await this.headers(ctx) }, ctx, "read the run");
@@ -96,6 +100,8 @@ export class DatabricksConnector extends AsyncConnector<DatabricksMeta> {
   }
 
   async delete(meta: DatabricksMeta, ctx: ConnectorContext): Promise<void> {
+    // A refused run never existed: nothing to cancel.
+    if (meta.failure !== undefined) return;
     let headers: Record<string, string>;
     try {
       headers = await this.headers(ctx);

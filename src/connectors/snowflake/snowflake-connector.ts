@@ -4,6 +4,7 @@ import { ConnectorError, InvalidTaskError } from "../errors.js";
 import { excerpt, type HttpCallResponse } from "../http-job/http-call.js";
 import { apiCall, DEFAULT_API_CALL_BUDGET, type ApiCall, type ApiCallBudget } from "../warehouse/api-call.js";
 import { datasetResult } from "../warehouse/dataset-result.js";
+import { refusedSubmission, refusedSubmissionResource } from "../warehouse/refused-submission.js";
 import { environmentCredential } from "../warehouse/vendor-environment.js";
 import { customObject, customOf, customString, requiredCustomString, sqlStatementOf } from "../warehouse/task-custom.js";
 import { SnowflakeKeyPairTokens } from "./snowflake-key-pair-jwt.js";
@@ -131,19 +132,25 @@ export class SnowflakeConnector extends AsyncConnector<SnowflakeMeta> {
     };
     // The same requestId for a repeated CreateTask or a retried submit: Snowflake runs the statement once.
     const url = `${this.baseUrl(account, kwargs)}/api/v2/statements?async=true&requestId=${requestIdOf(request.idempotencyKey)}&retry=true`;
-    const res = await this.call({ method: "POST", url, headers: await this.headers(account, user, ctx), body }, ctx, "submit the statement");
+    const headers = await this.headers(account, user, ctx);
+    const res = await this.call({ method: "POST", url, headers, body }, ctx, "submit the statement");
     const handle = answerOf(res).statementHandle;
+    const hasOutput = Object.keys(request.outputTypes).length > 0;
     // A 422 with a handle is a statement Snowflake accepted and failed (a compilation error): the first
-    // GetTask reports it with Snowflake's message. Without a handle nothing exists to poll.
+    // GetTask reports it with Snowflake's message. Without a handle nothing exists to poll, and a retry
+    // would be refused the same way: the task fails with Snowflake's words.
     if (!handle || (!is2xx(res.status) && res.status !== 422)) {
-      throw ConnectorError.permanent(`Snowflake refused the statement: HTTP ${res.status}: ${snowflakeMessage(res)}`);
+      const refusal = refusedSubmission(`Snowflake refused the statement: HTTP ${res.status}: ${snowflakeMessage(res)}`, ctx, headers);
+      return { account, user, database, schema, warehouse, query_id: "", has_output: hasOutput, connection_kwargs: kwargs, ...refusal };
     }
     ctx.log.info({ queryId: handle, status: res.status }, "Snowflake statement submitted");
     // In the Python dataclass's field order, so the bytes are the ones Python writes.
-    return { account, user, database, schema, warehouse, query_id: handle, has_output: Object.keys(request.outputTypes).length > 0, connection_kwargs: kwargs };
+    return { account, user, database, schema, warehouse, query_id: handle, has_output: hasOutput, connection_kwargs: kwargs };
   }
 
   async get(meta: SnowflakeMeta, ctx: GetContext): Promise<Resource> {
+    const refused = refusedSubmissionResource(meta);
+    if (refused) return refused;
     const logLinks = [consoleLink(meta.account, meta.query_id)];
     const customInfo = { query_id: meta.query_id };
     let res: HttpCallResponse;
@@ -175,6 +182,8 @@ export class SnowflakeConnector extends AsyncConnector<SnowflakeMeta> {
   }
 
   async delete(meta: SnowflakeMeta, ctx: ConnectorContext): Promise<void> {
+    // A refused statement never existed: nothing to cancel.
+    if (meta.failure !== undefined) return;
     let headers: Record<string, string>;
     try {
       headers = await this.headers(meta.account, meta.user, ctx);

@@ -1,12 +1,14 @@
 import type { JsonObject } from "@bufbuild/protobuf";
+import { submitRefusalOf, type SubmitRefusal } from "../warehouse/refused-submission.js";
 import { jsonResourceMeta, requireString, ResourceMetaError, type MetaRecord } from "../resource-meta.js";
 
 /**
  * What the executor keeps for a Snowflake statement: exactly the Python connector's `SnowflakeJobMetadata`
  * fields, in its order, so that either service can poll and cancel a statement the other started. The SQL
- * API's statement handle is the query ID the Python driver calls `sfqid`.
+ * API's statement handle is the query ID the Python driver calls `sfqid`. `failure` exists only for a
+ * statement Snowflake refused (then `query_id` is empty).
  */
-export interface SnowflakeMeta {
+export interface SnowflakeMeta extends SubmitRefusal {
   readonly account: string;
   readonly user: string;
   readonly database: string;
@@ -29,6 +31,7 @@ function parseSnowflakeMeta(record: MetaRecord): SnowflakeMeta {
     query_id: requireString(record, "query_id"),
     has_output: record["has_output"] === true,
     connection_kwargs: (kwargs ?? null) as JsonObject | null,
+    ...submitRefusalOf(record),
   };
 }
 

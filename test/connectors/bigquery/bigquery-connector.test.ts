@@ -168,12 +168,22 @@ describe("BigQuery connector through the service, against a local BigQuery REST 
     }
   });
 
-  test("a refused insert fails CreateTask with BigQuery's message; a task without ProjectID is INVALID_ARGUMENT", async () => {
+  test("a refused insert is CreateTask OK and a FAILED task with BigQuery's message; DeleteTask calls nothing; a task without ProjectID is INVALID_ARGUMENT", async () => {
     bq.failNext(1, 403, { error: { code: 403, message: "Access Denied: Project my-gcp-project: User does not have bigquery.jobs.create permission", errors: [{ reason: "accessDenied" }], status: "PERMISSION_DENIED" } }, /\/jobs$/);
-    const refused = await grpcStatusOf(svc.client.createTask(bigQueryTask("SELECT 6")));
-    expect(refused.code).toBe(grpc.status.INTERNAL);
-    expect(refused.details).toContain("BigQuery refused the query job: HTTP 403 PERMISSION_DENIED: Access Denied: Project my-gcp-project: User does not have bigquery.jobs.create permission");
-    svc.saw(refused.details);
+    const refused = await svc.client.createTask(bigQueryTask("SELECT 6"));
+    const stored = JSON.parse(new TextDecoder().decode(refused.resourceMeta)) as Record<string, unknown>;
+    expect(Object.keys(stored)).toEqual(["job_id", "project", "location", "user_agent", "failure"]);
+    const before = bq.requests.length;
+    const failed = await poll(refused.resourceMeta);
+    expect(failed.phases).toEqual(["FAILED"]);
+    expect(failed.resource.message).toBe("BigQuery refused the query job: HTTP 403 PERMISSION_DENIED: Access Denied: Project my-gcp-project: User does not have bigquery.jobs.create permission");
+    svc.saw(failed.resource.message);
+    await deleteTask(refused.resourceMeta);
+    await deleteTask(refused.resourceMeta);
+    expect(bq.requests.length).toBe(before);
+    // A submitted job's metadata has no such key: the Python connector's bytes.
+    const normal = await svc.client.createTask(bigQueryTask("SELECT 6"));
+    expect(new TextDecoder().decode(normal.resourceMeta)).not.toContain("failure");
     const noProject = await grpcStatusOf(svc.client.createTask(bigQueryTask("SELECT 7", { custom: { ProjectID: null } })));
     expect(noProject.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(noProject.details).toContain('custom["ProjectID"] is missing');

@@ -155,17 +155,37 @@ describe("Databricks connector through the service, against a local Jobs API 2.1
     await deleteTask(created.resourceMeta);
   });
 
-  test("refusals: a bad run spec fails CreateTask with Databricks' message; no databricksConf, no container or no token are named", async () => {
-    const bad = await grpcStatusOf(svc.client.createTask(databricksTask("bad", { databricksConf: { run_name: "bad", new_cluster: { num_workers: 1 } } })));
-    expect(bad.code).toBe(grpc.status.INTERNAL);
-    expect(bad.details).toContain("Databricks refused the run: HTTP 400 INVALID_PARAMETER_VALUE: Missing required field: new_cluster.spark_version");
+  test("refusals: a bad run spec is CreateTask OK and a FAILED task with Databricks' message, DeleteTask calls nothing; no databricksConf, no container or no token are named", async () => {
+    const refused = await svc.client.createTask(databricksTask("bad", { databricksConf: { run_name: "bad", new_cluster: { num_workers: 1 } } }));
+    const stored = JSON.parse(new TextDecoder().decode(refused.resourceMeta)) as Record<string, unknown>;
+    expect(Object.keys(stored)).toEqual(["databricks_instance", "run_id", "failure"]);
+    const before = db.requests.length;
+    const failed = await poll(refused.resourceMeta);
+    expect(failed.phases).toEqual(["FAILED"]);
+    expect(failed.resource.message).toBe("Databricks refused the run: HTTP 400 INVALID_PARAMETER_VALUE: Missing required field: new_cluster.spark_version");
+    await deleteTask(refused.resourceMeta);
+    await deleteTask(refused.resourceMeta);
+    expect(db.requests.length).toBe(before);
+    const bad = { details: failed.resource.message };
+    // A refusal that echoes the credential: the stored and reported message has it replaced.
+    db.failNext(1, 403, { error_code: "PERMISSION_DENIED", message: `token ${db.token} may not submit runs` }, /runs\/submit$/);
+    const echoed = await svc.client.createTask(databricksTask("echo"));
+    expect(new TextDecoder().decode(echoed.resourceMeta)).not.toContain(db.token);
+    const echoedResult = await poll(echoed.resourceMeta);
+    expect(echoedResult.phases).toEqual(["FAILED"]);
+    expect(echoedResult.resource.message).toBe("Databricks refused the run: HTTP 403 PERMISSION_DENIED: token [REDACTED] may not submit runs");
+    svc.saw(echoedResult.resource.message);
     const noConf = await grpcStatusOf(svc.client.createTask(databricksTask("x", { custom: { databricksConf: null } })));
     expect(noConf.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(noConf.details).toContain("Missing Databricks job configuration");
     const noToken = await grpcStatusOf(svc.client.createTask(databricksTask("x", { secrets: {} })));
     expect(noToken.details).toContain("DATABRICKS_TOKEN_FILE");
-    const wrongToken = await grpcStatusOf(svc.client.createTask(databricksTask("x", { secrets: { databricks_token: "dapi-wrong" } })));
+    const wrongTokenTask = await svc.client.createTask(databricksTask("x", { secrets: { databricks_token: "dapi-wrong" } }));
+    const wrongTokenResult = await poll(wrongTokenTask.resourceMeta);
+    expect(wrongTokenResult.phases).toEqual(["FAILED"]);
+    const wrongToken = { details: wrongTokenResult.resource.message };
     expect(wrongToken.details).toContain("HTTP 401 401: Credential was not sent or was of an unsupported type for this API.");
+    expect(wrongToken.details).not.toContain("dapi-wrong");
     const noContainer = databricksTask("x");
     noContainer.template!.target = { case: undefined };
     const c = await grpcStatusOf(svc.client.createTask(noContainer));

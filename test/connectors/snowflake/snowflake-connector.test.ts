@@ -183,12 +183,23 @@ describe("Snowflake connector through the service, against a local Snowflake SQL
     await deleteTask(created.resourceMeta);
   });
 
-  test("a key Snowflake does not know fails CreateTask with its message; no key at all names where one is looked for", async () => {
+  test("a key Snowflake does not know is CreateTask OK and a FAILED task with its message, DeleteTask calls nothing; no key at all names where one is looked for", async () => {
     const { generateKeyPairSync } = await import("node:crypto");
     const other = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }) as string;
-    const wrong = await grpcStatusOf(svc.client.createTask(snowflakeTask("SELECT 6", { secrets: { snowflake_private_key: other } })));
-    expect(wrong.code).toBe(grpc.status.INTERNAL);
-    expect(wrong.details).toMatch(/Snowflake refused the statement: HTTP 401: JWT token is invalid\. \[[0-9a-f-]+\] \(code 390144\)/);
+    const refused = await svc.client.createTask(snowflakeTask("SELECT 6", { secrets: { snowflake_private_key: other } }));
+    const stored = JSON.parse(new TextDecoder().decode(refused.resourceMeta)) as Record<string, unknown>;
+    expect(Object.keys(stored)).toEqual(["account", "user", "database", "schema", "warehouse", "query_id", "has_output", "connection_kwargs", "failure"]);
+    expect(stored["query_id"]).toBe("");
+    const before = sf.requests.length;
+    const failed = await poll(refused.resourceMeta);
+    expect(failed.phases).toEqual(["FAILED"]);
+    expect(failed.resource.message).toMatch(/^Snowflake refused the statement: HTTP 401: JWT token is invalid\. \[[0-9a-f-]+\] \(code 390144\)$/);
+    expect(failed.resource.message).not.toContain("PRIVATE KEY");
+    svc.saw(failed.resource.message);
+    await deleteTask(refused.resourceMeta);
+    await deleteTask(refused.resourceMeta);
+    expect(sf.requests.length).toBe(before);
+    const wrong = { details: failed.resource.message };
     const none = await grpcStatusOf(svc.client.createTask(snowflakeTask("SELECT 7", { secrets: {} })));
     expect(none.details).toContain("SNOWFLAKE_PRIVATE_KEY_PATH");
     const badPassphrase = await grpcStatusOf(svc.client.createTask(snowflakeTask("SELECT 8", { secrets: { snowflake_private_key: sf.encryptedPrivateKeyPem, snowflake_private_key_passphrase: "wrong" } })));
