@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 
-// The layering of docs/decisions.md and style.md §1: cli → service → registry → connectors → literals, with
+// The layering of docs/decisions.md: cli → service → registry → connectors → literals, with
 // config, log, errors and gen as leaves. These tests read the import statements of every source file.
 const ROOT = resolve(__dirname, "..");
 const SRC = join(ROOT, "src");

@@ -38,7 +38,7 @@ export interface Config {
   readonly maxResponseBytes: number;
   /**
    * Largest resource metadata CreateTask may return. The executor stores it in the TaskAction object (etcd
-   * holds about 1.5 MiB for the whole object) and resends it on every poll (executor-contract.md §5).
+   * holds about 1.5 MiB for the whole object) and resends it on every poll (docs/flyte-executor.md §5).
    */
   readonly maxResourceMetaBytes: number;
   /** Object stores for outputs.pb, offloaded literals and connector files (docs/storage.md). */
@@ -46,7 +46,7 @@ export interface Config {
   /** How long in-flight calls may run on after SIGTERM before they are cancelled. */
   readonly drainTimeoutMs: number;
   readonly logLevel: LogLevel;
-  /** Files or packages that register connectors (see docs/writing-connectors.md). */
+  /** Files or packages that register connectors (see the README, "Writing a connector"). */
   readonly modules: readonly string[];
   /** Register the built-in connectors (sleep, echo, postgres, http_job). */
   readonly builtins: boolean;

@@ -12,7 +12,7 @@ import { jsonResourceMeta, type ResourceMetaCodec } from "./resource-meta.js";
  *
  * A connector starts a job on an external system in `create` and returns small metadata that identifies it;
  * the executor stores that metadata and hands it back to `get` (about every 30 s) until the job is terminal,
- * and to `delete` on abort, on retry and when the finished task is garbage-collected (executor-contract.md §4).
+ * and to `delete` on abort, on retry and when the finished task is garbage-collected (docs/flyte-executor.md §4).
  */
 
 /** The key the registry and the executor use to route a task: task type name and version. */
@@ -116,7 +116,7 @@ export interface CreateRequest<Inputs extends object = Record<string, unknown>> 
   readonly taskExecutionMetadata?: TaskExecutionMetadata;
   /**
    * The same string for every CreateTask of one task execution attempt: the executor may send CreateTask
-   * twice for one attempt (executor-contract.md §4.5). Hand it to the external system to deduplicate.
+   * twice for one attempt (docs/flyte-executor.md §4.5). Hand it to the external system to deduplicate.
    */
   readonly idempotencyKey: string;
   /** The declared output types of the template's interface. */

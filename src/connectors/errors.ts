@@ -3,7 +3,7 @@ import { CodedError } from "../errors/coded-error.js";
 /**
  * An error a connector throws from `get` to report that the job failed, with a message for the user.
  * The service turns it into a successful GetTask with phase RETRYABLE_FAILED or FAILED, never an RPC error:
- * the executor shows that message and retries only when it says retryable (executor-contract.md §4.5).
+ * the executor shows that message and retries only when it says retryable (docs/flyte-executor.md §4.5).
  * Thrown from `create` or `delete`, it becomes an INTERNAL error with its message.
  *
  * @example

@@ -75,7 +75,7 @@ export interface PhaseDecision {
 /**
  * Maps an external system's state string to a phase. An unknown or missing state means RUNNING with
  * `known: false`, never an exception: Python raises here, which becomes INTERNAL on GetTask, and six of
- * those fail or freeze the task (executor-contract.md §4.5). The caller logs a warning for unknown states.
+ * those fail or freeze the task (docs/flyte-executor.md §4.5). The caller logs a warning for unknown states.
  */
 export function phaseFromState(state: string | null | undefined, table: StateTable = DEFAULT_STATE_TABLE): PhaseDecision {
   const key = (state ?? "").trim().toLowerCase();

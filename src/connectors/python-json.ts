@@ -2,7 +2,7 @@
  * JSON in the exact bytes Python's `json.dumps` writes with its defaults — `", "` and `": "` separators,
  * non-ASCII escaped as `\uXXXX`, bare `NaN`/`Infinity` — and a parser that reads those bytes back,
  * keeping integers beyond 2^53 exact as bigint. Resource metadata travels in this form so that a task
- * started by the Python connector service can be polled by ours and the reverse (python-reference.md §1.1).
+ * started by the Python connector service can be polled by ours and the reverse (docs/python-service.md §1.1).
  */
 
 /** A value that {@link stringifyPythonJson} can write and {@link parsePythonJson} returns. */

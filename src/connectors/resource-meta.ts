@@ -4,7 +4,7 @@ import { parsePythonJson, stringifyPythonJson, type PythonJsonValue } from "./py
 /**
  * Turns a connector's resource metadata into the opaque bytes the executor stores and sends back on every
  * GetTask and DeleteTask, and back again. The executor keeps these bytes in the TaskAction's status, so keep
- * the metadata small (under 1–2 KiB; executor-contract.md §5).
+ * the metadata small (under 1–2 KiB; docs/flyte-executor.md §5).
  */
 export interface ResourceMetaCodec<Meta> {
   encode(meta: Meta): Uint8Array;

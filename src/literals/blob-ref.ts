@@ -38,7 +38,7 @@ export function blobRefFromLiteral(literal: Literal, declared: BlobType, type: L
   const blob = scalar.value;
   const blobType = blob.metadata?.type;
   const dimensionality = blobType?.dimensionality ?? BlobType_BlobDimensionality.SINGLE;
-  // flyte-sdk's File refuses a directory and Dir a file (literals.md §2.15).
+  // flyte-sdk's File refuses a directory and Dir a file (docs/flyte-literals.md §2.15).
   if (dimensionality !== declared.dimensionality) {
     throw new LiteralError(`expected ${describeType(type)}, got a ${DIMENSIONALITY[dimensionality] ?? dimensionality} blob`);
   }

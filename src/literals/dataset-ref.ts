@@ -23,7 +23,7 @@ export interface DatasetRef {
   readonly uri: string;
   /** The storage format, such as `"parquet"`; `""` when the producer did not say. */
   readonly format: string;
-  /** The declared columns if the type declares any, else the literal's (literals.md §2.16). */
+  /** The declared columns if the type declares any, else the literal's (docs/flyte-literals.md §2.16). */
   readonly columns: readonly DatasetColumn[];
   /** The content hash used in cache keys, when the producer set one. */
   readonly hash?: string;

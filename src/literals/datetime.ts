@@ -65,7 +65,7 @@ export class Datetime {
 
   /**
    * Parses ISO-8601 / RFC 3339: `2024-01-02`, `2024-01-02T03:04:05`, `…05.123456789Z`, `…05+02:00`. Like
-   * flyte-sdk, a time without an offset is taken as UTC (literals.md §2.5).
+   * flyte-sdk, a time without an offset is taken as UTC (docs/flyte-literals.md §2.5).
    */
   static fromISOString(text: string): Datetime {
     const m = ISO_PATTERN.exec(text);
@@ -136,7 +136,7 @@ export class Datetime {
     return this.seconds === other.seconds && this.nanos === other.nanos;
   }
 
-  // Two copies of flyte-connect in one process must recognise each other's values (style.md §4).
+  // Two copies of flyte-connect in one process must recognise each other's values.
   static [Symbol.hasInstance](value: unknown): boolean {
     return typeof value === "object" && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
   }

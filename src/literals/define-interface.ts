@@ -12,7 +12,7 @@ export type FlyteFields = Readonly<Record<string, AnyFlyteType>>;
 export interface TaskInterface<I extends FlyteFields, O extends FlyteFields> {
   readonly inputs: I;
   readonly outputs: O;
-  /** The proto interface, variables sorted by name as flyte-sdk sorts them (literals.md §1.2). */
+  /** The proto interface, variables sorted by name as flyte-sdk sorts them (docs/flyte-literals.md §1.2). */
   readonly typedInterface: TypedInterface;
   /** The input types, for `AsyncConnector.inputTypes`: the framework checks every task against them. */
   readonly inputTypes: InputTypes;

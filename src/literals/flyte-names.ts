@@ -1,5 +1,5 @@
 /**
- * Exact strings flyte-sdk writes into literal types and literals (literals.md §3). Union variants carry the
+ * Exact strings flyte-sdk writes into literal types and literals (docs/flyte-literals.md §3). Union variants carry the
  * Python transformer's name in `structure.tag`, and readers dispatch on it, so these must match byte for byte.
  * @internal
  */

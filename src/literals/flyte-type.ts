@@ -19,7 +19,7 @@ export declare const writeField: unique symbol;
 export interface FlyteType<Read, Write = Read, FieldRead = Read, FieldWrite = Write> {
   /** The Flyte type as it goes into a `TypedInterface`. */
   readonly literalType: LiteralType;
-  /** The tag a union variant of this type carries (the Python transformer's name, literals.md §2.8). */
+  /** The tag a union variant of this type carries (the Python transformer's name, docs/flyte-literals.md §2.8). */
   readonly tag: string;
   /** The JSON schema of this type as a struct field; undefined for types that cannot be struct fields. */
   readonly fieldSchema: JsonObject | undefined;

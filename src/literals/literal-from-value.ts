@@ -24,7 +24,7 @@ import { literalFromStructValue } from "./struct-values.js";
 
 /**
  * Converts a JS value into the Flyte literal of its declared type, in exactly the shape flyte-sdk writes
- * (literals.md §2): unions are wrapped with the chosen variant and its tag, arrays become collections, records
+ * (docs/flyte-literals.md §2): unions are wrapped with the chosen variant and its tag, arrays become collections, records
  * become maps, … Throws {@link LiteralError} naming where and why the value does not fit; it never guesses a
  * type from the value.
  *
@@ -125,12 +125,12 @@ function writeEnum(value: unknown, values: readonly string[]): Literal {
 
 /**
  * Chooses the variant as flyte-sdk does for a value whose Python type is one of the union's arguments, and
- * otherwise tries every variant (literals.md §2.8). JS types stand in for Python's: bigint → INTEGER, number →
+ * otherwise tries every variant (docs/flyte-literals.md §2.8). JS types stand in for Python's: bigint → INTEGER, number →
  * FLOAT, string → STRING or enum, array → list, … A value that fits several variants is an error, as in
  * Python; `unionVariant(tag, value)` picks one explicitly.
  */
 function writeUnion(value: unknown, variants: readonly LiteralType[], type: LiteralType): Literal {
-  // The pickle fallback is a union type whose literals are not union-wrapped (literals.md §2.13).
+  // The pickle fallback is a union type whose literals are not union-wrapped (docs/flyte-literals.md §2.13).
   if (isPickleUnion(type)) return literalFromPickledValue(value, type);
   if (value instanceof UnionVariant) return writeChosenVariant(value, variants, type);
   const natural = variants.filter((v) => naturallyFits(value, v));

@@ -7,7 +7,7 @@ import { Timedelta } from "./timedelta.js";
 
 /**
  * Whether a value's JS type is the one its Flyte type reads as: the stand-in for flyte-sdk's "type(v) is one of
- * the union's arguments" rule (literals.md §2.8). bigint is INTEGER and number is FLOAT, so a value read from a
+ * the union's arguments" rule (docs/flyte-literals.md §2.8). bigint is INTEGER and number is FLOAT, so a value read from a
  * `Union[int, float]` is written back to the variant it came from.
  * @internal
  */

@@ -5,7 +5,7 @@ import { LiteralError, literalErrorWithin } from "./errors.js";
 
 /**
  * Offloaded literals: a `core.Literal` the platform stored at a URI because it was too large to send inline
- * (literals.md §5.9). flyte-sdk reads them at any nesting level. Here they are fetched before conversion,
+ * (docs/flyte-literals.md §5.9). flyte-sdk reads them at any nesting level. Here they are fetched before conversion,
  * so that the type engine stays synchronous and knows nothing of object stores: the caller passes a
  * `fetch` that reads a URI (the service's storage, with its size limit and the call's signal).
  */

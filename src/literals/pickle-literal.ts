@@ -6,7 +6,7 @@ import { PICKLE_FORMAT } from "./flyte-names.js";
 import { PickledValue } from "./pickled-value.js";
 
 /**
- * The pickle fallback (literals.md §2.13): an untagged binary or a `PythonPickle` blob, never union-wrapped.
+ * The pickle fallback (docs/flyte-literals.md §2.13): an untagged binary or a `PythonPickle` blob, never union-wrapped.
  * It is handed over as an opaque {@link PickledValue}, and only such a value can be written back.
  * @internal
  */

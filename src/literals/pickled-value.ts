@@ -4,7 +4,7 @@ const BRAND = Symbol.for("flyte-connect.PickledValue");
 
 /**
  * A value flyte-sdk pickled (its fallback for types it has no transformer for: `set`, `bytes`, bare `list`,
- * `typing.Any`, classes; literals.md §2.13). Python pickles cannot be read outside Python, so the connector gets
+ * `typing.Any`, classes; docs/flyte-literals.md §2.13). Python pickles cannot be read outside Python, so the connector gets
  * this opaque wrapper around the literal: it can pass it on unchanged (as an output of the same type), but it
  * cannot see inside. Declare a concrete type in the task signature to get a real value.
  */
@@ -33,7 +33,7 @@ export class PickledValue {
     return this.toString();
   }
 
-  // Two copies of flyte-connect in one process must recognise each other's values (style.md §4).
+  // Two copies of flyte-connect in one process must recognise each other's values.
   static [Symbol.hasInstance](value: unknown): boolean {
     return typeof value === "object" && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
   }

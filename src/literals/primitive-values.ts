@@ -16,7 +16,7 @@ import { Timedelta } from "./timedelta.js";
 
 /**
  * Reading and writing the scalar primitives: INTEGER, FLOAT, STRING, BOOLEAN, DATETIME, DURATION and NONE
- * (literals.md §2.1–2.7). Readers take the literal's scalar and return undefined when the literal is not of a
+ * (docs/flyte-literals.md §2.1–2.7). Readers take the literal's scalar and return undefined when the literal is not of a
  * kind the type accepts, so the caller can build one "expected X, got Y" message; writers throw.
  * @internal
  */

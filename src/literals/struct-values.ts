@@ -13,7 +13,7 @@ import { isPlainRecord, setEntry } from "./plain-record.js";
 
 /**
  * STRUCT types: dataclasses, pydantic models (and the tuple/NamedTuple/TypedDict wrappers), untyped dicts, and
- * protobuf messages (literals.md §2.10–2.12, §2.17). The value is plain data: objects, arrays, strings, numbers
+ * protobuf messages (docs/flyte-literals.md §2.10–2.12, §2.17). The value is plain data: objects, arrays, strings, numbers
  * (bigint beyond ±2^53), booleans, null, Uint8Array; a `Map` where Python used non-string keys.
  * @internal
  */
@@ -32,7 +32,7 @@ function schemaOf(type: LiteralType): JsonObject | undefined {
 function flavorOf(type: LiteralType): MsgpackFlavor {
   const tag = type.structure?.tag ?? "";
   if (tag === TAG.pydantic) return "pydantic";
-  // Untagged STRUCTs with a titled schema are legacy dataclasses (literals.md §4).
+  // Untagged STRUCTs with a titled schema are legacy dataclasses (docs/flyte-literals.md §4).
   if (tag === TAG.dataclass || schemaOf(type) !== undefined) return "mashumaro";
   return "plain";
 }

@@ -20,7 +20,7 @@ import type { UnionVariant } from "./union-variant.js";
 /**
  * Builders of Flyte types that carry the JS types of their values, so that the compiler checks a connector's
  * inputs and outputs against its declared interface. Each builds the LiteralType flyte-sdk builds for the
- * Python type in the comment (literals.md §2). Use them with {@link defineInterface}.
+ * Python type in the comment (docs/flyte-literals.md §2). Use them with {@link defineInterface}.
  *
  * @example
  * const iface = defineInterface({

@@ -3,7 +3,7 @@ import { LiteralTypeSchema, SimpleType, type LiteralType } from "#idl/flyteidl2/
 import { TAG } from "./flyte-names.js";
 
 /**
- * Facts about union types that reading and writing both need (literals.md §2.8, §2.13).
+ * Facts about union types that reading and writing both need (docs/flyte-literals.md §2.8, §2.13).
  * @internal
  */
 
@@ -22,7 +22,7 @@ export function admitsNone(type: LiteralType | undefined): boolean {
 
 /**
  * flyte-sdk's pickle fallback type: a union whose variants are all tagged `FlytePickle` (blob PythonPickle and
- * BINARY). Its literals are not union-wrapped (literals.md §2.13).
+ * BINARY). Its literals are not union-wrapped (docs/flyte-literals.md §2.13).
  */
 export function isPickleUnion(type: LiteralType): boolean {
   if (type.type.case !== "unionType") return false;

@@ -12,7 +12,7 @@ export class UnionVariant<T = unknown> {
     readonly value: T,
   ) {}
 
-  // Two copies of flyte-connect in one process must recognise each other's values (style.md §4).
+  // Two copies of flyte-connect in one process must recognise each other's values.
   static [Symbol.hasInstance](value: unknown): boolean {
     return typeof value === "object" && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
   }

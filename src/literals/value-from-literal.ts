@@ -107,7 +107,7 @@ function readSimple(literal: Literal, simple: SimpleType, type: LiteralType): un
 }
 
 /**
- * flyte-sdk's simple transformers also read a msgpack binary holding the value (literals.md §2.1): what a
+ * flyte-sdk's simple transformers also read a msgpack binary holding the value (docs/flyte-literals.md §2.1): what a
  * dataclass attribute access or a Python producer with `binary` IDL sends for an int, float, str or bool.
  */
 function primitiveFromMsgpack(bytes: Uint8Array, simple: SimpleType, type: LiteralType): unknown {
@@ -174,7 +174,7 @@ function readEnum(literal: Literal, values: readonly string[], type: LiteralType
 }
 
 /**
- * Dispatch as flyte-sdk's UnionTransformer does (literals.md §2.8): a union literal goes to the variants whose
+ * Dispatch as flyte-sdk's UnionTransformer does (docs/flyte-literals.md §2.8): a union literal goes to the variants whose
  * tag equals `union.type.structure.tag`; a raw literal (e.g. a plain integer for `Optional[int]`) is tried
  * against every variant and must fit exactly one.
  */

@@ -61,7 +61,7 @@ export function localTaskFrom(spec: LocalTaskSpec): LocalTask {
 
   template.interface = create(TaskTemplateSchema, {
     interface: {
-      // flyte-sdk sorts interface variables by name (literals.md §1.2).
+      // flyte-sdk sorts interface variables by name (docs/flyte-literals.md §1.2).
       inputs: { variables: [...inputTypes].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, type]) => ({ key, value: { type } })) },
       outputs: { variables: outputs.sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, type]) => ({ key, value: { type } })) },
     },

@@ -74,7 +74,7 @@ function inputsFor(connector: AnyConnector, template: TaskTemplate, values: Read
   return connectorInputs(connector, inputsFromValues(values, template.interface), template.interface);
 }
 
-/** The executor gives up on a task after this many GetTask errors in a row (executor-contract.md §4.5). */
+/** The executor gives up on a task after this many GetTask errors in a row (docs/flyte-executor.md §4.5). */
 const MAX_GET_ERRORS = 6;
 
 /**

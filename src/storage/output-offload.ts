@@ -21,7 +21,7 @@ export interface OffloadOptions {
 /**
  * GetTask's outputs move to `<output_prefix>/outputs.pb` when the response would not fit what the executor
  * receives (or the connector asks for it): the file is written and durable first, and only then is the
- * answer SUCCEEDED without inline outputs, which tells the executor to read the file (executor-contract.md
+ * answer SUCCEEDED without inline outputs, which tells the executor to read the file (docs/flyte-executor.md
  * §4.3). The bytes are deterministic, so a retried GetTask rewrites the same object. A write that fails is
  * RETRYABLE_FAILED naming the URI and the cause: a new attempt, never a lost output or an RPC error. An
  * abort (deadline, cancel) is rethrown for the service to answer with its status. Any other response is

@@ -6,7 +6,7 @@ import { OutputsSchema, type Outputs } from "#idl/flyteidl2/task/common_pb.js";
 export const OUTPUTS_FILE = "outputs.pb";
 
 /**
- * `outputs.pb` as the executor reads and writes it: a `flyteidl2.core.LiteralMap` (executor-contract.md
+ * `outputs.pb` as the executor reads and writes it: a `flyteidl2.core.LiteralMap` (docs/flyte-executor.md
  * §4.3). `task.Outputs` has the same wire format (its NamedLiteral `name = 1, value = 2` is a map entry's
  * `key = 1, value = 2`), so the Outputs' own bytes are the file: a LiteralMap reader keeps the last of a
  * duplicate name, as the executor does. The same outputs always give the same bytes (output order, no

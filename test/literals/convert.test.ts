@@ -113,7 +113,7 @@ describe("outputsFromValues", () => {
     });
   });
 
-  test("the literals.md §1.1 wire example: Outputs{o0:7,o1:\"x\"}", () => {
+  test("the docs/flyte-literals.md §1.1 wire example: Outputs{o0:7,o1:\"x\"}", () => {
     const types = outputTypesOf(iface({}, { o0: INT, o1: { simple: "STRING" } }));
     const bytes = toBinary(OutputsSchema, outputsFromValues({ o0: 7, o1: "x" }, types));
     expect(Buffer.from(bytes).toString("hex")).toBe("0a0c0a026f3012060a040a0208070a0d0a026f3112070a050a031a0178");

@@ -17,7 +17,7 @@ import { createTaskRequest } from "../support/tasks.js";
 import { ANNOTATED_DATAFRAME_LT, CONTAINER_ERROR_LT, SET_PICKLE_LT, SPEC_VECTORS, STATS_LT } from "./fixtures/spec-vectors.js";
 
 /**
- * Every literals.md §7 vector through the real service over gRPC (grpc-js, as the executor's stand-in): the
+ * Every docs/flyte-literals.md §7 vector through the real service over gRPC (grpc-js, as the executor's stand-in): the
  * echo connector receives the input as a value and returns it as the output of the same name, typed by the
  * template's output interface; the output literal must be the input literal, byte for byte.
  */

@@ -10,7 +10,7 @@ import { valueFromLiteral } from "../../src/literals/value-from-literal.js";
 import { LiteralError } from "../../src/literals/errors.js";
 
 /**
- * Laws over random types and values (style.md §9): a value written and read back is the same value, and a
+ * Laws over random types and values: a value written and read back is the same value, and a
  * literal read and written back is the same bytes. Values are generated in their read form (docs/type-engine.md).
  */
 

@@ -45,7 +45,7 @@ describe("the metrics port", () => {
       }
     }
     const { text, samples } = await scrape(svc.metricsUrl!);
-    // python-reference.md §3.3, in table order.
+    // docs/python-service.md §3.3, in table order.
     expect(text).toContain("# HELP flyte_connector_requests_success_total Total number of successful requests\n# TYPE flyte_connector_requests_success_total counter");
     expect(text).toContain("# HELP flyte_connector_requests_failure_total Total number of failed requests\n# TYPE flyte_connector_requests_failure_total counter");
     expect(text).toContain("# HELP flyte_connector_request_latency_seconds Time spent processing connector request\n# TYPE flyte_connector_request_latency_seconds summary");

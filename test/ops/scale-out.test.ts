@@ -9,7 +9,7 @@ import { scrape, valueOf } from "../support/prometheus-text.js";
 
 /**
  * The service keeps no state between calls, so replicas are interchangeable: the executor's channel
- * round-robins over them (dns:/// + round_robin, executor-contract.md §3.2), and a task created on one is
+ * round-robins over them (dns:/// + round_robin, docs/flyte-executor.md §3.2), and a task created on one is
  * polled, logged and deleted on others. Here two replicas, each with its own registry, serve one grpc-js
  * channel configured as the executor's; then one replica drains away mid-run and the other takes over.
  */

@@ -28,7 +28,7 @@ export interface TaskSpec {
 }
 
 /**
- * A CreateTaskRequest as the Flyte 2 executor builds it (executor-contract.md §2.2): inline template,
+ * A CreateTaskRequest as the Flyte 2 executor builds it (docs/flyte-executor.md §2.2): inline template,
  * inputs as NamedLiterals in no particular order, output prefix, execution metadata, connection.
  */
 export function createTaskRequest(spec: TaskSpec): CreateTaskRequest {

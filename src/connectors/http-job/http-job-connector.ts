@@ -282,7 +282,7 @@ export class HttpJobConnector extends AsyncConnector<HttpJobMeta> {
       return;
     }
     // Any other refusal (401, 403, 400) would be refused again on every retry, and a DeleteTask error keeps
-    // the executor's finalizer retrying forever (executor-contract.md §4.6): log it, loudly, and answer OK.
+    // the executor's finalizer retrying forever (docs/flyte-executor.md §4.6): log it, loudly, and answer OK.
     ctx.log.error({ jobId: meta.job_id, status: res.status, body: excerpt(redact(res.text, { ...ctx.secrets, ...secrets.resolved })) }, "the job API refused to cancel the job");
   }
 

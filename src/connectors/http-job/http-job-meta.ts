@@ -15,7 +15,7 @@ export interface StoredRequest {
 /**
  * What the executor keeps for an HTTP job and sends back on every GetTask and DeleteTask. The requests for
  * status, cancel and result are kept as templates with the values they refer to (`vars`); `secrets.*` and
- * `configs.*` are filled in from each call's connection, so no secret is ever stored (executor-contract.md §5).
+ * `configs.*` are filled in from each call's connection, so no secret is ever stored (docs/flyte-executor.md §5).
  */
 export interface HttpJobMeta {
   readonly job_id: string;

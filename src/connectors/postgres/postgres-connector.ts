@@ -205,7 +205,7 @@ export class PostgresConnector extends AsyncConnector<PostgresMeta> {
       connection = postgresConnectionFrom(ctx.configs, (name) => ctx.secret(name));
     } catch {
       // Without a usable connection there is nothing this call can reach; DeleteTask must still succeed
-      // (executor-contract.md §4.6), or the finalizer retries it every 10 s forever.
+      // (docs/flyte-executor.md §4.6), or the finalizer retries it every 10 s forever.
       return;
     }
     const names = postgresJobNamesOf(meta.job_id);

@@ -29,7 +29,7 @@ const JOB_ID = /^fc[0-9a-f]{24}$/;
 
 /**
  * The job id of one task attempt. The executor sends the same idempotency key when it repeats CreateTask for
- * an attempt (executor-contract.md §4.5), so a repeated create finds the job the first one started.
+ * an attempt (docs/flyte-executor.md §4.5), so a repeated create finds the job the first one started.
  */
 export function postgresJobIdFrom(idempotencyKey: string): string {
   return `fc${createHash("sha256").update(`postgres\u0000${idempotencyKey}`).digest("hex").slice(0, 24)}`;

@@ -7,7 +7,7 @@ import { POSTGRES_OUTPUT_KINDS, type PostgresOutputKind } from "./postgres-outpu
 /**
  * What the executor keeps for a PostgreSQL query job and sends back on every GetTask and DeleteTask. It
  * names the job and how to read its result, and holds nothing secret: it is stored in the TaskAction's
- * status (executor-contract.md §5). Host, user and password come with each call's connection instead.
+ * status (docs/flyte-executor.md §5). Host, user and password come with each call's connection instead.
  */
 export interface PostgresMeta {
   /** Derived from the idempotency key; names the job's record, its result table and its advisory lock. */

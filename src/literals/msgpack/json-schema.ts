@@ -2,7 +2,7 @@ import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 
 /**
  * Just enough JSON Schema to guide msgpack encoding and check a struct value against the schema flyte-sdk
- * stores in a STRUCT's `LiteralType.metadata` (mashumaro and pydantic output, literals.md §2.10–2.11): `$ref`
+ * stores in a STRUCT's `LiteralType.metadata` (mashumaro and pydantic output, docs/flyte-literals.md §2.10–2.11): `$ref`
  * into `$defs`/`definitions`, `anyOf`/`oneOf`/`allOf`, `type`, `properties`, `required`,
  * `additionalProperties`, `items`, `prefixItems`, `enum`.
  * @internal

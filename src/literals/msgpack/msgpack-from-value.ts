@@ -8,7 +8,7 @@ import { compileSchema, type CompiledSchema } from "./compiled-schema.js";
 import type { SchemaNode } from "./json-schema.js";
 
 /**
- * Whose encoding a struct follows inside msgpack (literals.md §2.10–2.12): a dataclass goes through mashumaro
+ * Whose encoding a struct follows inside msgpack (docs/flyte-literals.md §2.10–2.12): a dataclass goes through mashumaro
  * (datetime `+00:00`, timedelta as float seconds), a pydantic model through its JSON form (datetime `Z`,
  * timedelta ISO-8601), an untyped dict through plain `msgpack.packb`.
  * @internal
@@ -99,7 +99,7 @@ class Encoder {
       if (types.includes("number") && BigInt(Number(value)) === value) return this.out.float64(Number(value));
       throw new LiteralError(`expected ${types.join("|")}, got ${describeValue(value)}`);
     }
-    // msgpack holds int64 and uint64; Python raises OverflowError beyond (literals.md §5.1).
+    // msgpack holds int64 and uint64; Python raises OverflowError beyond (docs/flyte-literals.md §5.1).
     if (value < INT64_MIN || value > UINT64_MAX) throw new LiteralError(`${value} is out of the msgpack integer range`);
     this.out.bigint(value);
   }

@@ -2,7 +2,7 @@ import { MsgpackError } from "./msgpack-error.js";
 
 /**
  * Decodes one msgpack value, as Python's `msgpack.loads(data, strict_map_key=False)` reads what flyte-sdk
- * writes (literals.md §2.10–2.12):
+ * writes (docs/flyte-literals.md §2.10–2.12):
  * - integers → number, or bigint beyond ±2^53 so that no digit is lost;
  * - float32/float64 → number; str → string (invalid UTF-8 is an error, as in Python); bin → Uint8Array; nil → null;
  * - a map whose keys are all strings → a plain object in the encoded key order; a map with any other key

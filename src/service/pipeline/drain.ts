@@ -38,7 +38,7 @@ export function createDrain(): Drain {
       if (started.signal.aborted) return;
       started.abort(reason);
       timer = setTimeout(() => shutdown.abort(reason), graceMs);
-      // A pending grace timer must not keep the process alive (connect-on-node.md pitfall 4).
+      // A pending grace timer must not keep the process alive.
       timer.unref();
     },
     finish() {

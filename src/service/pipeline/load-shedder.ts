@@ -35,7 +35,7 @@ export interface LoadShedder {
 
 /**
  * Services never shed: probes must see the health status, and the executor's ListConnectors poll decides
- * where tasks are routed (a failed poll drops this replica's task types for 10 s, executor-contract.md §3.4).
+ * where tasks are routed (a failed poll drops this replica's task types for 10 s, docs/flyte-executor.md §3.4).
  * Both are small and constant-time.
  */
 const NEVER_SHED: ReadonlySet<string> = new Set([Health.typeName, ConnectorMetadataService.typeName, AgentMetadataService.typeName]);

@@ -8,7 +8,7 @@ import type { CallInfo, ConnectorOperation } from "./call-info.js";
  * The service's Prometheus metrics, in a registry of its own (never prom-client's global one), so two
  * services in one process, or two tests, count separately.
  *
- * Series, with the Python service's names, help strings and labels (python-reference.md §3.3):
+ * Series, with the Python service's names, help strings and labels (docs/python-service.md §3.3):
  * - `flyte_connector_requests_success_total{task_type, operation}`
  * - `flyte_connector_requests_failure_total{task_type, operation, error_code}`: error_code is the HTTP
  *   equivalent of the status, "404" and "500" as in Python, "429", "503", "504"… for what Python lacks

@@ -26,7 +26,7 @@ export interface ErrorScope {
 
 /**
  * The one place where errors become RPC status codes, with the Python service's messages where the executor
- * or its users know them (python-reference.md §2.10):
+ * or its users know them (docs/python-service.md §2.10):
  * - no connector for the task type → NOT_FOUND `Cannot find connector for task type: {type}.`
  * - undecodable resource metadata, a bad input literal, a task the connector refuses → INVALID_ARGUMENT
  * - a deadline or cancel that aborted the call → the abort's own status

@@ -6,7 +6,7 @@ export { ServingStatus };
 
 /**
  * The serving status of the whole server ("") and of each service, as `grpc.health.v1.Health` reports it.
- * Kubernetes' gRPC readiness probe asks for "" (executor-contract.md §3.5).
+ * Kubernetes' gRPC readiness probe asks for "" (docs/flyte-executor.md §3.5).
  */
 export interface HealthStatus {
   get(service: string): ServingStatus | undefined;

@@ -3,7 +3,7 @@ import type { TaskExecutionMetadata } from "#idl/flyteidl2/connector/connector_p
 
 /**
  * The key that names one attempt of one task execution. The executor may call CreateTask again for the same
- * attempt after a crash (executor-contract.md §4.5); it sends the same task execution id and retry attempt,
+ * attempt after a crash (docs/flyte-executor.md §4.5); it sends the same task execution id and retry attempt,
  * so hashing them gives the same key, which a connector hands to its external system to deduplicate.
  * Without an execution id the output prefix stands in: the executor gives each attempt its own.
  */

@@ -10,7 +10,7 @@ import type * as net from "node:net";
  *
  * The returned object is the listening `http.Server`, so fastify's expectations hold (`listen`, `address`,
  * `closeIdleConnections`, connection tracking for request timeouts), plus the `closeHttp2Sessions()` hook
- * fastify calls on close to send GOAWAY (connect-on-node.md §2).
+ * fastify calls on close to send GOAWAY.
  */
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 
