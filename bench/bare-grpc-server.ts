@@ -58,7 +58,16 @@ function unary<I extends DescMessage, O extends DescMessage>(
 
 function context(name: string, version: number): ConnectorContext & { outputPrefix: string } {
   const signal = new AbortController().signal;
-  return { signal, log, secrets: {}, secret: () => undefined, configs: {}, taskCategory: { name, version }, outputPrefix: "", storage: taskStorage(storage, "", signal) };
+  return {
+    signal,
+    log,
+    secrets: {},
+    secret: () => undefined,
+    configs: {},
+    taskCategory: { name, version },
+    outputPrefix: "",
+    storage: taskStorage(storage, "", signal),
+  };
 }
 
 const PHASE: Readonly<Record<string, TaskExecution_Phase>> = TaskExecution_Phase as unknown as Record<string, TaskExecution_Phase>;
@@ -69,7 +78,14 @@ const methods = {
     const connector = registry.get(template.type, template.taskTypeVersion);
     const inputs = valuesFromInputs(req.inputs, template.interface);
     const meta = await connector.create(
-      { template, inputs, outputPrefix: req.outputPrefix, taskExecutionMetadata: req.taskExecutionMetadata, idempotencyKey: "", outputTypes: outputTypesOf(template.interface) },
+      {
+        template,
+        inputs,
+        outputPrefix: req.outputPrefix,
+        taskExecutionMetadata: req.taskExecutionMetadata,
+        idempotencyKey: "",
+        outputTypes: outputTypesOf(template.interface),
+      },
       context(template.type, template.taskTypeVersion),
     );
     return create(CreateTaskResponseSchema, { resourceMeta: connector.metadata.encode(meta) });

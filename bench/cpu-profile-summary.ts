@@ -24,7 +24,20 @@ function areaOf(source: string, functionName: string): string | undefined {
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(source)?.[1];
   if (pkg) {
     if (["fastify", "find-my-way", "avvio", "light-my-request", "@fastify/cors", "fastq", "fast-json-stringify"].includes(pkg)) return "fastify + find-my-way";
-    if (["pino", "fast-redact", "pino-std-serializers", "sonic-boom", "thread-stream", "@pinojs/redact", "quick-format-unescaped", "atomic-sleep", "safe-stable-stringify"].includes(pkg)) return "pino + redaction";
+    if (
+      [
+        "pino",
+        "fast-redact",
+        "pino-std-serializers",
+        "sonic-boom",
+        "thread-stream",
+        "@pinojs/redact",
+        "quick-format-unescaped",
+        "atomic-sleep",
+        "safe-stable-stringify",
+      ].includes(pkg)
+    )
+      return "pino + redaction";
     if (["prom-client", "tdigest", "bintrees"].includes(pkg)) return "prom-client";
     return pkg;
   }
@@ -78,5 +91,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const profile = JSON.parse(readFileSync(file, "utf8")) as Profile;
   const bundleUrl = profile.nodes.map((n) => n.callFrame.url).find((u) => u.endsWith("/flyte-connect.mjs"));
   const rows = summarize(profile, bundleUrl);
-  printTable(`Self time by area, share of busy time (${file})`, rows.filter((r) => r.share >= 0.005).map((r) => ({ area: r.area, share: `${(r.share * 100).toFixed(1)} %` })));
+  printTable(
+    `Self time by area, share of busy time (${file})`,
+    rows.filter((r) => r.share >= 0.005).map((r) => ({ area: r.area, share: `${(r.share * 100).toFixed(1)} %` })),
+  );
 }

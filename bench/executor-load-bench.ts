@@ -123,7 +123,8 @@ export async function runExecutorLoadMatrix(
     }
   }
   const fast = servers.find((s) => s.label === "flyte-connect, fast path");
-  const targets = base === "Python" && fast ? targetRows(settings, (m, c) => ({ ours: summaries.get(key(m, c, fast)), python: summaries.get(key(m, c, baseline)) })) : [];
+  const targets =
+    base === "Python" && fast ? targetRows(settings, (m, c) => ({ ours: summaries.get(key(m, c, fast)), python: summaries.get(key(m, c, baseline)) })) : [];
   return { rows, targets };
 }
 
@@ -134,15 +135,27 @@ function targetRows(settings: MatrixSettings, pair: (m: BenchMethod, c: number) 
   const check = (target: string, cases: { label: string; value: number | undefined }[], ok: (v: number) => boolean) => {
     const measured = cases.filter((c) => c.value !== undefined && Number.isFinite(c.value)) as { label: string; value: number }[];
     if (measured.length === 0) return;
-    rows.push({ target, measured: measured.map((c) => `${c.label} ${fixed(c.value, 2)}×`).join(", "), met: measured.every((c) => ok(c.value)) ? "met" : "missed" });
+    rows.push({
+      target,
+      measured: measured.map((c) => `${c.label} ${fixed(c.value, 2)}×`).join(", "),
+      met: measured.every((c) => ok(c.value)) ? "met" : "missed",
+    });
   };
   const rpsRatio = (m: BenchMethod, c: number) => {
     const { ours, python } = pair(m, c);
     return ours && python ? ours.rps / python.rps : undefined;
   };
-  for (const [method, min] of [["GetTask", 2], ["ListConnectors", 2], ["CreateTask", 1.5]] as const) {
+  for (const [method, min] of [
+    ["GetTask", 2],
+    ["ListConnectors", 2],
+    ["CreateTask", 1.5],
+  ] as const) {
     if (!settings.methods.includes(method)) continue;
-    check(`${METHOD_TITLES[method]} calls/s ≥ ${min}× the stand-in at 16 and 64 in flight`, loaded.map((c) => ({ label: `c=${c}`, value: rpsRatio(method, c) })), (v) => v >= min);
+    check(
+      `${METHOD_TITLES[method]} calls/s ≥ ${min}× the stand-in at 16 and 64 in flight`,
+      loaded.map((c) => ({ label: `c=${c}`, value: rpsRatio(method, c) })),
+      (v) => v >= min,
+    );
   }
   const cpuCases = settings.methods.flatMap((m) =>
     loaded.map((c) => {

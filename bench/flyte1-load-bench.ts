@@ -61,13 +61,34 @@ async function prepare(server: BenchServer, tools: Flyte1LoadTools): Promise<{ r
   return {
     async runner(call, settings) {
       const run = await runProcess(harness.loadgen, [
-        "-addr", server.address, "-descriptors", tools.descriptors[call.set], "-method", call.method,
-        "-request-json", call.title.endsWith("GetTask") ? `@${getFile}` : "{}",
-        "-c", String(settings.concurrency), "-conns", "1", "-d", `${settings.durationMs}ms`, "-warmup", `${settings.warmupMs}ms`,
-        "-server-pid", String(server.pid), "-json",
+        "-addr",
+        server.address,
+        "-descriptors",
+        tools.descriptors[call.set],
+        "-method",
+        call.method,
+        "-request-json",
+        call.title.endsWith("GetTask") ? `@${getFile}` : "{}",
+        "-c",
+        String(settings.concurrency),
+        "-conns",
+        "1",
+        "-d",
+        `${settings.durationMs}ms`,
+        "-warmup",
+        `${settings.warmupMs}ms`,
+        "-server-pid",
+        String(server.pid),
+        "-json",
       ]);
       if (run.code !== 0) throw new Error(`loadgen ${call.method} against ${server.label} failed:\n${run.stderr}`);
-      const r = JSON.parse(run.stdout.trim().split("\n").pop()!) as { rps: number; p50_ms: number; p99_ms: number; errors: number; server_cpu_us_per_call?: number };
+      const r = JSON.parse(run.stdout.trim().split("\n").pop()!) as {
+        rps: number;
+        p50_ms: number;
+        p99_ms: number;
+        errors: number;
+        server_cpu_us_per_call?: number;
+      };
       return { rps: r.rps, p50: r.p50_ms, p99: r.p99_ms, errors: r.errors, cpuUsPerCall: r.server_cpu_us_per_call || undefined };
     },
     close() {},

@@ -113,7 +113,8 @@ export async function runLiteralsBench(options: LiteralsBenchOptions = {}): Prom
 export function formatLiteralsBench(rows: readonly LiteralsBenchRow[]): string {
   const width = Math.max(...rows.map((r) => r.name.length));
   const lines = [`${"conversion".padEnd(width)}  ${"ms".padStart(9)}  ${"× pb".padStart(6)}`];
-  for (const r of rows) lines.push(`${r.name.padEnd(width)}  ${r.ms.toFixed(2).padStart(9)}  ${r.ratio === undefined ? "".padStart(6) : r.ratio.toFixed(2).padStart(6)}`);
+  for (const r of rows)
+    lines.push(`${r.name.padEnd(width)}  ${r.ms.toFixed(2).padStart(9)}  ${r.ratio === undefined ? "".padStart(6) : r.ratio.toFixed(2).padStart(6)}`);
   return lines.join("\n");
 }
 

@@ -101,7 +101,13 @@ export async function loadInProcess(call: () => Promise<unknown>, serverPid: num
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))] ?? Number.NaN;
   const calls = latencies.length;
-  return { rps: calls / (settings.durationMs / 1000), p50: pct(50), p99: pct(99), errors, cpuUsPerCall: cpu !== undefined && calls > 0 ? cpu / calls : undefined };
+  return {
+    rps: calls / (settings.durationMs / 1000),
+    p50: pct(50),
+    p99: pct(99),
+    errors,
+    cpuUsPerCall: cpu !== undefined && calls > 0 ? cpu / calls : undefined,
+  };
 }
 
 const OUTPUT_PREFIX = "s3://bench-bucket/bn/flytesnacks/development/rbench/a0/1";
@@ -116,8 +122,19 @@ export function loadgenDriver(harness: Harness, descriptors: string, workDir: st
     async prepare(server) {
       const base = join(workDir, server.label.replace(/[^a-z0-9]+/gi, "-"));
       const created = await runProcess(harness.executorSim, [
-        "-addr", server.address, "-descriptors", descriptors, "-scenario", "create", "-q", "-input", "seconds=0",
-        "-meta-out", `${base}.meta`, "-create-request-out", `${base}.CreateTask.json`,
+        "-addr",
+        server.address,
+        "-descriptors",
+        descriptors,
+        "-scenario",
+        "create",
+        "-q",
+        "-input",
+        "seconds=0",
+        "-meta-out",
+        `${base}.meta`,
+        "-create-request-out",
+        `${base}.CreateTask.json`,
       ]);
       if (created.code !== 0) throw new Error(`executor-sim could not create a sleep task on ${server.label}:\n${created.stdout}${created.stderr}`);
       const meta = readFileSync(`${base}.meta`, "utf8").trim();
@@ -128,15 +145,34 @@ export function loadgenDriver(harness: Harness, descriptors: string, workDir: st
     async run(server, method, settings) {
       const file = files.get(server.label)?.[method];
       const run = await runProcess(harness.loadgen, [
-        "-addr", server.address, "-descriptors", descriptors,
-        "-method", method === "Check" ? "grpc.health.v1.Health/Check" : method,
-        "-request-json", file ? `@${file}` : "{}",
-        "-c", String(settings.concurrency), "-conns", "1",
-        "-d", `${settings.durationMs}ms`, "-warmup", `${settings.warmupMs}ms`,
-        "-server-pid", String(server.pid), "-json",
+        "-addr",
+        server.address,
+        "-descriptors",
+        descriptors,
+        "-method",
+        method === "Check" ? "grpc.health.v1.Health/Check" : method,
+        "-request-json",
+        file ? `@${file}` : "{}",
+        "-c",
+        String(settings.concurrency),
+        "-conns",
+        "1",
+        "-d",
+        `${settings.durationMs}ms`,
+        "-warmup",
+        `${settings.warmupMs}ms`,
+        "-server-pid",
+        String(server.pid),
+        "-json",
       ]);
       if (run.code !== 0) throw new Error(`loadgen ${method} against ${server.label} failed:\n${run.stderr}`);
-      const r = JSON.parse(run.stdout.trim().split("\n").pop()!) as { rps: number; p50_ms: number; p99_ms: number; errors: number; server_cpu_us_per_call?: number };
+      const r = JSON.parse(run.stdout.trim().split("\n").pop()!) as {
+        rps: number;
+        p50_ms: number;
+        p99_ms: number;
+        errors: number;
+        server_cpu_us_per_call?: number;
+      };
       return { rps: r.rps, p50: r.p50_ms, p99: r.p99_ms, errors: r.errors, cpuUsPerCall: r.server_cpu_us_per_call || undefined };
     },
     close() {},

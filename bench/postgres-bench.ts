@@ -14,7 +14,6 @@ import { startPostgres, type PostgresServer } from "../test/helpers/postgres.js"
 import { createTaskRequest } from "../test/support/tasks.js";
 import { printTable, type Row } from "./table.js";
 
-
 const ROOT = resolve(import.meta.dirname, "..");
 const CATEGORY = { name: "postgres", version: 0 };
 const TERMINAL = new Set([TaskExecution_Phase.SUCCEEDED, TaskExecution_Phase.FAILED, TaskExecution_Phase.RETRYABLE_FAILED, TaskExecution_Phase.ABORTED]);
@@ -55,7 +54,10 @@ async function bundleCli(): Promise<string> {
 /** `flyte-connect serve` with its built-in connectors, in a child process so that its memory is measured alone. */
 async function startService(): Promise<Service> {
   const cli = await bundleCli();
-  const child = spawn(process.execPath, [cli, "serve", "--host", "127.0.0.1", "--port", "0", "--no-metrics"], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [cli, "serve", "--host", "127.0.0.1", "--port", "0", "--no-metrics"], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   return new Promise((resolveService, reject) => {
     let out = "";
     child.stdout!.on("data", (d: Buffer) => {
@@ -122,7 +124,13 @@ export async function runPostgresBench(): Promise<Row[]> {
       const afterCold = memoryOf(pid);
       const warm = await wave(client, db, 100);
       const afterWarm = memoryOf(pid);
-      const row = (scenario: string, tasks: number, r: { ms: number; succeeded: number } | undefined, mem: { rssMb: number; peakMb: number }, withTarget: boolean): Row => {
+      const row = (
+        scenario: string,
+        tasks: number,
+        r: { ms: number; succeeded: number } | undefined,
+        mem: { rssMb: number; peakMb: number },
+        withTarget: boolean,
+      ): Row => {
         const ratio = r ? r.ms / single.ms : 0;
         return {
           scenario,

@@ -118,7 +118,8 @@ export async function startBareGrpc(): Promise<BenchServer> {
 /** The harness's Python stand-in, if it and Debian's grpcio, protobuf and prometheus_client are here. */
 export function findPythonStandIn(): Lookup<{ script: string }> {
   const script = join(harnessDir(ROOT), "python-anchor/anchor.py");
-  if (!existsSync(script)) return { found: false, reason: `no Python stand-in at ${script} (the acceptance harness is not beside this repo; set FLYTE_HARNESS_DIR)` };
+  if (!existsSync(script))
+    return { found: false, reason: `no Python stand-in at ${script} (the acceptance harness is not beside this repo; set FLYTE_HARNESS_DIR)` };
   try {
     execFileSync(SYSTEM_PYTHON, ["-c", "import grpc, google.protobuf, prometheus_client"], { stdio: "pipe" });
   } catch {
@@ -130,7 +131,10 @@ export function findPythonStandIn(): Lookup<{ script: string }> {
 /** The stand-in as its harness runs it: a free port, no Prometheus exposition (metrics still recorded). */
 export async function startPythonStandIn(script: string, descriptors: string): Promise<BenchServer> {
   const t0 = performance.now();
-  const child = spawn(SYSTEM_PYTHON, [script, "--port", "0", "--prometheus_port", "0", "--descriptors", descriptors], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(SYSTEM_PYTHON, [script, "--port", "0", "--prometheus_port", "0", "--descriptors", descriptors], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const port = await firstLine(child, (line) => /ANCHOR_LISTENING port=(\d+)/.exec(line)?.[1]);
   const address = `127.0.0.1:${port}`;
   await waitServing(child, address);
@@ -148,6 +152,9 @@ export function staleBuildWarning(): string | undefined {
   if (!existsSync(CLI)) return `${CLI} is missing: run npm run build first`;
   const built = statSync(CLI).mtimeMs;
   const newest = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce((t, e) => Math.max(t, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs), 0);
+    readdirSync(dir, { withFileTypes: true }).reduce(
+      (t, e) => Math.max(t, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs),
+      0,
+    );
   return newest(resolve(ROOT, "src")) > built ? "dist/bin/flyte-connect.mjs is older than src/: run npm run build for current figures" : undefined;
 }

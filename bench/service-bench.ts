@@ -9,16 +9,7 @@ import { findHarness, type Harness } from "../test/interop/harness.js";
 import { matrixSettingsFromEnv, runExecutorLoadMatrix } from "./executor-load-bench.js";
 import { runFlyte1LoadRows } from "./flyte1-load-bench.js";
 import { inProcessDriver, loadgenDriver, loadInProcess, type LoadSettings, mean } from "./load.js";
-import {
-  type BenchServer,
-  findPythonStandIn,
-  ROOT,
-  rssMiB,
-  staleBuildWarning,
-  startBareGrpc,
-  startFlyteConnect,
-  startPythonStandIn,
-} from "./servers.js";
+import { type BenchServer, findPythonStandIn, ROOT, rssMiB, staleBuildWarning, startBareGrpc, startFlyteConnect, startPythonStandIn } from "./servers.js";
 import { fixed, type Row } from "./table.js";
 import { join } from "node:path";
 import { createTaskRequest, INTEGER, intLiteral } from "../test/support/tasks.js";
@@ -60,9 +51,22 @@ export async function runServiceBench(): Promise<Section[]> {
     driver.close();
 
     const sections: Section[] = [{ title: "Executor RPCs over one gRPC connection (h2c), every server in one run", rows: matrix.rows, notes }];
-    if (matrix.targets.length > 0) sections.push({ title: "Issue 9 targets: flyte-connect with the fast path against the Python stand-in", rows: matrix.targets, notes: [] });
-    sections.push(await flyte1Section(servers.filter((s) => s.label.startsWith("flyte-connect")), harness.found ? harness.value : undefined, descriptorSets, settings));
-    sections.push(await connectProtocolsSection(servers.filter((s) => s.label.startsWith("flyte-connect")), settings));
+    if (matrix.targets.length > 0)
+      sections.push({ title: "Issue 9 targets: flyte-connect with the fast path against the Python stand-in", rows: matrix.targets, notes: [] });
+    sections.push(
+      await flyte1Section(
+        servers.filter((s) => s.label.startsWith("flyte-connect")),
+        harness.found ? harness.value : undefined,
+        descriptorSets,
+        settings,
+      ),
+    );
+    sections.push(
+      await connectProtocolsSection(
+        servers.filter((s) => s.label.startsWith("flyte-connect")),
+        settings,
+      ),
+    );
     for (const s of servers.splice(0)) await s.stop();
     sections.push(await startupSection());
     return sections;

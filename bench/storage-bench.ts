@@ -28,7 +28,11 @@ export async function runStorageBench(options: { repeats?: number; sizeBytes?: n
   const response = create(GetTaskResponseSchema, {
     resource: {
       phase: TaskExecution_Phase.SUCCEEDED,
-      outputs: { literals: [{ name: "o0", value: { value: { case: "scalar", value: { value: { case: "primitive", value: { value: { case: "stringValue", value: text } } } } } } }] },
+      outputs: {
+        literals: [
+          { name: "o0", value: { value: { case: "scalar", value: { value: { case: "primitive", value: { value: { case: "stringValue", value: text } } } } } } },
+        ],
+      },
     },
   });
   const median = async (fn: (i: number) => Promise<unknown> | unknown) => {
@@ -47,17 +51,32 @@ export async function runStorageBench(options: { repeats?: number; sizeBytes?: n
   const s3dir = mkdtempSync(join(tmpdir(), "fc-storage-bench-s3-"));
   const s3 = new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory: s3dir, configureBuckets: [{ name: "flyte-data", configs: [] }] });
   const { port } = await s3.run();
-  for (const [k, v] of Object.entries({ AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "us-east-1", AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" })) {
+  for (const [k, v] of Object.entries({
+    AWS_ACCESS_KEY_ID: "S3RVER",
+    AWS_SECRET_ACCESS_KEY: "S3RVER",
+    AWS_REGION: "us-east-1",
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+  })) {
     process.env[k] ??= v;
   }
   const storage = createStorage({ ...DEFAULT_STORAGE_CONFIG, s3Endpoint: `http://127.0.0.1:${port}`, s3ForcePathStyle: true });
-  const offload = (prefix: string) => offloadOutputs(response, { storage, outputPrefix: prefix, maxResponseBytes: 4 * MiB, always: false, signal: new AbortController().signal });
+  const offload = (prefix: string) =>
+    offloadOutputs(response, { storage, outputPrefix: prefix, maxResponseBytes: 4 * MiB, always: false, signal: new AbortController().signal });
   try {
     const encode = await median(() => outputsFileBytes(response.resource!.outputs!));
     const local = await median((i) => offload(join(dir, `run-${i}`)));
     const remote = await median((i) => offload(`s3://flyte-data/bench/run-${i}`));
-    const row = (what: string, ms: number): Row => ({ "50 MiB output": what, ms: ms.toFixed(1), "MiB/s": (size / MiB / (ms / 1000)).toFixed(0), "× encode": (ms / encode).toFixed(1) });
-    return [row("encode the LiteralMap (toBinary)", encode), row("offload to local files (encode, write, fsync, rename)", local), row("offload to S3 (s3rver, PutObject)", remote)];
+    const row = (what: string, ms: number): Row => ({
+      "50 MiB output": what,
+      ms: ms.toFixed(1),
+      "MiB/s": (size / MiB / (ms / 1000)).toFixed(0),
+      "× encode": (ms / encode).toFixed(1),
+    });
+    return [
+      row("encode the LiteralMap (toBinary)", encode),
+      row("offload to local files (encode, write, fsync, rename)", local),
+      row("offload to S3 (s3rver, PutObject)", remote),
+    ];
   } finally {
     await s3.close();
     rmSync(dir, { recursive: true, force: true });

@@ -37,21 +37,33 @@ const layerOf = (file: string) => file.split("/")[0]!;
 test("the framework layers never import the transport (connect, fastify) or the service", () => {
   const framework = new Set(["connectors", "registry", "literals", "errors", "config", "log", "storage"]);
   const offending = imports.filter(
-    (i) => framework.has(layerOf(i.from)) && (/^@connectrpc\/|^fastify|^@fastify\//.test(i.specifier) || ["service", "cli", "testing"].includes(layerOf(i.target ?? ""))),
+    (i) =>
+      framework.has(layerOf(i.from)) &&
+      (/^@connectrpc\/|^fastify|^@fastify\//.test(i.specifier) || ["service", "cli", "testing"].includes(layerOf(i.target ?? ""))),
   );
   expect(offending).toEqual([]);
 });
 
 test("dependencies point one way: nothing imports the CLI, and literals import no connector code", () => {
   expect(imports.filter((i) => layerOf(i.target ?? "") === "cli" && layerOf(i.from) !== "cli" && i.from !== "server.ts")).toEqual([]);
-  expect(imports.filter((i) => layerOf(i.from) === "literals" && !i.typeOnly && ["connectors", "registry", "service"].includes(layerOf(i.target ?? "")))).toEqual([]);
+  expect(
+    imports.filter((i) => layerOf(i.from) === "literals" && !i.typeOnly && ["connectors", "registry", "service"].includes(layerOf(i.target ?? ""))),
+  ).toEqual([]);
 });
 
 test("storage is a layer below the connectors: it imports only literals, config and errors, and literals never import it", () => {
-  expect(imports.filter((i) => layerOf(i.from) === "storage" && !i.typeOnly && i.target && !["storage", "literals", "config", "errors"].includes(layerOf(i.target)))).toEqual([]);
+  expect(
+    imports.filter((i) => layerOf(i.from) === "storage" && !i.typeOnly && i.target && !["storage", "literals", "config", "errors"].includes(layerOf(i.target))),
+  ).toEqual([]);
   expect(imports.filter((i) => layerOf(i.from) === "literals" && layerOf(i.target ?? "") === "storage")).toEqual([]);
   // The cloud SDKs load on first use only: nothing imports them statically.
-  expect(imports.filter((i) => /^@aws-sdk\/|^@google-cloud\/|^@azure\//.test(i.specifier) && !["storage/s3-store.ts", "storage/gcs-store.ts", "storage/azure-store.ts"].includes(i.from))).toEqual([]);
+  expect(
+    imports.filter(
+      (i) =>
+        /^@aws-sdk\/|^@google-cloud\/|^@azure\//.test(i.specifier) &&
+        !["storage/s3-store.ts", "storage/gcs-store.ts", "storage/azure-store.ts"].includes(i.from),
+    ),
+  ).toEqual([]);
   expect(imports.filter((i) => ["storage/s3-store.ts", "storage/gcs-store.ts", "storage/azure-store.ts"].includes(i.target ?? ""))).toEqual([]);
 });
 

@@ -41,7 +41,10 @@ export function projectNames(packageName: string, taskType?: string): ProjectNam
     throw new InitError(`${JSON.stringify(packageName)} is not an npm package name (lowercase letters, digits, "-", "." and "_"): give one with --name`);
   }
   const bare = packageName.replace(/^@[^/]+\//, "");
-  const words = (taskType ?? bare.replace(/[-_.]connector$/, "")).split(/[^a-z0-9]+/i).filter(Boolean).map((w) => w.toLowerCase());
+  const words = (taskType ?? bare.replace(/[-_.]connector$/, ""))
+    .split(/[^a-z0-9]+/i)
+    .filter(Boolean)
+    .map((w) => w.toLowerCase());
   if (words.length === 0 || !/^[a-z]/.test(words[0]!)) {
     throw new InitError(`cannot make a task type and class name from ${JSON.stringify(taskType ?? bare)}: give --task-type, starting with a letter`);
   }
@@ -101,6 +104,8 @@ export function initCommand(argv: readonly string[]): number {
   if (positionals.length !== 1) throw new InitError(`init takes one folder, such as "flyte-connect init my-connector"\n\n${INIT_USAGE}`);
   const dir = positionals[0]!;
   const files = initProject(dir, { name: values.name, taskType: values["task-type"], dependency: values.dependency });
-  process.stdout.write(`Created a connector project in ${resolve(dir)}:\n${files.map((f) => `  ${f}\n`).join("")}\nNext:\n  cd ${dir}\n  npm install\n  npm test\n  npm start\n`);
+  process.stdout.write(
+    `Created a connector project in ${resolve(dir)}:\n${files.map((f) => `  ${f}\n`).join("")}\nNext:\n  cd ${dir}\n  npm install\n  npm test\n  npm start\n`,
+  );
   return 0;
 }

@@ -31,7 +31,9 @@ export async function loadConnectorModules(specs: readonly string[], registry: C
     try {
       mod = (await import(target)) as Record<string, unknown>;
     } catch (e) {
-      throw new ConnectorModuleError(`cannot load connector module ${spec} (${fileURLToPath(target)}): ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      throw new ConnectorModuleError(`cannot load connector module ${spec} (${fileURLToPath(target)}): ${e instanceof Error ? e.message : String(e)}`, {
+        cause: e,
+      });
     }
     const connectors = mod["connectors"];
     if (!Array.isArray(connectors) || connectors.length === 0) {
@@ -49,8 +51,14 @@ function isConnector(value: unknown): value is AnyConnector {
   // A module may bring its own copy of flyte-connect; accept anything with the connector's shape.
   const v = value as Partial<AnyConnector> | null;
   return (
-    typeof v === "object" && v !== null && typeof v.taskTypeName === "string" && typeof v.name === "string" &&
-    typeof v.create === "function" && typeof v.get === "function" && typeof v.delete === "function" && typeof v.metadata === "object"
+    typeof v === "object" &&
+    v !== null &&
+    typeof v.taskTypeName === "string" &&
+    typeof v.name === "string" &&
+    typeof v.create === "function" &&
+    typeof v.get === "function" &&
+    typeof v.delete === "function" &&
+    typeof v.metadata === "object"
   );
 }
 
@@ -62,7 +70,8 @@ function isConnector(value: unknown): value is AnyConnector {
 export function resolveConnectorModule(spec: string, cwd: string): string {
   if (isPath(spec)) {
     const file = resolve(cwd, spec);
-    if (!existsSync(file)) throw new ConnectorModuleError(`cannot find connector module ${spec}: there is no file ${file} (paths are resolved from the working directory ${cwd})`);
+    if (!existsSync(file))
+      throw new ConnectorModuleError(`cannot find connector module ${spec}: there is no file ${file} (paths are resolved from the working directory ${cwd})`);
     return pathToFileURL(file).href;
   }
   const found = resolvePackageEntry(spec, cwd);

@@ -208,7 +208,13 @@ export async function runCommand(argv: readonly string[], io: RunCommandIo = pro
     const templateJson = values.template === undefined ? undefined : jsonOption(`@${values.template}`, "template");
     const custom = jsonOption(values.custom, "custom");
     const registry = createConnectorRegistry(values["no-builtins"] ? [] : builtinConnectors());
-    await loadConnectorModules((values.modules ?? []).flatMap((m) => m.split(",")).map((m) => m.trim()).filter(Boolean), registry);
+    await loadConnectorModules(
+      (values.modules ?? [])
+        .flatMap((m) => m.split(","))
+        .map((m) => m.trim())
+        .filter(Boolean),
+      registry,
+    );
     const task = localTaskFrom({
       template: templateJson,
       taskType: values["task-type"],
@@ -261,13 +267,16 @@ export async function runCommand(argv: readonly string[], io: RunCommandIo = pro
     }
 
     if (values.json) {
-      write(io.stdout, printableJson({
-        phase: result.phase,
-        message: result.message ?? null,
-        outputs: result.outputs ?? null,
-        log_links: result.logLinks.map((l: LogLink) => ({ name: l.name, uri: l.uri })),
-        elapsed_ms: result.elapsedMs,
-      }));
+      write(
+        io.stdout,
+        printableJson({
+          phase: result.phase,
+          message: result.message ?? null,
+          outputs: result.outputs ?? null,
+          log_links: result.logLinks.map((l: LogLink) => ({ name: l.name, uri: l.uri })),
+          elapsed_ms: result.elapsedMs,
+        }),
+      );
     } else if (result.phase === "SUCCEEDED") {
       write(io.stdout, printableJson(result.outputs ?? {}));
     }

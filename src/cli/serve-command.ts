@@ -103,7 +103,14 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
   });
   process.stdout.write(`${connectorTable(registry.list())}\n`);
   log.info(
-    { url: address.url, metricsUrl: address.metricsUrl, tls: config.tls !== undefined, mtls: config.tls?.clientCa !== undefined, auth: config.authTokens.length > 0, connectors: registry.connectors().length },
+    {
+      url: address.url,
+      metricsUrl: address.metricsUrl,
+      tls: config.tls !== undefined,
+      mtls: config.tls?.clientCa !== undefined,
+      auth: config.authTokens.length > 0,
+      connectors: registry.connectors().length,
+    },
     "flyte-connect is serving",
   );
 
@@ -121,15 +128,15 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
         .close()
         .then(() => registry.close())
         .then(
-        () => {
-          log.info("stopped");
-          resolve(0);
-        },
-        (e: unknown) => {
-          log.error({ err: String(e) }, "error while stopping");
-          resolve(1);
-        },
-      );
+          () => {
+            log.info("stopped");
+            resolve(0);
+          },
+          (e: unknown) => {
+            log.error({ err: String(e) }, "error while stopping");
+            resolve(1);
+          },
+        );
     };
     process.on("SIGTERM", stop);
     process.on("SIGINT", stop);

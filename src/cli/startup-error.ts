@@ -39,13 +39,20 @@ export function startupError(err: unknown, config: Config, step: StartupStep): S
     const portSetting = setting(metrics ? "metricsPort" : "port");
     if (code === "EADDRINUSE") {
       const off = metrics ? `, or turn metrics off with ${setting("metricsEnabled")}` : "";
-      return new StartupError(`${what} ${port} on ${host} is in use: stop what listens there, or choose another port with ${portSetting}${off}`, { cause: err });
+      return new StartupError(`${what} ${port} on ${host} is in use: stop what listens there, or choose another port with ${portSetting}${off}`, {
+        cause: err,
+      });
     }
     if (code === "EACCES") {
-      return new StartupError(`${what} ${port} on ${host} is not allowed for this user (ports below 1024 need privileges): choose another with ${portSetting}`, { cause: err });
+      return new StartupError(
+        `${what} ${port} on ${host} is not allowed for this user (ports below 1024 need privileges): choose another with ${portSetting}`,
+        { cause: err },
+      );
     }
     if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND" || code === "EAI_AGAIN") {
-      return new StartupError(`cannot listen on ${host}, which is not an address of this machine: change ${setting(metrics ? "metricsHost" : "host")}`, { cause: err });
+      return new StartupError(`cannot listen on ${host}, which is not an address of this machine: change ${setting(metrics ? "metricsHost" : "host")}`, {
+        cause: err,
+      });
     }
   }
   return undefined;

@@ -187,10 +187,16 @@ export function parseConfig(input: ConfigInput = {}): Config {
   const problems: string[] = [];
   const given = stripUndefined(input);
   // The metrics port listens where the service does unless told otherwise.
-  const merged = { ...DEFAULT_CONFIG, ...given, storage: { ...DEFAULT_STORAGE_CONFIG, ...stripUndefined(given.storage ?? {}) }, metricsHost: given.metricsHost ?? given.host ?? DEFAULT_CONFIG.metricsHost };
+  const merged = {
+    ...DEFAULT_CONFIG,
+    ...given,
+    storage: { ...DEFAULT_STORAGE_CONFIG, ...stripUndefined(given.storage ?? {}) },
+    metricsHost: given.metricsHost ?? given.host ?? DEFAULT_CONFIG.metricsHost,
+  };
   const int = (name: keyof Config, min: number, max: number) => {
     const v = merged[name];
-    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) problems.push(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)
+      problems.push(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
   };
   if (typeof merged.host !== "string" || merged.host === "") problems.push("host must be a non-empty string");
   int("port", 0, 65535);
@@ -200,8 +206,10 @@ export function parseConfig(input: ConfigInput = {}): Config {
   problems.push(...storageConfigProblems(merged.storage));
   int("drainTimeoutMs", 0, 3_600_000);
   if (!LOG_LEVELS.includes(merged.logLevel)) problems.push(`logLevel must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(merged.logLevel)}`);
-  if (!Array.isArray(merged.corsOrigins) || merged.corsOrigins.some((o) => typeof o !== "string" || o === "")) problems.push("corsOrigins must be a list of origins");
-  if (!Array.isArray(merged.modules) || merged.modules.some((m) => typeof m !== "string" || m === "")) problems.push("modules must be a list of paths or package names");
+  if (!Array.isArray(merged.corsOrigins) || merged.corsOrigins.some((o) => typeof o !== "string" || o === ""))
+    problems.push("corsOrigins must be a list of origins");
+  if (!Array.isArray(merged.modules) || merged.modules.some((m) => typeof m !== "string" || m === ""))
+    problems.push("modules must be a list of paths or package names");
   if (merged.tls !== undefined) {
     if (typeof merged.tls.key !== "string" || !merged.tls.key.includes("PRIVATE KEY")) problems.push("tls.key must be a PEM private key");
     if (typeof merged.tls.cert !== "string" || !merged.tls.cert.includes("CERTIFICATE")) problems.push("tls.cert must be a PEM certificate");
@@ -218,9 +226,7 @@ export function parseConfig(input: ConfigInput = {}): Config {
     storage: Object.freeze({ ...merged.storage }),
     tls: merged.tls ? Object.freeze({ ...merged.tls }) : undefined,
     authTokens: Object.freeze([...merged.authTokens]),
-    connectorLimits: Object.freeze(
-      Object.fromEntries(Object.entries(merged.connectorLimits).map(([type, limit]) => [type, Object.freeze({ ...limit })])),
-    ),
+    connectorLimits: Object.freeze(Object.fromEntries(Object.entries(merged.connectorLimits).map(([type, limit]) => [type, Object.freeze({ ...limit })]))),
   });
 }
 
@@ -285,7 +291,8 @@ function operationsProblems(c: Config, problems: string[], int: (name: keyof Con
   int("largeRequestBytes", 1024, 2 ** 31 - 1);
   int("maxConcurrentLargeRequests", 0, 1_000_000);
   if (typeof c.secretsDir !== "string") problems.push("secretsDir must be a directory path or empty");
-  if (typeof c.secretsEnvPrefix !== "string" || !/^[A-Za-z0-9_]*$/.test(c.secretsEnvPrefix)) problems.push("secretsEnvPrefix must be letters, digits and underscores, or empty");
+  if (typeof c.secretsEnvPrefix !== "string" || !/^[A-Za-z0-9_]*$/.test(c.secretsEnvPrefix))
+    problems.push("secretsEnvPrefix must be letters, digits and underscores, or empty");
   else if (c.secretsEnvPrefix !== "" && [CONFIG_FILE_ENV, ...SETTINGS.map((s) => s.env)].some((name) => name.startsWith(c.secretsEnvPrefix))) {
     // A prefix that covers the service's own settings would make them secrets.
     problems.push(`secretsEnvPrefix ${JSON.stringify(c.secretsEnvPrefix)} covers the service's own settings; use FLYTE_CONNECT_SECRET_ or another prefix`);

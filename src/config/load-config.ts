@@ -43,7 +43,11 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     for (const [key, value] of Object.entries(readConfigFile(resolve(cwd, file), problems))) {
       const setting = SETTINGS.find((s) => s.key === key);
       if (!setting) {
-        problems.push(`${file}: unknown setting "${key}" (known: ${SETTINGS.filter((s) => s.kind !== "secret").map((s) => s.key).join(", ")})`);
+        problems.push(
+          `${file}: unknown setting "${key}" (known: ${SETTINGS.filter((s) => s.kind !== "secret")
+            .map((s) => s.key)
+            .join(", ")})`,
+        );
         continue;
       }
       const converted = settingFromJson(setting, value);
@@ -127,14 +131,24 @@ function configInputFrom(s: Settings, origins: Map<keyof Settings, Origin>, cwd:
   const cert = read("tlsCertFile");
   const clientCa = read("tlsClientCaFile");
   if ((s.tlsKeyFile === undefined) !== (s.tlsCertFile === undefined)) problems.push("a TLS key and a TLS certificate go together (--tls-key and --tls-cert)");
-  if (s.tlsClientCaFile !== undefined && s.tlsKeyFile === undefined) problems.push("a client CA (--tls-client-ca) needs TLS: give --tls-key and --tls-cert too");
+  if (s.tlsClientCaFile !== undefined && s.tlsKeyFile === undefined)
+    problems.push("a client CA (--tls-client-ca) needs TLS: give --tls-key and --tls-cert too");
 
   const tokens: string[] = [];
-  if (s.authToken !== undefined) tokens.push(...s.authToken.split(",").map((t) => t.trim()).filter((t) => t !== ""));
+  if (s.authToken !== undefined)
+    tokens.push(
+      ...s.authToken
+        .split(",")
+        .map((t) => t.trim())
+        .filter((t) => t !== ""),
+    );
   const tokenFile = read("authTokenFile");
   if (tokenFile !== undefined) {
     // One token per line, so that a new token can be added before the old one is removed.
-    const fromFile = tokenFile.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));
+    const fromFile = tokenFile
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l !== "" && !l.startsWith("#"));
     if (fromFile.length === 0) problems.push(`${origins.get("authTokenFile")}: ${s.authTokenFile} holds no token`);
     tokens.push(...fromFile);
   }

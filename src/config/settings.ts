@@ -133,7 +133,8 @@ export function settingsParseArgsOptions(): NonNullable<ParseArgsConfig["options
   const options: NonNullable<ParseArgsConfig["options"]> = { [CONFIG_FILE_FLAG]: { type: "string" } };
   for (const s of SETTINGS) {
     if (s.flag === undefined) continue;
-    const option = s.kind === "bool" ? { type: "boolean" as const } : s.kind === "list" ? { type: "string" as const, multiple: true } : { type: "string" as const };
+    const option =
+      s.kind === "bool" ? { type: "boolean" as const } : s.kind === "list" ? { type: "string" as const, multiple: true } : { type: "string" as const };
     options[s.flag] = option;
     for (const alias of s.flagAliases ?? []) options[alias] = option;
   }
@@ -160,7 +161,12 @@ export function settingFromText(setting: Setting, text: string | readonly string
       return bad(`must be true or false, got ${JSON.stringify(one)}`);
     }
     case "list":
-      return ok(texts.flatMap((t) => t.split(",")).map((t) => t.trim()).filter((t) => t !== ""));
+      return ok(
+        texts
+          .flatMap((t) => t.split(","))
+          .map((t) => t.trim())
+          .filter((t) => t !== ""),
+      );
     case "json":
       try {
         return ok(JSON.parse(one));

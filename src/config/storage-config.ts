@@ -39,7 +39,8 @@ export function storageConfigProblems(c: StorageConfig): string[] {
   }
   if (typeof c.s3ForcePathStyle !== "boolean") problems.push("s3ForcePathStyle must be true or false");
   if (typeof c.s3Region !== "string") problems.push("s3Region must be a string");
-  if (typeof c.azureAccount !== "string" || !/^[a-z0-9]{0,24}$/.test(c.azureAccount)) problems.push("azureAccount must be a storage account name (3 to 24 lowercase letters and digits)");
+  if (typeof c.azureAccount !== "string" || !/^[a-z0-9]{0,24}$/.test(c.azureAccount))
+    problems.push("azureAccount must be a storage account name (3 to 24 lowercase letters and digits)");
   const max = c.maxOffloadedLiteralBytes;
   if (typeof max !== "number" || !Number.isInteger(max) || max < 1024 || max > 2 ** 31 - 1) {
     problems.push(`maxOffloadedLiteralBytes must be an integer from 1024 to ${2 ** 31 - 1}, got ${JSON.stringify(max)}`);

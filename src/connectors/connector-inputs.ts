@@ -38,18 +38,24 @@ export function checkTaskInputs(connector: AnyConnector, iface: TypedInterface |
     const where = `input '${name}'`;
     if (!given.has(name)) {
       if (admitsNone(type)) continue;
-      throw new LiteralError(`${takes} takes it as ${typeName(type)}, but the task does not declare it: add \`${name}: ${pythonName(type)}\` to the task's inputs`).within(where);
+      throw new LiteralError(
+        `${takes} takes it as ${typeName(type)}, but the task does not declare it: add \`${name}: ${pythonName(type)}\` to the task's inputs`,
+      ).within(where);
     }
     const taskType = given.get(name);
     // An input without a type is reported by the conversion, with the same words for every connector.
     if (taskType !== undefined && !typeFits(taskType, type)) {
-      throw new LiteralError(`the task declares it as ${typeName(taskType)}, but ${takes} takes it as ${typeName(type)}: declare it as \`${name}: ${pythonName(type)}\` in the task`).within(where);
+      throw new LiteralError(
+        `the task declares it as ${typeName(taskType)}, but ${takes} takes it as ${typeName(type)}: declare it as \`${name}: ${pythonName(type)}\` in the task`,
+      ).within(where);
     }
   }
   for (const name of given.keys()) {
     if (!Object.hasOwn(declared, name)) {
       const names = Object.keys(declared);
-      throw new LiteralError(`the task declares it, but ${takes} takes no such input (it takes ${names.length ? names.join(", ") : "none"})`).within(`input '${name}'`);
+      throw new LiteralError(`the task declares it, but ${takes} takes no such input (it takes ${names.length ? names.join(", ") : "none"})`).within(
+        `input '${name}'`,
+      );
     }
   }
 }

@@ -177,11 +177,7 @@ export interface MetricResult {
  *   async delete() {}
  * }
  */
-export abstract class AsyncConnector<
-  Meta extends object,
-  Inputs extends object = Record<string, unknown>,
-  Outputs extends object = Record<string, unknown>,
-> {
+export abstract class AsyncConnector<Meta extends object, Inputs extends object = Record<string, unknown>, Outputs extends object = Record<string, unknown>> {
   /** Groups task types in ListConnectors; several connectors may share a name. */
   abstract readonly name: string;
   /** Matched against `TaskTemplate.type`. Keep it lowercase: the executor lowercases config keys. */

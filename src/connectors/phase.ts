@@ -2,26 +2,9 @@
  * The phases a connector reports for a job, spelled as Flyte spells them (flyteidl2.core.TaskExecution.Phase).
  * The service maps them to the proto enum; connectors never see protobuf for this.
  */
-export type Phase =
-  | "QUEUED"
-  | "WAITING_FOR_RESOURCES"
-  | "INITIALIZING"
-  | "RUNNING"
-  | "SUCCEEDED"
-  | "FAILED"
-  | "RETRYABLE_FAILED"
-  | "ABORTED";
+export type Phase = "QUEUED" | "WAITING_FOR_RESOURCES" | "INITIALIZING" | "RUNNING" | "SUCCEEDED" | "FAILED" | "RETRYABLE_FAILED" | "ABORTED";
 
-export const PHASES: readonly Phase[] = [
-  "QUEUED",
-  "WAITING_FOR_RESOURCES",
-  "INITIALIZING",
-  "RUNNING",
-  "SUCCEEDED",
-  "FAILED",
-  "RETRYABLE_FAILED",
-  "ABORTED",
-];
+export const PHASES: readonly Phase[] = ["QUEUED", "WAITING_FOR_RESOURCES", "INITIALIZING", "RUNNING", "SUCCEEDED", "FAILED", "RETRYABLE_FAILED", "ABORTED"];
 
 const TERMINAL: ReadonlySet<Phase> = new Set(["SUCCEEDED", "FAILED", "RETRYABLE_FAILED", "ABORTED"]);
 

@@ -6,14 +6,7 @@
  */
 
 /** A value that {@link stringifyPythonJson} can write and {@link parsePythonJson} returns. */
-export type PythonJsonValue =
-  | null
-  | boolean
-  | number
-  | bigint
-  | string
-  | readonly PythonJsonValue[]
-  | { readonly [key: string]: PythonJsonValue | undefined };
+export type PythonJsonValue = null | boolean | number | bigint | string | readonly PythonJsonValue[] | { readonly [key: string]: PythonJsonValue | undefined };
 
 /** Writes a value as Python's `json.dumps(value)` would. Object keys keep insertion order. */
 export function stringifyPythonJson(value: unknown): string {
@@ -146,14 +139,30 @@ export function parsePythonJson(text: string): PythonJsonValue {
       const e = text[i + 1];
       i += 2;
       switch (e) {
-        case '"': out += '"'; break;
-        case "\\": out += "\\"; break;
-        case "/": out += "/"; break;
-        case "b": out += "\b"; break;
-        case "f": out += "\f"; break;
-        case "n": out += "\n"; break;
-        case "r": out += "\r"; break;
-        case "t": out += "\t"; break;
+        case '"':
+          out += '"';
+          break;
+        case "\\":
+          out += "\\";
+          break;
+        case "/":
+          out += "/";
+          break;
+        case "b":
+          out += "\b";
+          break;
+        case "f":
+          out += "\f";
+          break;
+        case "n":
+          out += "\n";
+          break;
+        case "r":
+          out += "\r";
+          break;
+        case "t":
+          out += "\t";
+          break;
         case "u": {
           const hex = text.slice(i, i + 4);
           if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail("bad unicode escape");

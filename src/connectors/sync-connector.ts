@@ -30,10 +30,11 @@ const SYNC_CONNECTOR = Symbol.for("flyte-connect.SyncConnector");
  *   async execute(req) { return { o0: String(req.inputs.text).toUpperCase() }; }
  * }
  */
-export abstract class SyncConnector<
-  Inputs extends object = Record<string, unknown>,
-  Outputs extends object = Record<string, unknown>,
-> extends AsyncConnector<StoredOutputsMeta, Inputs, Outputs> {
+export abstract class SyncConnector<Inputs extends object = Record<string, unknown>, Outputs extends object = Record<string, unknown>> extends AsyncConnector<
+  StoredOutputsMeta,
+  Inputs,
+  Outputs
+> {
   override readonly metadata = storedOutputsCodec;
   readonly [SYNC_CONNECTOR] = true;
   /**
@@ -54,7 +55,8 @@ export abstract class SyncConnector<
       if (!(e instanceof ConnectorError)) throw e;
       return storeFailure(e.message, e.retryable, types);
     }
-    if (meta.error !== undefined) return storeFailure(`connector ${this.name} returned outputs that do not fit the task interface: ${meta.error}`, false, types);
+    if (meta.error !== undefined)
+      return storeFailure(`connector ${this.name} returned outputs that do not fit the task interface: ${meta.error}`, false, types);
     const size = this.metadata.encode(meta).length;
     if (size > this.maxStoredResultBytes && !inlineResults.getStore()) {
       return storeFailure(

@@ -71,11 +71,7 @@ function typesOf(variables: readonly VariableEntry[] | undefined, kind: Kind): M
   return types;
 }
 
-function valuesFromNamedLiterals(
-  literals: readonly NamedLiteral[],
-  types: ReadonlyMap<string, LiteralType | undefined>,
-  kind: Kind,
-): Record<string, unknown> {
+function valuesFromNamedLiterals(literals: readonly NamedLiteral[], types: ReadonlyMap<string, LiteralType | undefined>, kind: Kind): Record<string, unknown> {
   const values: Record<string, unknown> = {};
   const seen = new Set<string>();
   for (const { name, value } of literals) {
@@ -101,11 +97,7 @@ function valuesFromNamedLiterals(
   return values;
 }
 
-function namedLiteralsFromValues(
-  values: Readonly<Record<string, unknown>>,
-  types: ReadonlyMap<string, LiteralType | undefined>,
-  kind: Kind,
-): NamedLiteral[] {
+function namedLiteralsFromValues(values: Readonly<Record<string, unknown>>, types: ReadonlyMap<string, LiteralType | undefined>, kind: Kind): NamedLiteral[] {
   for (const name of Object.keys(values)) {
     if (!types.has(name)) {
       throw new LiteralError(`not declared by the task interface (declared ${kind}s: ${list(types.keys())})`).within(`${kind} '${name}'`);

@@ -1,9 +1,5 @@
 import type { Literal } from "#idl/flyteidl2/core/literals_pb.js";
-import type {
-  LiteralType,
-  StructuredDatasetType,
-  StructuredDatasetType_DatasetColumn,
-} from "#idl/flyteidl2/core/types_pb.js";
+import type { LiteralType, StructuredDatasetType, StructuredDatasetType_DatasetColumn } from "#idl/flyteidl2/core/types_pb.js";
 import { describeLiteral, describeType, describeValue } from "./describe.js";
 import { LiteralError } from "./errors.js";
 import { structuredDatasetLiteral } from "./literal-messages.js";

@@ -4,8 +4,7 @@ const BRAND = Symbol.for("flyte-connect.Datetime");
 const MIN_SECONDS = -62_135_596_800n;
 const MAX_SECONDS = 253_402_300_799n;
 
-const ISO_PATTERN =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?$/;
+const ISO_PATTERN = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?$/;
 
 /**
  * A point in time in UTC with nanosecond precision: the value of a Flyte DATETIME.
@@ -76,14 +75,7 @@ export class Datetime {
     const frac = m[7] ?? "";
     const date = new Date(0);
     date.setUTCFullYear(year!, month! - 1, day!);
-    if (
-      date.getUTCFullYear() !== year ||
-      date.getUTCMonth() !== month! - 1 ||
-      date.getUTCDate() !== day ||
-      hour > 23 ||
-      minute > 59 ||
-      second > 59
-    ) {
+    if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month! - 1 || date.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
       throw new RangeError(`not a valid datetime: ${JSON.stringify(text)}`);
     }
     let offsetSeconds = 0;

@@ -136,10 +136,23 @@ function writeUnion(value: unknown, variants: readonly LiteralType[], type: Lite
   const natural = variants.filter((v) => naturallyFits(value, v));
   const first = tryVariants(value, natural);
   if (first.fits.length === 1) return unionLiteral(first.fits[0]!.literal, first.fits[0]!.variant);
-  if (first.fits.length > 1) throw ambiguous(value, first.fits.map((f) => f.variant), type);
-  const others = tryVariants(value, variants.filter((v) => !natural.includes(v)));
+  if (first.fits.length > 1)
+    throw ambiguous(
+      value,
+      first.fits.map((f) => f.variant),
+      type,
+    );
+  const others = tryVariants(
+    value,
+    variants.filter((v) => !natural.includes(v)),
+  );
   if (others.fits.length === 1) return unionLiteral(others.fits[0]!.literal, others.fits[0]!.variant);
-  if (others.fits.length > 1) throw ambiguous(value, others.fits.map((f) => f.variant), type);
+  if (others.fits.length > 1)
+    throw ambiguous(
+      value,
+      others.fits.map((f) => f.variant),
+      type,
+    );
   const reasons = [...first.errors, ...others.errors].join("; ");
   throw new LiteralError(`${describeValue(value)} fits no variant of ${describeType(type)} (${reasons})`);
 }

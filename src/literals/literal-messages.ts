@@ -1,13 +1,6 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
-import type {
-  Binary,
-  Blob,
-  Literal,
-  Primitive,
-  Scalar,
-  StructuredDataset,
-} from "#idl/flyteidl2/core/literals_pb.js";
+import type { Binary, Blob, Literal, Primitive, Scalar, StructuredDataset } from "#idl/flyteidl2/core/literals_pb.js";
 import type { BlobType, LiteralType, StructuredDatasetType } from "#idl/flyteidl2/core/types_pb.js";
 
 /**

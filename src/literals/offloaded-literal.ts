@@ -69,7 +69,9 @@ async function resolve(literal: Literal, fetch: FetchBytes): Promise<Literal> {
   const v = current.value;
   switch (v.case) {
     case "collection": {
-      const literals = await Promise.all(v.value.literals.map((l, i) => (containsOffloaded(l) ? resolve(l, fetch).catch((e) => Promise.reject(literalErrorWithin(e, `[${i}]`))) : l)));
+      const literals = await Promise.all(
+        v.value.literals.map((l, i) => (containsOffloaded(l) ? resolve(l, fetch).catch((e) => Promise.reject(literalErrorWithin(e, `[${i}]`))) : l)),
+      );
       return create(LiteralSchema, { ...current, value: { case: "collection", value: { ...v.value, literals } } });
     }
     case "map": {
@@ -88,7 +90,10 @@ async function resolve(literal: Literal, fetch: FetchBytes): Promise<Literal> {
       const s = v.value.value;
       if (s.case !== "union" || s.value.value === undefined || !containsOffloaded(s.value.value)) return current;
       const inner = await resolve(s.value.value, fetch);
-      return create(LiteralSchema, { ...current, value: { case: "scalar", value: { ...v.value, value: { case: "union", value: { ...s.value, value: inner } } } } });
+      return create(LiteralSchema, {
+        ...current,
+        value: { case: "scalar", value: { ...v.value, value: { case: "union", value: { ...s.value, value: inner } } } },
+      });
     }
     default:
       return current;

@@ -13,8 +13,7 @@ import { PickledValue } from "./pickled-value.js";
 export function pickledValueFromLiteral(literal: Literal, type: LiteralType): PickledValue {
   const scalar = literal.value.case === "scalar" ? literal.value.value.value : undefined;
   const isPickle =
-    (scalar?.case === "binary" && scalar.value.tag !== "msgpack") ||
-    (scalar?.case === "blob" && scalar.value.metadata?.type?.format === PICKLE_FORMAT);
+    (scalar?.case === "binary" && scalar.value.tag !== "msgpack") || (scalar?.case === "blob" && scalar.value.metadata?.type?.format === PICKLE_FORMAT);
   if (!isPickle) throw new LiteralError(`expected a pickle for ${describeType(type)}, got ${describeLiteral(literal)}`);
   const pythonClass = type.metadata?.["python_class_name"];
   return new PickledValue(literal, typeof pythonClass === "string" ? pythonClass : undefined);

@@ -3,15 +3,7 @@ import { Datetime } from "./datetime.js";
 import { describeLiteral, describeValue } from "./describe.js";
 import { LiteralError } from "./errors.js";
 import { isInt64 } from "./int64.js";
-import {
-  booleanLiteral,
-  datetimeLiteral,
-  durationLiteral,
-  floatLiteral,
-  integerLiteral,
-  noneLiteral,
-  stringLiteral,
-} from "./literal-messages.js";
+import { booleanLiteral, datetimeLiteral, durationLiteral, floatLiteral, integerLiteral, noneLiteral, stringLiteral } from "./literal-messages.js";
 import { Timedelta } from "./timedelta.js";
 
 /**

@@ -44,7 +44,9 @@ export function valueFromStructLiteral(literal: Literal, type: LiteralType): unk
     const { tag, value } = scalar.value;
     if (tag !== MSGPACK_TAG) {
       throw new LiteralError(
-        tag === "" ? "expected a msgpack binary, got an untagged binary (a Python pickle?)" : `expected a msgpack binary, got binary tag ${JSON.stringify(tag)}`,
+        tag === ""
+          ? "expected a msgpack binary, got an untagged binary (a Python pickle?)"
+          : `expected a msgpack binary, got binary tag ${JSON.stringify(tag)}`,
       );
     }
     try {

@@ -5,14 +5,7 @@ import type { BlobRef, BlobRefInit } from "./blob-ref.js";
 import type { DatasetRef, DatasetRefInit } from "./dataset-ref.js";
 import type { Datetime } from "./datetime.js";
 import { PB_TYPE_KEY, PICKLE_FORMAT, TAG, msgpackAnnotations } from "./flyte-names.js";
-import type {
-  AnyFlyteType,
-  FieldValueOf,
-  FlyteType,
-  ValueOf,
-  WritableFieldValueOf,
-  WritableValueOf,
-} from "./flyte-type.js";
+import type { AnyFlyteType, FieldValueOf, FlyteType, ValueOf, WritableFieldValueOf, WritableValueOf } from "./flyte-type.js";
 import type { PickledValue } from "./pickled-value.js";
 import type { Timedelta } from "./timedelta.js";
 import type { UnionVariant } from "./union-variant.js";
@@ -41,8 +34,7 @@ export const t = {
   datetime: (): FlyteType<Datetime, Datetime | Date, string, string | Datetime | Date> =>
     simple(SimpleType.DATETIME, TAG.datetime, { type: "string", format: "date-time" }),
   /** Python `timedelta`; inside a struct, float seconds (dataclass) or an ISO-8601 duration (pydantic). */
-  duration: (): FlyteType<Timedelta, Timedelta, number | string, number | string | Timedelta> =>
-    simple(SimpleType.DURATION, TAG.timedelta, { type: "number" }),
+  duration: (): FlyteType<Timedelta, Timedelta, number | string, number | string | Timedelta> => simple(SimpleType.DURATION, TAG.timedelta, { type: "number" }),
   /** Python `None`. */
   none: (): FlyteType<null, null | undefined> => {
     const none: FlyteType<null, null | undefined> = { ...simple(SimpleType.NONE, TAG.none, { type: "null" }), optional: true };
@@ -50,10 +42,12 @@ export const t = {
   },
 
   /** Python `list[T]`. */
-  list: <T extends AnyFlyteType>(
-    element: T,
-  ): FlyteType<ValueOf<T>[], readonly WritableValueOf<T>[], FieldValueOf<T>[], readonly WritableFieldValueOf<T>[]> =>
-    make({ type: { case: "collectionType", value: element.literalType } }, TAG.list, fieldSchemaOf(element, (s) => ({ type: "array", items: s }))),
+  list: <T extends AnyFlyteType>(element: T): FlyteType<ValueOf<T>[], readonly WritableValueOf<T>[], FieldValueOf<T>[], readonly WritableFieldValueOf<T>[]> =>
+    make(
+      { type: { case: "collectionType", value: element.literalType } },
+      TAG.list,
+      fieldSchemaOf(element, (s) => ({ type: "array", items: s })),
+    ),
 
   /** Python `dict[str, T]`: a plain object in; a plain object or a `Map` with string keys out. */
   map: <T extends AnyFlyteType>(
@@ -79,12 +73,7 @@ export const t = {
   /** Python `Union[A, B, …]`; on output a value that fits several variants needs `unionVariant(tag, value)`. */
   union: <T extends readonly AnyFlyteType[]>(
     ...variants: T
-  ): FlyteType<
-    ValueOf<T[number]>,
-    WritableValueOf<T[number]> | UnionVariant,
-    FieldValueOf<T[number]>,
-    WritableFieldValueOf<T[number]>
-  > => union(variants),
+  ): FlyteType<ValueOf<T[number]>, WritableValueOf<T[number]> | UnionVariant, FieldValueOf<T[number]>, WritableFieldValueOf<T[number]>> => union(variants),
 
   /** Python `enum.Enum` (by member name) or `typing.Literal["a", "b"]`: one of the given strings. */
   enum: <const V extends readonly [string, ...string[]]>(values: V): FlyteType<V[number]> =>
@@ -152,7 +141,10 @@ export const t = {
           value: {
             $typeName: "flyteidl2.core.UnionType",
             variants: [
-              variant({ case: "blob", value: { $typeName: "flyteidl2.core.BlobType", format: PICKLE_FORMAT, dimensionality: BlobType_BlobDimensionality.SINGLE } }),
+              variant({
+                case: "blob",
+                value: { $typeName: "flyteidl2.core.BlobType", format: PICKLE_FORMAT, dimensionality: BlobType_BlobDimensionality.SINGLE },
+              }),
               variant({ case: "simple", value: SimpleType.BINARY }),
             ],
           },
@@ -246,11 +238,14 @@ function struct<F extends Readonly<Record<string, AnyFlyteType>>>(
     if (!field.optional) required.push(name);
   }
   const schema: JsonObject =
-    flavor === "dataclass"
-      ? { type: "object", title, properties, additionalProperties: false, required }
-      : { properties, required, title, type: "object" };
+    flavor === "dataclass" ? { type: "object", title, properties, additionalProperties: false, required } : { properties, required, title, type: "object" };
   return make(
-    { type: { case: "simple", value: SimpleType.STRUCT }, metadata: schema, annotation: annotation(), structure: structure(flavor === "dataclass" ? TAG.dataclass : TAG.pydantic) },
+    {
+      type: { case: "simple", value: SimpleType.STRUCT },
+      metadata: schema,
+      annotation: annotation(),
+      structure: structure(flavor === "dataclass" ? TAG.dataclass : TAG.pydantic),
+    },
     flavor === "dataclass" ? TAG.dataclass : TAG.pydantic,
     schema,
   );

@@ -186,8 +186,7 @@ function readUnion(literal: Literal, variants: readonly LiteralType[], type: Lit
     if (inner === undefined) throw new LiteralError("union literal without a value");
     const tag = scalar.value.type?.structure?.tag ?? "";
     // Without a tag flyte-sdk fails; we accept a variant of exactly the literal's union type instead.
-    const candidates =
-      tag !== "" ? variants.filter((v) => variantTag(v) === tag) : variants.filter((v) => sameTypeIgnoringTag(v, scalar.value.type));
+    const candidates = tag !== "" ? variants.filter((v) => variantTag(v) === tag) : variants.filter((v) => sameTypeIgnoringTag(v, scalar.value.type));
     if (candidates.length === 0) {
       const known = variants.map(variantTag).join(", ");
       throw new LiteralError(

@@ -134,7 +134,13 @@ export async function runConnector(options: RunConnectorOptions): Promise<RunRes
     // Interrupted while creating: no metadata came back, so there is nothing to delete.
     if (!stop.aborted) throw e;
     const reason = reasonOf();
-    return { phase: "ABORTED", message: `${reason === "signal" ? "interrupted" : "timed out"} before the job was created`, logLinks: [], interrupted: reason, elapsedMs: elapsed() };
+    return {
+      phase: "ABORTED",
+      message: `${reason === "signal" ? "interrupted" : "timed out"} before the job was created`,
+      logLinks: [],
+      interrupted: reason,
+      elapsedMs: elapsed(),
+    };
   }
   progress({ kind: "created", metaBytes: meta.length, elapsedMs: elapsed() });
 
@@ -155,7 +161,11 @@ export async function runConnector(options: RunConnectorOptions): Promise<RunRes
       const message = e instanceof Error ? e.message : String(e);
       progress({ kind: "poll-error", error: message, elapsedMs: elapsed() });
       if (++getErrors >= MAX_GET_ERRORS) {
-        return finish({ phase: "FAILED", message: `GetTask failed ${getErrors} times in a row; the executor would give up too. Last error: ${message}`, logLinks: last?.logLinks ?? [] });
+        return finish({
+          phase: "FAILED",
+          message: `GetTask failed ${getErrors} times in a row; the executor would give up too. Last error: ${message}`,
+          logLinks: last?.logLinks ?? [],
+        });
       }
     }
     try {

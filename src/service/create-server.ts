@@ -137,11 +137,9 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
   const flyte1 = createFlyte1Services(connectorService, registry);
 
   // The transport: one port, cleartext (h2c and HTTP/1.1) or TLS (ALPN), with connection limits.
-  const app = (
-    config.tls
-      ? fastify({ http2: true, https: tlsServerOptions(config.tls, config), http2SessionTimeout: config.http2IdleTimeoutMs, logger: false })
-      : fastify({ serverFactory: (handler) => onePortServer(handler, config), logger: false })
-  ) as unknown as FastifyInstance;
+  const app = (config.tls
+    ? fastify({ http2: true, https: tlsServerOptions(config.tls, config), http2SessionTimeout: config.http2IdleTimeoutMs, logger: false })
+    : fastify({ serverFactory: (handler) => onePortServer(handler, config), logger: false })) as unknown as FastifyInstance;
   const http2Server = config.tls ? (app.server as unknown as http2.Http2SecureServer) : (app.server as unknown as OnePortServer).http2Server;
   // Streams reach fastify only once their request starts, with per-connection stream limits (floods).
   gateHttp2Streams(http2Server, {

@@ -36,7 +36,9 @@ export function azureStore(config: StorageConfig, env: NodeJS.ProcessEnv = proce
       const base = fromConnectionString?.url.replace(/\/+$/, "");
       const href = location.url.href;
       if (base === undefined || !href.startsWith(`${base}/`)) {
-        throw refuse("http(s) URLs are read only from Azure Blob Storage hosts (account.blob.core.windows.net) or the endpoint of AZURE_STORAGE_CONNECTION_STRING");
+        throw refuse(
+          "http(s) URLs are read only from Azure Blob Storage hosts (account.blob.core.windows.net) or the endpoint of AZURE_STORAGE_CONNECTION_STRING",
+        );
       }
       const [container, ...rest] = decodeURIComponent(href.slice(base.length + 1).split(/[?#]/)[0]!).split("/");
       if (!container || rest.length === 0) throw new StorageError(operation, uri, "invalid-uri", "expected <endpoint>/container/path");
@@ -47,7 +49,9 @@ export function azureStore(config: StorageConfig, env: NodeJS.ProcessEnv = proce
       throw refuse("the URI names no storage account: use abfs[s]://container@account.dfs.core.windows.net/path, or set azureAccount");
     }
     const service =
-      fromConnectionString?.accountName === account ? fromConnectionString : await withCredential(location.endpoint ?? `https://${account}.blob.core.windows.net`);
+      fromConnectionString?.accountName === account
+        ? fromConnectionString
+        : await withCredential(location.endpoint ?? `https://${account}.blob.core.windows.net`);
     return { container: service.getContainerClient(location.container), blob: location.blob };
   }
 
@@ -63,7 +67,11 @@ export function azureStore(config: StorageConfig, env: NodeJS.ProcessEnv = proce
           throw new StorageError("read", uri, "too-large", tooLargeDetail(length, options.maxBytes));
         }
         if (body === undefined) return new Uint8Array(0);
-        return await collectBounded(body as AsyncIterable<Uint8Array>, options.maxBytes, (size) => new StorageError("read", uri, "too-large", tooLargeDetail(size, options.maxBytes)));
+        return await collectBounded(
+          body as AsyncIterable<Uint8Array>,
+          options.maxBytes,
+          (size) => new StorageError("read", uri, "too-large", tooLargeDetail(size, options.maxBytes)),
+        );
       } catch (err) {
         if (err instanceof StorageError) throw err;
         throw new StorageError("read", uri, failureOf(err, options.signal), causeOf(err), { cause: err });
@@ -72,7 +80,9 @@ export function azureStore(config: StorageConfig, env: NodeJS.ProcessEnv = proce
     async write(location, uri, bytes, options) {
       try {
         const { container, blob } = await containerOf(location, uri, "write");
-        await container.getBlockBlobClient(blob).uploadData(bytes, { abortSignal: options.signal, blobHTTPHeaders: { blobContentType: "application/octet-stream" } });
+        await container
+          .getBlockBlobClient(blob)
+          .uploadData(bytes, { abortSignal: options.signal, blobHTTPHeaders: { blobContentType: "application/octet-stream" } });
       } catch (err) {
         if (err instanceof StorageError) throw err;
         throw new StorageError("write", uri, failureOf(err, options.signal), causeOf(err), { cause: err });

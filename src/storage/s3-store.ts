@@ -37,7 +37,11 @@ export function s3Store(config: StorageConfig): ObjectStore {
           throw new StorageError("read", uri, "too-large", tooLargeDetail(length, options.maxBytes));
         }
         if (response.Body === undefined) return new Uint8Array(0);
-        return await collectBounded(response.Body as AsyncIterable<Uint8Array>, options.maxBytes, (size) => new StorageError("read", uri, "too-large", tooLargeDetail(size, options.maxBytes)));
+        return await collectBounded(
+          response.Body as AsyncIterable<Uint8Array>,
+          options.maxBytes,
+          (size) => new StorageError("read", uri, "too-large", tooLargeDetail(size, options.maxBytes)),
+        );
       } catch (err) {
         if (err instanceof StorageError) throw err;
         throw new StorageError("read", uri, failureOf(err, options.signal), causeOf(err), { cause: err });

@@ -49,14 +49,21 @@ export function causeOf(err: unknown): string {
   return tags.length === 0 ? message : `${message} (${tags.join(", ")})`;
 }
 
-
 /** Classifies an SDK or system error by HTTP status and error code, the same way for every store. */
 export function failureOf(err: unknown, signal?: AbortSignal): StorageFailure {
   if (signal?.aborted) return "aborted";
   const e = err as { name?: string; code?: unknown; Code?: unknown; statusCode?: unknown; status?: unknown; $metadata?: { httpStatusCode?: number } };
   const status = e.$metadata?.httpStatusCode ?? numberOr(e.statusCode) ?? numberOr(e.code) ?? numberOr(e.status);
   const code = String(e.Code ?? e.code ?? e.name ?? "");
-  if (status === 404 || code === "ENOENT" || code === "NoSuchKey" || code === "NotFound" || code === "BlobNotFound" || code === "ContainerNotFound" || code === "NoSuchBucket") {
+  if (
+    status === 404 ||
+    code === "ENOENT" ||
+    code === "NoSuchKey" ||
+    code === "NotFound" ||
+    code === "BlobNotFound" ||
+    code === "ContainerNotFound" ||
+    code === "NoSuchBucket"
+  ) {
     return "not-found";
   }
   if (status === 401 || status === 403 || code === "EACCES" || code === "EPERM" || code === "EROFS") return "permission";

@@ -12,7 +12,12 @@ test("writes the project with its names, a .gitignore, and flyte-connect pinned 
   const dir = join(fresh(), "acme-jobs-connector");
   const files = initProject(dir);
   expect(files.sort()).toEqual([".gitignore", "README.md", "package.json", "src/connector.test.ts", "src/connector.ts", "tsconfig.json"]);
-  const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name: string; dependencies: Record<string, string>; devDependencies: Record<string, string>; scripts: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
+    name: string;
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
+    scripts: Record<string, string>;
+  };
   const own = JSON.parse(readFileSync(join(__dirname, "../../package.json"), "utf8")) as { version: string; devDependencies: Record<string, string> };
   expect(pkg.name).toBe("acme-jobs-connector");
   expect(pkg.dependencies).toEqual({ "flyte-connect": own.version });

@@ -31,7 +31,10 @@ beforeAll(() => {
   write(join(project, "local/conn.js"), connectorModule("local"));
   // An installed package that only an ES module import can resolve ("import" condition, no "main").
   const pkg = join(project, "node_modules/@acme/conns");
-  write(join(pkg, "package.json"), JSON.stringify({ name: "@acme/conns", exports: { ".": { import: "./dist/index.js" }, "./extra/*": { default: "./dist/extra/*.js" } } }));
+  write(
+    join(pkg, "package.json"),
+    JSON.stringify({ name: "@acme/conns", exports: { ".": { import: "./dist/index.js" }, "./extra/*": { default: "./dist/extra/*.js" } } }),
+  );
   write(join(pkg, "dist/index.js"), connectorModule("acme"));
   write(join(pkg, "dist/extra/more.js"), connectorModule("acme_more"));
   mkdirSync(join(project, "src/deep"), { recursive: true });
@@ -58,14 +61,18 @@ test("a package that is not installed: where it looked, and what to do", async (
   expect(err).toBeInstanceOf(ConnectorModuleError);
   const message = (err as Error).message;
   expect(message).toContain(`cannot find connector module @acme/missing from the working directory ${join(project, "src/deep")}`);
-  expect(message).toContain(`no package @acme/missing in ${join(project, "src/deep/node_modules/@acme/missing")}, ${join(project, "src/node_modules/@acme/missing")}, ${join(project, "node_modules/@acme/missing")}`);
+  expect(message).toContain(
+    `no package @acme/missing in ${join(project, "src/deep/node_modules/@acme/missing")}, ${join(project, "src/node_modules/@acme/missing")}, ${join(project, "node_modules/@acme/missing")}`,
+  );
   expect(message).toContain("npm install @acme/missing");
 });
 
 test("a path that does not exist names the file it tried and the working directory", async () => {
   const err = (await load("./dist/nope.js", project).catch((e: unknown) => e)) as Error;
   expect(err).toBeInstanceOf(ConnectorModuleError);
-  expect(err!.message).toBe(`cannot find connector module ./dist/nope.js: there is no file ${join(project, "dist/nope.js")} (paths are resolved from the working directory ${project})`);
+  expect(err!.message).toBe(
+    `cannot find connector module ./dist/nope.js: there is no file ${join(project, "dist/nope.js")} (paths are resolved from the working directory ${project})`,
+  );
 });
 
 test("a package whose entry is not built says so", async () => {

@@ -55,7 +55,9 @@ test("TLS files that look like PEM but hold no key or certificate name --tls-key
   writeFileSync(join(dir, "key.pem"), "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n");
   writeFileSync(join(dir, "cert.pem"), "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n");
   const line = await failedStart(["--port", "0", "--metrics-port", "0", "--tls-key", join(dir, "key.pem"), "--tls-cert", join(dir, "cert.pem")]);
-  expect(line).toMatch(/^flyte-connect: cannot serve TLS with the given key and certificate \(--tls-key \/ FLYTE_CONNECT_TLS_KEY_FILE, --tls-cert \/ FLYTE_CONNECT_TLS_CERT_FILE\): .+; give PEM files/);
+  expect(line).toMatch(
+    /^flyte-connect: cannot serve TLS with the given key and certificate \(--tls-key \/ FLYTE_CONNECT_TLS_KEY_FILE, --tls-cert \/ FLYTE_CONNECT_TLS_CERT_FILE\): .+; give PEM files/,
+  );
 });
 
 test("a key that does not match the certificate is named the same way", async () => {

@@ -49,7 +49,10 @@ describe("loadConfig", () => {
   test("every problem of every source at once, each naming where it came from", () => {
     const cfg = file("bad.json", JSON.stringify({ port: "8000", colour: "blue", connectorLimits: { sleep: { maxConcurrency: -1, burst: 3 } } }));
     const problems = problemsOf(() =>
-      loadConfig({ env: { FLYTE_CONNECT_CONFIG: cfg, FLYTE_CONNECT_METRICS_PORT: "ninety", FLYTE_CONNECT_BUILTINS: "maybe" }, flags: { "max-connections": "-3", "tls-key": join(dir, "missing.pem") } }),
+      loadConfig({
+        env: { FLYTE_CONNECT_CONFIG: cfg, FLYTE_CONNECT_METRICS_PORT: "ninety", FLYTE_CONNECT_BUILTINS: "maybe" },
+        flags: { "max-connections": "-3", "tls-key": join(dir, "missing.pem") },
+      }),
     );
     expect(problems).toEqual(
       expect.arrayContaining([
@@ -99,7 +102,9 @@ describe("loadConfig", () => {
     expect(loadConfig({ env: {}, flags: { config: cfg } }).connectorLimits).toEqual({ postgres: { maxConcurrency: 8 } });
     const fromEnv = loadConfig({ env: { FLYTE_CONNECT_CONNECTOR_LIMITS: '{"sleep":{"timeoutMs":100}}' } });
     expect(fromEnv.connectorLimits).toEqual({ sleep: { timeoutMs: 100 } });
-    expect(problemsOf(() => loadConfig({ env: { FLYTE_CONNECT_CONNECTOR_LIMITS: "{sleep" } }))).toEqual([expect.stringMatching(/^FLYTE_CONNECT_CONNECTOR_LIMITS must be JSON/)]);
+    expect(problemsOf(() => loadConfig({ env: { FLYTE_CONNECT_CONNECTOR_LIMITS: "{sleep" } }))).toEqual([
+      expect.stringMatching(/^FLYTE_CONNECT_CONNECTOR_LIMITS must be JSON/),
+    ]);
   });
 
   test("TLS files, with a client CA for mutual TLS", () => {
@@ -127,8 +132,35 @@ describe("loadConfig", () => {
 
 describe("serve flags", () => {
   test("the existing flags keep working, and Python's --prometheus_port is accepted", () => {
-    const config = configFromServeArgs(["--port", "0", "--host", "127.0.0.1", "--modules", "a.js,b.js", "--modules", "c.js", "--no-builtins", "--cors-origin", "*", "--prometheus_port", "9092", "--log-level", "warn"], { env: {} });
-    expect(config).toMatchObject({ port: 0, host: "127.0.0.1", modules: ["a.js", "b.js", "c.js"], builtins: false, corsOrigins: ["*"], metricsPort: 9092, logLevel: "warn" });
+    const config = configFromServeArgs(
+      [
+        "--port",
+        "0",
+        "--host",
+        "127.0.0.1",
+        "--modules",
+        "a.js,b.js",
+        "--modules",
+        "c.js",
+        "--no-builtins",
+        "--cors-origin",
+        "*",
+        "--prometheus_port",
+        "9092",
+        "--log-level",
+        "warn",
+      ],
+      { env: {} },
+    );
+    expect(config).toMatchObject({
+      port: 0,
+      host: "127.0.0.1",
+      modules: ["a.js", "b.js", "c.js"],
+      builtins: false,
+      corsOrigins: ["*"],
+      metricsPort: 9092,
+      logLevel: "warn",
+    });
   });
 
   test("an unknown flag is refused", () => {

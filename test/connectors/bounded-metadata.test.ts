@@ -59,7 +59,17 @@ afterAll(async () => {
 const bytes = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
 
 function httpJobMeta(path: string) {
-  return bytes({ job_id: "j1", status: { method: "GET", url: `${apiUrl}${path}`, headers: {} }, state: "/state", states: {}, outputs: {}, output_types: {}, vars: {}, log_links: [], request_timeout_ms: 2000 });
+  return bytes({
+    job_id: "j1",
+    status: { method: "GET", url: `${apiUrl}${path}`, headers: {} },
+    state: "/state",
+    states: {},
+    outputs: {},
+    output_types: {},
+    vars: {},
+    log_links: [],
+    request_timeout_ms: 2000,
+  });
 }
 
 test.each(["/declared", "/streamed"])("an HTTP job whose status answer (%s) is too large is FAILED, not read whole", async (path) => {

@@ -70,7 +70,13 @@ describe("the service checks a connector's declared inputs before create", () =>
     },
     {
       what: "an Optional input where the connector cannot take None",
-      inputs: { n: { type: { type: { case: "unionType" as const, value: { variants: [INTEGER, { type: { case: "simple" as const, value: 0 } }] } } }, literal: intLiteral(1) }, factor: factor(1) },
+      inputs: {
+        n: {
+          type: { type: { case: "unionType" as const, value: { variants: [INTEGER, { type: { case: "simple" as const, value: 0 } }] } } },
+          literal: intLiteral(1),
+        },
+        factor: factor(1),
+      },
       says: ["input 'n'", "union<", "n: int"],
     },
   ];
@@ -122,14 +128,16 @@ describe("the local runner makes the same check", () => {
 
   test("runConnector: a missing value, a template of another type and an extra input throw LiteralError naming the input", async () => {
     const connector = new ScaleConnector();
-    await expect(runConnector({ connector, template: template({ n: "INTEGER", factor: "FLOAT" }), inputs: { n: 3n } })).rejects.toThrow("input 'factor': is missing");
+    await expect(runConnector({ connector, template: template({ n: "INTEGER", factor: "FLOAT" }), inputs: { n: 3n } })).rejects.toThrow(
+      "input 'factor': is missing",
+    );
     await expect(runConnector({ connector, template: template({ n: "FLOAT", factor: "FLOAT" }), inputs: { n: 3, factor: 1 } })).rejects.toThrow(
       /input 'n': the task declares it as FLOAT .* takes it as INTEGER/,
     );
     await expect(runConnector({ connector, template: template({ n: "INTEGER" }), inputs: { n: 3n } })).rejects.toThrow(LiteralError);
-    await expect(runConnector({ connector, template: template({ n: "INTEGER", factor: "FLOAT", x: "STRING" }), inputs: { n: 1n, factor: 1, x: "" } })).rejects.toThrow(
-      "input 'x': the task declares it, but connector Scale Connector takes no such input",
-    );
+    await expect(
+      runConnector({ connector, template: template({ n: "INTEGER", factor: "FLOAT", x: "STRING" }), inputs: { n: 1n, factor: 1, x: "" } }),
+    ).rejects.toThrow("input 'x': the task declares it, but connector Scale Connector takes no such input");
     expect(connector.creates).toBe(0);
     const ok = await runConnector({ connector, template: template({ n: "INTEGER", factor: "FLOAT" }), inputs: { n: 4n, factor: 0.5 }, pollIntervalMs: 10 });
     expect(ok).toMatchObject({ phase: "SUCCEEDED", outputs: { n: 4n, scaled: 2, label: "(none)" } });
@@ -139,18 +147,22 @@ describe("the local runner makes the same check", () => {
   async function run(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     let stdout = "";
     let stderr = "";
-    const sink = (append: (s: string) => void) => new Writable({
+    const sink = (append: (s: string) => void) =>
+      new Writable({
         write(chunk, _enc, done) {
           append(String(chunk));
           done();
         },
       });
-    const code = await runCommand(["--no-builtins", "--modules", "./test/connectors/fixtures/typed-connectors.ts", "-t", "scale", "--poll-interval", "10ms", ...args], {
-      env: {},
-      stdout: sink((s) => (stdout += s)),
-      stderr: sink((s) => (stderr += s)),
-      onInterrupt: () => () => undefined,
-    });
+    const code = await runCommand(
+      ["--no-builtins", "--modules", "./test/connectors/fixtures/typed-connectors.ts", "-t", "scale", "--poll-interval", "10ms", ...args],
+      {
+        env: {},
+        stdout: sink((s) => (stdout += s)),
+        stderr: sink((s) => (stderr += s)),
+        onInterrupt: () => () => undefined,
+      },
+    );
     return { code, stdout, stderr };
   }
 
@@ -170,7 +182,11 @@ describe("the local runner makes the same check", () => {
 
   test.each([
     { what: "a missing input", inputs: '{"n": 1}', says: "input 'factor': is missing" },
-    { what: "an extra input", inputs: '{"n": 1, "factor": 1, "extra": true}', says: "input 'extra': the task declares it, but connector Scale Connector takes no such input" },
+    {
+      what: "an extra input",
+      inputs: '{"n": 1, "factor": 1, "extra": true}',
+      says: "input 'extra': the task declares it, but connector Scale Connector takes no such input",
+    },
     { what: "a value of another type", inputs: '{"n": "seven", "factor": 1}', says: "input 'n'" },
   ])("flyte-connect run: $what exits 2 naming the input", async ({ inputs, says }) => {
     const res = await run(["--inputs", inputs]);

@@ -2,11 +2,21 @@ import { isTerminalPhase, phaseFromState, PHASES } from "../../src/connectors/ph
 
 test("Python's state table, case-insensitively, plus RETRYABLE_FAILED for internal errors", () => {
   const table: Record<string, string> = {
-    FAILED: "FAILED", Timeout: "FAILED", timedout: "FAILED", skipped: "FAILED",
+    FAILED: "FAILED",
+    Timeout: "FAILED",
+    timedout: "FAILED",
+    skipped: "FAILED",
     INTERNAL_ERROR: "RETRYABLE_FAILED",
-    done: "SUCCEEDED", SUCCEEDED: "SUCCEEDED", success: "SUCCEEDED", Completed: "SUCCEEDED",
-    running: "RUNNING", TERMINATING: "RUNNING", pending: "INITIALIZING",
-    cancelled: "ABORTED", canceled: "ABORTED", queued: "QUEUED",
+    done: "SUCCEEDED",
+    SUCCEEDED: "SUCCEEDED",
+    success: "SUCCEEDED",
+    Completed: "SUCCEEDED",
+    running: "RUNNING",
+    TERMINATING: "RUNNING",
+    pending: "INITIALIZING",
+    cancelled: "ABORTED",
+    canceled: "ABORTED",
+    queued: "QUEUED",
   };
   for (const [state, phase] of Object.entries(table)) expect(phaseFromState(state)).toEqual({ phase, known: true });
 });

@@ -4,9 +4,12 @@ import { parsePythonJson, PythonJsonSyntaxError, stringifyPythonJson } from "../
 describe("stringifyPythonJson writes what Python's json.dumps writes", () => {
   test.each<[unknown, string]>([
     // flyte-sdk's own test compares these bytes (tests/flyte/connector/test_connector_service.py).
-    [{ job_id: "dummy_id", output_path: "/tmp/dummy_id", task_name: "async_dummy" }, '{"job_id": "dummy_id", "output_path": "/tmp/dummy_id", "task_name": "async_dummy"}'],
+    [
+      { job_id: "dummy_id", output_path: "/tmp/dummy_id", task_name: "async_dummy" },
+      '{"job_id": "dummy_id", "output_path": "/tmp/dummy_id", "task_name": "async_dummy"}',
+    ],
     [{ a: [1, 2.5, null, true, false], b: {} }, '{"a": [1, 2.5, null, true, false], "b": {}}'],
-    [{ s: "é ☃ 😀 \n\t\"\\ /" }, '{"s": "\\u00e9 \\u2603 \\ud83d\\ude00 \\n\\t\\"\\\\ /"}'],
+    [{ s: 'é ☃ 😀 \n\t"\\ /' }, '{"s": "\\u00e9 \\u2603 \\ud83d\\ude00 \\n\\t\\"\\\\ /"}'],
     [[NaN, Infinity, -Infinity], "[NaN, Infinity, -Infinity]"],
     [[1e16, 1.5e-5, 0.0001, 123456789012345680000, -0.5, 3.0], "[1e+16, 1.5e-05, 0.0001, 1.2345678901234568e+20, -0.5, 3]"],
     [{ big: 9007199254740993n }, '{"big": 9007199254740993}'],

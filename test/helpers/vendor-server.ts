@@ -52,7 +52,13 @@ export async function startVendorServer(handle: Handler): Promise<VendorServer> 
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const url = new URL(req.url ?? "/", "http://x");
-      const recorded: RecordedRequest = { method: req.method ?? "", path: url.pathname, query: url.searchParams, headers: req.headers, body: Buffer.concat(chunks).toString() };
+      const recorded: RecordedRequest = {
+        method: req.method ?? "",
+        path: url.pathname,
+        query: url.searchParams,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      };
       requests.push(recorded);
       if (hangs > 0) {
         hangs--;
@@ -96,7 +102,10 @@ export async function startVendorServer(handle: Handler): Promise<VendorServer> 
 }
 
 /** Verifies an RS256 JWT with a public key; returns its claims, or a reason it is refused. */
-export async function verifyRs256Jwt(token: string, publicKey: import("node:crypto").KeyObject): Promise<{ claims: Record<string, unknown> } | { refused: string }> {
+export async function verifyRs256Jwt(
+  token: string,
+  publicKey: import("node:crypto").KeyObject,
+): Promise<{ claims: Record<string, unknown> } | { refused: string }> {
   const { verify } = await import("node:crypto");
   const parts = token.split(".");
   if (parts.length !== 3) return { refused: "not a JWT" };

@@ -62,7 +62,9 @@ export function sqlTaskRequest(spec: TaskSpec & { statement: string; runtimeVers
   const request = createTaskRequest(spec);
   const template = request.template!;
   template.target = { case: "sql", value: create(SqlSchema, { statement: spec.statement, dialect: Sql_Dialect.ANSI }) };
-  template.metadata = create(TaskMetadataSchema, { runtime: { type: RuntimeMetadata_RuntimeType.FLYTE_SDK, version: spec.runtimeVersion ?? "2.0.0", flavor: "python" } });
+  template.metadata = create(TaskMetadataSchema, {
+    runtime: { type: RuntimeMetadata_RuntimeType.FLYTE_SDK, version: spec.runtimeVersion ?? "2.0.0", flavor: "python" },
+  });
   // Each test's task is a new execution: a new idempotency key.
   request.taskExecutionMetadata!.taskExecutionId!.nodeExecutionId!.executionId!.name = `run-${Math.random().toString(36).slice(2)}`;
   return request;

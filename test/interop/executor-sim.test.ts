@@ -76,14 +76,18 @@ for (const transport of TRANSPORTS) {
       await svc?.close();
     });
 
-    test.each(SCENARIOS)("$scenario scenario: every check passes", async ({ scenario, args, checks }) => {
-      const connection = pki ? ["-tls", "-ca-file", join(pki.dir, "ca.crt"), "-server-name", "localhost"] : [];
-      const run = await runProcess(executorSim, ["-addr", svc.address, ...connection, "-descriptors", descriptors, "-scenario", scenario, ...args]);
-      const report = `${run.stdout}${run.stderr}`;
-      const passed = [...run.stdout.matchAll(/^PASS (\S+)$/gm)].map((m) => m[1]);
-      const failed = run.stdout.split("\n").filter((l) => l.startsWith("FAIL"));
-      expect({ code: run.code, failed, passed: passed.sort() }).toEqual({ code: 0, failed: [], passed: [...checks].sort() });
-      expect(report).toContain(`${checks.length} passed, 0 failed`);
-    }, 60_000);
+    test.each(SCENARIOS)(
+      "$scenario scenario: every check passes",
+      async ({ scenario, args, checks }) => {
+        const connection = pki ? ["-tls", "-ca-file", join(pki.dir, "ca.crt"), "-server-name", "localhost"] : [];
+        const run = await runProcess(executorSim, ["-addr", svc.address, ...connection, "-descriptors", descriptors, "-scenario", scenario, ...args]);
+        const report = `${run.stdout}${run.stderr}`;
+        const passed = [...run.stdout.matchAll(/^PASS (\S+)$/gm)].map((m) => m[1]);
+        const failed = run.stdout.split("\n").filter((l) => l.startsWith("FAIL"));
+        expect({ code: run.code, failed, passed: passed.sort() }).toEqual({ code: 0, failed: [], passed: [...checks].sort() });
+        expect(report).toContain(`${checks.length} passed, 0 failed`);
+      },
+      60_000,
+    );
   });
 }

@@ -49,7 +49,17 @@ for (const transport of ["h2c", "TLS"] as const) {
       if (transport === "TLS") pki = makeTestPki();
       svc = await startService(pki ? { config: { tls: { key: pki.serverKey, cert: pki.serverCert } } } : {});
       const tls = pki ? ["--ca-file", join(pki.dir, "ca.crt"), "--server-name", "localhost"] : [];
-      const run = await runProcess(python, [join(__dirname, "grpcio_client.py"), "--addr", svc.address, "--seconds", String(SLEEP_S), "--descriptors", sets.flyteidl2, sets.health, ...tls]);
+      const run = await runProcess(python, [
+        join(__dirname, "grpcio_client.py"),
+        "--addr",
+        svc.address,
+        "--seconds",
+        String(SLEEP_S),
+        "--descriptors",
+        sets.flyteidl2,
+        sets.health,
+        ...tls,
+      ]);
       if (run.code !== 0) throw new Error(`grpcio_client.py exited with ${run.code}:\n${run.stderr}`);
       report = JSON.parse(run.stdout) as Report;
     }, 90_000);

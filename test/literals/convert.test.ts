@@ -2,20 +2,19 @@ import { create, fromJson, toBinary, toJson, type JsonValue } from "@bufbuild/pr
 import { TypedInterfaceSchema, type TypedInterface } from "#idl/flyteidl2/core/interface_pb.js";
 import { LiteralTypeSchema } from "#idl/flyteidl2/core/types_pb.js";
 import { InputsSchema, OutputsSchema } from "#idl/flyteidl2/task/common_pb.js";
-import {
-  outputTypesFromJson,
-  outputTypesOf,
-  outputTypesToJson,
-  outputsFromValues,
-  valuesFromInputs,
-} from "../../src/literals/convert.js";
+import { outputTypesFromJson, outputTypesOf, outputTypesToJson, outputsFromValues, valuesFromInputs } from "../../src/literals/convert.js";
 import { Datetime } from "../../src/literals/datetime.js";
 import { LiteralError } from "../../src/literals/errors.js";
 import { Timedelta } from "../../src/literals/timedelta.js";
 
 const INT = { simple: "INTEGER" };
 const OPT_INT = {
-  unionType: { variants: [{ simple: "INTEGER", structure: { tag: "int" } }, { simple: "NONE", structure: { tag: "none" } }] },
+  unionType: {
+    variants: [
+      { simple: "INTEGER", structure: { tag: "int" } },
+      { simple: "NONE", structure: { tag: "none" } },
+    ],
+  },
 };
 
 function iface(inputs: Record<string, JsonValue>, outputs: Record<string, JsonValue> = {}): TypedInterface {
@@ -78,9 +77,17 @@ describe("valuesFromInputs", () => {
     ["a fractional float for an int", { n: P({ floatValue: 1.5 }) }, /input 'n': .*not a whole number/],
     ["an int64 out of range", { n: P({ floatValue: 1e19 }) }, /input 'n': integer 10000000000000000000 is out of the int64 range/],
     ["a non-boolean for a bool (strict, unlike Python)", { b: P({ integer: "0" }) }, /input 'b': expected BOOLEAN/],
-    ["an int64 out of range in msgpack", { n: { scalar: { binary: { value: "z4AAAAAAAAAA", tag: "msgpack" } } } }, /input 'n': integer 9223372036854775808 is out of the int64 range/],
+    [
+      "an int64 out of range in msgpack",
+      { n: { scalar: { binary: { value: "z4AAAAAAAAAA", tag: "msgpack" } } } },
+      /input 'n': integer 9223372036854775808 is out of the int64 range/,
+    ],
     ["corrupt msgpack", { d: { scalar: { binary: { value: "g6Rt", tag: "msgpack" } } } }, /input 'd': corrupt msgpack for STRUCT/],
-    ["an unknown union tag", { o: { scalar: { union: { value: P({ integer: "1" }), type: { simple: "INTEGER", structure: { tag: "Int" } } } } } }, /input 'o': unknown union tag "Int"/],
+    [
+      "an unknown union tag",
+      { o: { scalar: { union: { value: P({ integer: "1" }), type: { simple: "INTEGER", structure: { tag: "Int" } } } } } },
+      /input 'o': unknown union tag "Int"/,
+    ],
   ])("rejects %s, naming the input", (_name, literals, message) => {
     const all = { n: INT, m: types.m, b: types.b, d: { simple: "STRUCT" }, o: OPT_INT };
     const given = { n: P({ integer: "1" }), m: { map: {} }, b: P({ boolean: true }), d: { scalar: { generic: {} } }, ...literals };
@@ -113,7 +120,7 @@ describe("outputsFromValues", () => {
     });
   });
 
-  test("the docs/flyte-literals.md §1.1 wire example: Outputs{o0:7,o1:\"x\"}", () => {
+  test('the docs/flyte-literals.md §1.1 wire example: Outputs{o0:7,o1:"x"}', () => {
     const types = outputTypesOf(iface({}, { o0: INT, o1: { simple: "STRING" } }));
     const bytes = toBinary(OutputsSchema, outputsFromValues({ o0: 7, o1: "x" }, types));
     expect(Buffer.from(bytes).toString("hex")).toBe("0a0c0a026f3012060a040a0208070a0d0a026f3112070a050a031a0178");

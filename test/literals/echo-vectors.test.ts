@@ -64,11 +64,22 @@ describe("echo returns every §7 vector's value as the same literal, over gRPC",
       scalar: {
         structuredDataset: {
           uri: "s3://b/df2",
-          metadata: { structuredDatasetType: { columns: [{ name: "a", literalType: { simple: "INTEGER" } }, { name: "b", literalType: { simple: "STRING" } }], format: "parquet" } },
+          metadata: {
+            structuredDatasetType: {
+              columns: [
+                { name: "a", literalType: { simple: "INTEGER" } },
+                { name: "b", literalType: { simple: "STRING" } },
+              ],
+              format: "parquet",
+            },
+          },
         },
       },
     };
-    const pickle = { scalar: { binary: { value: Buffer.from("80059503000000000000008f942e", "hex").toString("base64") } }, hash: "9c1185a5c5e9fc54612808977ee8f548" };
+    const pickle = {
+      scalar: { binary: { value: Buffer.from("80059503000000000000008f942e", "hex").toString("base64") } },
+      hash: "9c1185a5c5e9fc54612808977ee8f548",
+    };
     const proto = { scalar: { generic: { code: "code", message: "message" } } };
     const out = await echo({
       df: { type: ANNOTATED_DATAFRAME_LT, literal: dataset },
@@ -83,12 +94,17 @@ describe("echo returns every §7 vector's value as the same literal, over gRPC",
   test("V38 an offloaded literal at a file:// uri comes back inline", async () => {
     const path = join(mkdtempSync(join(tmpdir(), "fc-echo-")), "lit.pb");
     writeFileSync(path, toBinary(LiteralSchema, lit({ scalar: { primitive: { stringValue: "big" } } })));
-    const out = await echo({ s: { type: { simple: "STRING" }, literal: { offloadedMetadata: { uri: `file://${path}`, sizeBytes: "3", inferredType: { simple: "STRING" } } } } });
+    const out = await echo({
+      s: { type: { simple: "STRING" }, literal: { offloadedMetadata: { uri: `file://${path}`, sizeBytes: "3", inferredType: { simple: "STRING" } } } },
+    });
     expect(hex(out["s"])).toBe(hex(lit({ scalar: { primitive: { stringValue: "big" } } })));
   });
 
   test("V40 several inputs sent in random order come back under their names, in the interface's order", async () => {
-    const out = await echo({ b: { type: { simple: "STRING" }, literal: { scalar: { primitive: { stringValue: "hi" } } } }, a: { type: { simple: "INTEGER" }, literal: { scalar: { primitive: { integer: "42" } } } } });
+    const out = await echo({
+      b: { type: { simple: "STRING" }, literal: { scalar: { primitive: { stringValue: "hi" } } } },
+      a: { type: { simple: "INTEGER" }, literal: { scalar: { primitive: { integer: "42" } } } },
+    });
     expect(Object.keys(out).sort()).toEqual(["a", "b"]);
     expect(hex(out["a"])).toBe("0a040a02082a");
     expect(hex(out["b"])).toBe("0a060a041a026869");
@@ -97,21 +113,46 @@ describe("echo returns every §7 vector's value as the same literal, over gRPC",
 
 describe("bad literals make CreateTask fail with INVALID_ARGUMENT naming the input; nothing is created", () => {
   const P = (primitive: JsonValue) => ({ scalar: { primitive } });
-  const OPT_INT = { unionType: { variants: [{ simple: "INTEGER", structure: { tag: "int" } }, { simple: "NONE", structure: { tag: "none" } }] } };
+  const OPT_INT = {
+    unionType: {
+      variants: [
+        { simple: "INTEGER", structure: { tag: "int" } },
+        { simple: "NONE", structure: { tag: "none" } },
+      ],
+    },
+  };
   const corrupt = { scalar: { binary: { value: Buffer.from("83a46d65616e", "hex").toString("base64"), tag: "msgpack" } } };
 
   test.each<[string, Record<string, { type: JsonValue; literal?: JsonValue }>, RegExp]>([
     ["a type mismatch", { n: { type: { simple: "INTEGER" }, literal: P({ stringValue: "7" }) } }, /input 'n': expected INTEGER, got a string literal/],
-    ["a missing required input", { n: { type: { simple: "INTEGER" } }, s: { type: { simple: "STRING" }, literal: P({ stringValue: "x" }) } }, /input 'n': is missing/],
-    ["an unknown union tag", { o: { type: OPT_INT, literal: { scalar: { union: { value: P({ integer: "1" }), type: { simple: "INTEGER", structure: { tag: "integer" } } } } } } }, /input 'o': unknown union tag "integer"/],
+    [
+      "a missing required input",
+      { n: { type: { simple: "INTEGER" } }, s: { type: { simple: "STRING" }, literal: P({ stringValue: "x" }) } },
+      /input 'n': is missing/,
+    ],
+    [
+      "an unknown union tag",
+      { o: { type: OPT_INT, literal: { scalar: { union: { value: P({ integer: "1" }), type: { simple: "INTEGER", structure: { tag: "integer" } } } } } } },
+      /input 'o': unknown union tag "integer"/,
+    ],
     ["corrupt msgpack", { stats: { type: STATS_LT, literal: corrupt } }, /input 'stats': corrupt msgpack for STRUCT Stats/],
-    ["an int64 out of range", { n: { type: { simple: "INTEGER" }, literal: P({ floatValue: 1e19 }) } }, /input 'n': integer 10000000000000000000 is out of the int64 range/],
-    ["a nested mismatch", { xs: { type: { collectionType: { simple: "FLOAT" } }, literal: { collection: { literals: [P({ floatValue: 1 }), P({ boolean: true })] } } } }, /input 'xs'\[1\]: expected FLOAT, got a boolean literal/],
+    [
+      "an int64 out of range",
+      { n: { type: { simple: "INTEGER" }, literal: P({ floatValue: 1e19 }) } },
+      /input 'n': integer 10000000000000000000 is out of the int64 range/,
+    ],
+    [
+      "a nested mismatch",
+      { xs: { type: { collectionType: { simple: "FLOAT" } }, literal: { collection: { literals: [P({ floatValue: 1 }), P({ boolean: true })] } } } },
+      /input 'xs'\[1\]: expected FLOAT, got a boolean literal/,
+    ],
   ])("%s", async (_name, inputs, details) => {
     const before = recording.creates.length;
     const request = createTaskRequest({
       type: "recording",
-      inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, { type: lt(v.type), ...(v.literal === undefined ? {} : { literal: lit(v.literal) }) }])),
+      inputs: Object.fromEntries(
+        Object.entries(inputs).map(([k, v]) => [k, { type: lt(v.type), ...(v.literal === undefined ? {} : { literal: lit(v.literal) }) }]),
+      ),
     });
     const failed = await grpcStatusOf(client.createTask(request, { timeoutMs: 10_000 }));
     expect(failed.code).toBe(status.INVALID_ARGUMENT);
@@ -121,7 +162,9 @@ describe("bad literals make CreateTask fail with INVALID_ARGUMENT naming the inp
 
   test("the recording connector does receive good inputs (the check above can fail)", async () => {
     const before = recording.creates.length;
-    await client.createTask(createTaskRequest({ type: "recording", inputs: { n: { type: lt({ simple: "INTEGER" }), literal: lit(P({ integer: "1" })) } } }), { timeoutMs: 10_000 });
+    await client.createTask(createTaskRequest({ type: "recording", inputs: { n: { type: lt({ simple: "INTEGER" }), literal: lit(P({ integer: "1" })) } } }), {
+      timeoutMs: 10_000,
+    });
     expect(recording.creates.length).toBe(before + 1);
     expect(recording.creates.at(-1)!.request.inputs).toEqual({ n: 1n });
   });

@@ -29,7 +29,9 @@ describe("literalFromValue: unions choose the variant as flyte-sdk does", () => 
 
   test("a value that fits several variants is ambiguous, as in Python, and unionVariant picks one", () => {
     const strOrEnum = t.union(t.string(), t.enum(["RED", "GREEN"])).literalType;
-    expect(() => literalFromValue("RED", strOrEnum)).toThrow(/ambiguous choice of variant .* fits "str", "DefaultEnumTransformer"; choose one with unionVariant/);
+    expect(() => literalFromValue("RED", strOrEnum)).toThrow(
+      /ambiguous choice of variant .* fits "str", "DefaultEnumTransformer"; choose one with unionVariant/,
+    );
     expect(json(literalFromValue(unionVariant("DefaultEnumTransformer", "RED"), strOrEnum))).toEqual(
       unionOf(P({ stringValue: "RED" }), { enumType: { values: ["RED", "GREEN"] }, structure: { tag: "DefaultEnumTransformer" } }),
     );
@@ -84,7 +86,12 @@ describe("literalFromValue: values that do not fit", () => {
     ["a dataset without uri", {}, t.dataframe().literalType, /expected dataframe as \{uri/],
     ["an array for a struct", [1], fromJson(LiteralTypeSchema, STATS_LT), /expected an object or a Map for STRUCT Stats/],
     ["a struct missing a field", { mean: 1.5, count: 3 }, fromJson(LiteralTypeSchema, STATS_LT), /the required field "label" is missing/],
-    ["a struct field of the wrong type", { mean: 1.5, count: "3", label: "x" }, fromJson(LiteralTypeSchema, STATS_LT), /^\.count: expected integer, got the string "3"/],
+    [
+      "a struct field of the wrong type",
+      { mean: 1.5, count: "3", label: "x" },
+      fromJson(LiteralTypeSchema, STATS_LT),
+      /^\.count: expected integer, got the string "3"/,
+    ],
     ["an empty type", 1, fromJson(LiteralTypeSchema, {}), /an empty type outputs are not supported/],
   ])("%s", (_name, value, type, message) => {
     expect(() => literalFromValue(value, type)).toThrow(LiteralError);
@@ -127,7 +134,7 @@ describe("literalFromValue: files and datasets", () => {
   });
 });
 
-describe("a \"__proto__\" key is data, never a prototype", () => {
+describe('a "__proto__" key is data, never a prototype', () => {
   test.each([
     ["dict[str,int]", t.map(t.int()).literalType],
     ["untyped dict", t.dict().literalType],

@@ -16,14 +16,26 @@ describe("literal-messages", () => {
     ["datetime", m.datetimeLiteral(1n, 2), primitive({ case: "datetime", value: { seconds: 1n, nanos: 2 } })],
     ["duration", m.durationLiteral(-1n, -2), primitive({ case: "duration", value: { seconds: -1n, nanos: -2 } })],
     ["none", m.noneLiteral(), scalar({ case: "noneType", value: {} })],
-    ["collection", m.collectionLiteral([m.noneLiteral()]), create(LiteralSchema, { value: { case: "collection", value: { literals: [scalar({ case: "noneType", value: {} })] } } })],
-    ["map", m.mapLiteral({ a: m.noneLiteral() }), create(LiteralSchema, { value: { case: "map", value: { literals: { a: scalar({ case: "noneType", value: {} }) } } } })],
+    [
+      "collection",
+      m.collectionLiteral([m.noneLiteral()]),
+      create(LiteralSchema, { value: { case: "collection", value: { literals: [scalar({ case: "noneType", value: {} })] } } }),
+    ],
+    [
+      "map",
+      m.mapLiteral({ a: m.noneLiteral() }),
+      create(LiteralSchema, { value: { case: "map", value: { literals: { a: scalar({ case: "noneType", value: {} }) } } } }),
+    ],
     [
       "union",
       m.unionLiteral(m.noneLiteral(), { $typeName: "flyteidl2.core.LiteralType", type: { case: "simple", value: SimpleType.NONE } }),
       scalar({ case: "union", value: { value: scalar({ case: "noneType", value: {} }), type: { type: { case: "simple", value: SimpleType.NONE } } } }),
     ],
-    ["binary", m.binaryLiteral(new Uint8Array([1]), "msgpack", "h"), { ...scalar({ case: "binary", value: { value: new Uint8Array([1]), tag: "msgpack" } }), hash: "h" }],
+    [
+      "binary",
+      m.binaryLiteral(new Uint8Array([1]), "msgpack", "h"),
+      { ...scalar({ case: "binary", value: { value: new Uint8Array([1]), tag: "msgpack" } }), hash: "h" },
+    ],
     ["generic", m.genericLiteral({ a: 1 }), scalar({ case: "generic", value: { a: 1 } })],
     [
       "blob",
@@ -32,7 +44,11 @@ describe("literal-messages", () => {
     ],
     [
       "structured dataset",
-      m.structuredDatasetLiteral("s3://x", { $typeName: "flyteidl2.core.StructuredDatasetType", columns: [], format: "parquet", externalSchemaType: "", externalSchemaBytes: new Uint8Array(0) }, "h"),
+      m.structuredDatasetLiteral(
+        "s3://x",
+        { $typeName: "flyteidl2.core.StructuredDatasetType", columns: [], format: "parquet", externalSchemaType: "", externalSchemaBytes: new Uint8Array(0) },
+        "h",
+      ),
       { ...scalar({ case: "structuredDataset", value: { uri: "s3://x", metadata: { structuredDatasetType: { format: "parquet" } } } }), hash: "h" },
     ],
   ])("%s", (_name, built, expected) => {

@@ -40,7 +40,10 @@ const duration: Typed = {
 const none: Typed = { type: t.none(), value: fc.constant(null) };
 const file: Typed = {
   type: t.file(),
-  value: fc.record({ uri: fc.webUrl(), format: fc.constantFrom("", "csv"), dimensionality: fc.constant("SINGLE"), hash: fc.string({ minLength: 1 }) }, { requiredKeys: ["uri", "format", "dimensionality"] }),
+  value: fc.record(
+    { uri: fc.webUrl(), format: fc.constantFrom("", "csv"), dimensionality: fc.constant("SINGLE"), hash: fc.string({ minLength: 1 }) },
+    { requiredKeys: ["uri", "format", "dimensionality"] },
+  ),
 };
 const dataframe: Typed = { type: t.dataframe(), value: fc.record({ uri: fc.webUrl(), format: fc.constantFrom("", "parquet"), columns: fc.constant([]) }) };
 const enumType: Typed = {
@@ -66,7 +69,12 @@ const msgpackData = fc.letrec((tie) => ({
 const dict: Typed = { type: t.dict(), value: fc.dictionary(fc.string(), msgpackData, { maxKeys: 5 }) };
 const stats: Typed = {
   type: t.dataclass("Stats", { mean: t.float(), count: t.int(), label: t.optional(t.string()), tags: t.list(t.string()) }),
-  value: fc.record({ mean: anyDouble, count: fc.maxSafeInteger(), label: fc.option(fc.string(), { nil: null }), tags: fc.array(fc.string(), { maxLength: 3 }) }),
+  value: fc.record({
+    mean: anyDouble,
+    count: fc.maxSafeInteger(),
+    label: fc.option(fc.string(), { nil: null }),
+    tags: fc.array(fc.string(), { maxLength: 3 }),
+  }),
 };
 
 const leaves: readonly Typed[] = [int, float, string, bool, datetime, duration, none, file, dataframe, enumType, dict, stats];
@@ -74,8 +82,7 @@ const leaves: readonly Typed[] = [int, float, string, bool, datetime, duration, 
 const listOf = (e: Typed): Typed => ({ type: t.list(e.type), value: fc.array(e.value, { maxLength: 4 }) });
 const mapOf = (e: Typed): Typed => ({ type: t.map(e.type), value: fc.dictionary(fc.string(), e.value, { maxKeys: 4 }) });
 // Optional[Optional[T]] collapses to Optional[T] in Python; it is never a type of its own.
-const optionalOf = (e: Typed): Typed =>
-  e.type.optional ? e : { type: t.optional(e.type), value: fc.option(e.value, { nil: null }) };
+const optionalOf = (e: Typed): Typed => (e.type.optional ? e : { type: t.optional(e.type), value: fc.option(e.value, { nil: null }) });
 
 /** Unions of variants whose JS types do not overlap, as a Python union of distinct classes. */
 const unionArb: fc.Arbitrary<Typed> = fc

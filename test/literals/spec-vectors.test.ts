@@ -62,7 +62,9 @@ describe("vectors with a type but no literal, or with opaque bytes", () => {
 
   test("V13: Dict[str,List[Dict[str,timedelta]]] nests", () => {
     const type = lt({ mapValueType: { collectionType: { mapValueType: { simple: "DURATION" } } } });
-    const literal = lit({ map: { literals: { k: { collection: { literals: [{ map: { literals: { d: { scalar: { primitive: { duration: "1.5s" } } } } } }] } } } } });
+    const literal = lit({
+      map: { literals: { k: { collection: { literals: [{ map: { literals: { d: { scalar: { primitive: { duration: "1.5s" } } } } } }] } } } },
+    });
     const value = valueFromLiteral(literal, type) as Record<string, Record<string, { toString(): string }>[]>;
     expect(value["k"]![0]!["d"]!.toString()).toBe("1.500s");
     expect(bytesOf(literalFromValue(value, type))).toBe(bytesOf(literal));
@@ -74,7 +76,15 @@ describe("vectors with a type but no literal, or with opaque bytes", () => {
       scalar: {
         structuredDataset: {
           uri: "s3://b/df2",
-          metadata: { structuredDatasetType: { columns: [{ name: "a", literalType: { simple: "INTEGER" } }, { name: "b", literalType: { simple: "STRING" } }], format: "parquet" } },
+          metadata: {
+            structuredDatasetType: {
+              columns: [
+                { name: "a", literalType: { simple: "INTEGER" } },
+                { name: "b", literalType: { simple: "STRING" } },
+              ],
+              format: "parquet",
+            },
+          },
         },
       },
     });
@@ -153,10 +163,14 @@ describe("vectors with a type but no literal, or with opaque bytes", () => {
 
     test("a missing file and a file that is not a Literal are errors naming the input and the uri", async () => {
       const dir = mkdtempSync(join(tmpdir(), "fc-offloaded-"));
-      await expect(fetchOffloadedLiterals([named("x", offloaded(join(dir, "none.pb")))], fetchFile)).rejects.toThrow(/^input 'x': cannot read offloaded literal at .*none\.pb: ENOENT/);
+      await expect(fetchOffloadedLiterals([named("x", offloaded(join(dir, "none.pb")))], fetchFile)).rejects.toThrow(
+        /^input 'x': cannot read offloaded literal at .*none\.pb: ENOENT/,
+      );
       const junk = join(dir, "junk.pb");
       writeFileSync(junk, Buffer.from([0xff, 0xff, 0xff]));
-      await expect(fetchOffloadedLiterals([named("y", offloaded(junk))], fetchFile)).rejects.toThrow(/^input 'y': offloaded literal at .*junk\.pb is not a serialized Literal/);
+      await expect(fetchOffloadedLiterals([named("y", offloaded(junk))], fetchFile)).rejects.toThrow(
+        /^input 'y': offloaded literal at .*junk\.pb is not a serialized Literal/,
+      );
       const deep = lit({ map: { literals: { k: toJson(LiteralSchema, offloaded(join(dir, "gone.pb"))) } } });
       await expect(fetchOffloadedLiterals([named("m", deep)], fetchFile)).rejects.toThrow(/^input 'm'\["k"\]: cannot read offloaded literal/);
     });
@@ -173,7 +187,12 @@ describe("vectors with a type but no literal, or with opaque bytes", () => {
 
   test("V40: the Inputs envelope, both ways", () => {
     const iface = fromJson(TypedInterfaceSchema, {
-      inputs: { variables: [{ key: "a", value: { type: { simple: "INTEGER" } } }, { key: "b", value: { type: { simple: "STRING" } } }] },
+      inputs: {
+        variables: [
+          { key: "a", value: { type: { simple: "INTEGER" } } },
+          { key: "b", value: { type: { simple: "STRING" } } },
+        ],
+      },
     });
     const bytes = Buffer.from("0a0b0a016112060a040a02082a0a0d0a016212080a060a041a026869", "hex");
     const values = valuesFromInputs(fromBinary(InputsSchema, bytes), iface);

@@ -16,7 +16,9 @@ describe("valueFromLiteral: unions dispatch on the tag as flyte-sdk does", () =>
   const lists = t.union(t.list(t.int()), t.list(t.string())).literalType;
 
   test("variants sharing a tag are tried; the one that fits wins", () => {
-    expect(read(unionOf({ collection: { literals: [P({ stringValue: "a" })] } }, { collectionType: { simple: "STRING" }, structure: { tag: "Typed List" } }), lists)).toEqual(["a"]);
+    expect(
+      read(unionOf({ collection: { literals: [P({ stringValue: "a" })] } }, { collectionType: { simple: "STRING" }, structure: { tag: "Typed List" } }), lists),
+    ).toEqual(["a"]);
   });
 
   test("…and when several fit, it is ambiguous", () => {
@@ -68,7 +70,12 @@ describe("valueFromLiteral: primitives", () => {
     ["an empty literal", {}, t.int().literalType, /expected INTEGER, got an empty literal/],
     ["a collection for a map", { collection: {} }, t.map(t.int()).literalType, /expected map<INTEGER>, got a collection literal/],
     ["an unknown enum value", P({ stringValue: "PURPLE" }), t.enum(["RED"]).literalType, /"PURPLE" is not one of the enum values RED/],
-    ["a dir for a file", { scalar: { blob: { metadata: { type: { dimensionality: "MULTIPART" } }, uri: "s3://b/" } } }, t.file().literalType, /expected file, got a MULTIPART blob/],
+    [
+      "a dir for a file",
+      { scalar: { blob: { metadata: { type: { dimensionality: "MULTIPART" } }, uri: "s3://b/" } } },
+      t.file().literalType,
+      /expected file, got a MULTIPART blob/,
+    ],
     ["a file for a dataset", { scalar: { blob: { uri: "s3://b/" } } }, t.dataframe().literalType, /expected dataframe, got a blob literal/],
     ["corrupt msgpack", msgpack("83a46d65616e"), STATS, /corrupt msgpack for STRUCT Stats: msgpack map of 3 entries is truncated/],
     ["a binary tagged otherwise", msgpack("80", "json"), STATS, /expected a msgpack binary, got binary tag "json"/],

@@ -54,11 +54,15 @@ afterAll(async () => {
  */
 async function stillServing(): Promise<void> {
   expect((await health.check({ service: "" }, { timeoutMs: 10_000 })).status).toBe(ServingStatus.SERVING);
-  const created = await tasks.createTask(createTaskRequest({ type: "sleep", inputs: { seconds: { type: FLOAT, literal: floatLiteral(0) } } }), { timeoutMs: 10_000 });
+  const created = await tasks.createTask(createTaskRequest({ type: "sleep", inputs: { seconds: { type: FLOAT, literal: floatLiteral(0) } } }), {
+    timeoutMs: 10_000,
+  });
   expect(created.resourceMeta.length).toBeGreaterThan(0);
 }
 
-const validCreate = Buffer.from(toBinary(CreateTaskRequestSchema, createTaskRequest({ type: "sleep", inputs: { seconds: { type: FLOAT, literal: floatLiteral(0) } } })));
+const validCreate = Buffer.from(
+  toBinary(CreateTaskRequestSchema, createTaskRequest({ type: "sleep", inputs: { seconds: { type: FLOAT, literal: floatLiteral(0) } } })),
+);
 /** fetch wants a Uint8Array over a plain ArrayBuffer. */
 const bytes = (b: Buffer): Uint8Array<ArrayBuffer> => new Uint8Array(b);
 const garbage = Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x12, 0x99, 0x00, 0x7a]);
@@ -71,7 +75,11 @@ describe("malformed requests are refused with a status, never a crash", () => {
     // The fast path (on by default) says INVALID_ARGUMENT; connect's binary paths below still say INTERNAL (docs/errors.md).
     expect(grpc.trailers["grpc-status"] ?? grpc.headers["grpc-status"]).toBe(String(status.INVALID_ARGUMENT));
     expect(decodeURIComponent(String(grpc.trailers["grpc-message"] ?? grpc.headers["grpc-message"]))).toMatch(/^parse binary: /);
-    const web = await fetch(`${svc.url}${CREATE}`, { method: "POST", headers: { "content-type": "application/grpc-web+proto" }, body: bytes(grpcFrame(garbage)) });
+    const web = await fetch(`${svc.url}${CREATE}`, {
+      method: "POST",
+      headers: { "content-type": "application/grpc-web+proto" },
+      body: bytes(grpcFrame(garbage)),
+    });
     expect(web.status).toBe(200);
     expect(Buffer.from(await web.arrayBuffer()).toString("latin1")).toMatch(/grpc-status: ?13/);
     const connect = await fetch(`${svc.url}${CREATE}`, { method: "POST", headers: { "content-type": "application/proto" }, body: bytes(garbage) });
@@ -85,7 +93,11 @@ describe("malformed requests are refused with a status, never a crash", () => {
       const res = await fetch(`${svc.url}${CREATE}`, { method: "POST", headers: { "content-type": "application/json" }, body });
       expect([res.status, (await res.json()).code]).toEqual([400, "invalid_argument"]);
     }
-    const web = await fetch(`${svc.url}${CREATE}`, { method: "POST", headers: { "content-type": "application/grpc-web+json" }, body: bytes(grpcFrame(Buffer.from('{"template": 7}'))) });
+    const web = await fetch(`${svc.url}${CREATE}`, {
+      method: "POST",
+      headers: { "content-type": "application/grpc-web+json" },
+      body: bytes(grpcFrame(Buffer.from('{"template": 7}'))),
+    });
     expect(Buffer.from(await web.arrayBuffer()).toString("latin1")).toMatch(/grpc-status: ?3/);
     await stillServing();
   });
@@ -112,12 +124,24 @@ describe("malformed requests are refused with a status, never a crash", () => {
     const header = await h2Request(svc.url, { ":path": CREATE, "content-type": "application/grpc", te: "trailers" }, { chunks: [Buffer.from([0, 0, 0])] });
     expect(header.trailers["grpc-status"] ?? header.headers["grpc-status"]).not.toBe("0");
     // A compressed flag without grpc-encoding, and a frame too big for the limit.
-    const flagged = await h2Request(svc.url, { ":path": CREATE, "content-type": "application/grpc", te: "trailers" }, { chunks: [grpcFrame(validCreate, validCreate.length, 1)] });
+    const flagged = await h2Request(
+      svc.url,
+      { ":path": CREATE, "content-type": "application/grpc", te: "trailers" },
+      { chunks: [grpcFrame(validCreate, validCreate.length, 1)] },
+    );
     expect(flagged.trailers["grpc-status"] ?? flagged.headers["grpc-status"]).not.toBe("0");
-    const huge = await h2Request(svc.url, { ":path": CREATE, "content-type": "application/grpc", te: "trailers" }, { chunks: [grpcFrame(garbage, 0xffffffff)] });
+    const huge = await h2Request(
+      svc.url,
+      { ":path": CREATE, "content-type": "application/grpc", te: "trailers" },
+      { chunks: [grpcFrame(garbage, 0xffffffff)] },
+    );
     expect(huge.trailers["grpc-status"] ?? huge.headers["grpc-status"]).toBe(String(status.RESOURCE_EXHAUSTED));
     // gRPC-Web over HTTP/1.1, truncated the same way.
-    const web = await fetch(`${svc.url}${CREATE}`, { method: "POST", headers: { "content-type": "application/grpc-web+proto" }, body: bytes(grpcFrame(garbage, 500)) });
+    const web = await fetch(`${svc.url}${CREATE}`, {
+      method: "POST",
+      headers: { "content-type": "application/grpc-web+proto" },
+      body: bytes(grpcFrame(garbage, 500)),
+    });
     expect(Buffer.from(await web.arrayBuffer()).toString("latin1")).toMatch(/grpc-status: ?(3|13)/);
     await stillServing();
   });
@@ -134,7 +158,11 @@ describe("malformed requests are refused with a status, never a crash", () => {
       expect(got.data.toString("latin1")).toMatch(/^HTTP\/1\.1 400/);
     }
     // A valid preface followed by garbage frames: the HTTP/2 session is torn down with GOAWAY.
-    const bad = await rawExchange(svc.port, [H2_PREFACE_AND_SETTINGS, Buffer.from([0, 0, 8, 0xee, 0, 0, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8]), Buffer.alloc(64, 0xab)], { waitMs: 3_000 });
+    const bad = await rawExchange(
+      svc.port,
+      [H2_PREFACE_AND_SETTINGS, Buffer.from([0, 0, 8, 0xee, 0, 0, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8]), Buffer.alloc(64, 0xab)],
+      { waitMs: 3_000 },
+    );
     expect(bad.closed).toBe(true);
     await stillServing();
   });
@@ -156,7 +184,11 @@ describe("malformed requests are refused with a status, never a crash", () => {
         c.close();
       }
     }
-    const connect = await fetch(`${svc.url}${CREATE}`, { method: "POST", headers: { "content-type": "application/json" }, body: `{"outputPrefix": "${"y".repeat(10 * MiB)}"}` });
+    const connect = await fetch(`${svc.url}${CREATE}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: `{"outputPrefix": "${"y".repeat(10 * MiB)}"}`,
+    });
     expect(connect.status).toBe(429);
     await stillServing();
   });
@@ -208,7 +240,11 @@ describe("connection abuse", () => {
 
   test("slowloris over HTTP/1.1: headers trickled one byte at a time are cut (408) by the headers timeout", async () => {
     const head = `POST ${LIST} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Slow: ${"a".repeat(200)}`;
-    const slowHead = rawExchange(svc.port, [...Buffer.from(head)].map((b) => Buffer.from([b])), { intervalMs: 50, waitMs: 8_000 });
+    const slowHead = rawExchange(
+      svc.port,
+      [...Buffer.from(head)].map((b) => Buffer.from([b])),
+      { intervalMs: 50, waitMs: 8_000 },
+    );
     await stillServing();
     const got = await slowHead;
     expect(got.closed).toBe(true);

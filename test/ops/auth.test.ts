@@ -32,12 +32,17 @@ async function codeOf(call: Promise<unknown>): Promise<number> {
 }
 
 /** Per-call options that every client kind understands: connect reads `headers`, the grpc-js helper `metadata`. */
-const withToken = (token: string | undefined) => (token === undefined ? {} : { headers: { authorization: `Bearer ${token}` }, metadata: { authorization: `Bearer ${token}` } });
+const withToken = (token: string | undefined) =>
+  token === undefined ? {} : { headers: { authorization: `Bearer ${token}` }, metadata: { authorization: `Bearer ${token}` } };
 
 describe("bearer token auth", () => {
   let svc: RunningService;
   beforeAll(async () => {
-    svc = await startService({ registry: createConnectorRegistry([new SleepConnector()]), config: { authTokens: ["an-older-token-still-valid", TOKEN] }, log: logs.log });
+    svc = await startService({
+      registry: createConnectorRegistry([new SleepConnector()]),
+      config: { authTokens: ["an-older-token-still-valid", TOKEN] },
+      log: logs.log,
+    });
   });
   afterAll(async () => {
     await svc.close();
@@ -50,7 +55,13 @@ describe("bearer token auth", () => {
       const health = kind.make(Health, svc.url);
       try {
         const list = (token?: string) => codeOf(meta.client.listConnectors({}, withToken(token) as never));
-        const get = (token?: string) => codeOf(tasks.client.getTask({ taskCategory: { name: "sleep", version: 0 }, resourceMeta: new TextEncoder().encode('{"seconds": 0, "started_at_ms": 0}') }, withToken(token) as never));
+        const get = (token?: string) =>
+          codeOf(
+            tasks.client.getTask(
+              { taskCategory: { name: "sleep", version: 0 }, resourceMeta: new TextEncoder().encode('{"seconds": 0, "started_at_ms": 0}') },
+              withToken(token) as never,
+            ),
+          );
         expect(await list()).toBe(Code.Unauthenticated);
         expect(await list("not-the-token-at-all")).toBe(Code.Unauthenticated);
         expect(await list(`${TOKEN}x`)).toBe(Code.Unauthenticated);
@@ -145,7 +156,10 @@ describe("mutual TLS", () => {
   });
 
   test.each([
-    ["gRPC (h2)", (o: object) => createGrpcTransport({ baseUrl: `https://${target()}`, sessionManager: new Http2SessionManager(`https://${target()}`, undefined, o) })],
+    [
+      "gRPC (h2)",
+      (o: object) => createGrpcTransport({ baseUrl: `https://${target()}`, sessionManager: new Http2SessionManager(`https://${target()}`, undefined, o) }),
+    ],
     ["gRPC-Web (HTTP/1.1)", (o: object) => createGrpcWebTransport({ baseUrl: `https://${target()}`, httpVersion: "1.1", nodeOptions: o })],
     ["Connect (HTTP/1.1)", (o: object) => createConnectTransport({ baseUrl: `https://${target()}`, httpVersion: "1.1", nodeOptions: o })],
   ])("connect-node %s: own CA served, another CA refused", async (_name, transport) => {

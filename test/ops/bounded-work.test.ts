@@ -32,7 +32,12 @@ describe.each(CLIENT_KINDS)("bounded work per request over $name", (kind) => {
       let code: unknown;
       let message = "";
       try {
-        for await (const _ of tasks.client.getTaskLogs({ taskCategory: SLEEP, resourceMeta: meta('{"seconds": 1e12, "started_at_ms": 0}'), lines: 0n, token: "" })) {
+        for await (const _ of tasks.client.getTaskLogs({
+          taskCategory: SLEEP,
+          resourceMeta: meta('{"seconds": 1e12, "started_at_ms": 0}'),
+          lines: 0n,
+          token: "",
+        })) {
           // nothing: the call must fail
         }
       } catch (e) {
@@ -67,11 +72,19 @@ describe.each(CLIENT_KINDS)("bounded work per request over $name", (kind) => {
       expect(parts[1]?.part.case === "header" && parts[1].part.value.token).toBe(String(MAX_LOG_PAGE_LINES));
       // The last page: a token near the end gives the remaining lines and "done".
       const last = [];
-      for await (const p of tasks.client.getTaskLogs({ taskCategory: SLEEP, resourceMeta: meta(`{"seconds": ${MAX_SLEEP_SECONDS}, "started_at_ms": 0}`), lines: 5n, token: String(MAX_SLEEP_SECONDS - 1) })) {
+      for await (const p of tasks.client.getTaskLogs({
+        taskCategory: SLEEP,
+        resourceMeta: meta(`{"seconds": ${MAX_SLEEP_SECONDS}, "started_at_ms": 0}`),
+        lines: 5n,
+        token: String(MAX_SLEEP_SECONDS - 1),
+      })) {
         last.push(p);
       }
       expect(last.map((p) => p.part.case)).toEqual(["body"]);
-      expect(last[0]?.part.case === "body" && last[0].part.value.lines.map((l) => l.message)).toEqual([`second ${MAX_SLEEP_SECONDS} of ${MAX_SLEEP_SECONDS}`, `done after ${MAX_SLEEP_SECONDS} s`]);
+      expect(last[0]?.part.case === "body" && last[0].part.value.lines.map((l) => l.message)).toEqual([
+        `second ${MAX_SLEEP_SECONDS} of ${MAX_SLEEP_SECONDS}`,
+        `done after ${MAX_SLEEP_SECONDS} s`,
+      ]);
     } finally {
       tasks.close();
     }
@@ -84,12 +97,16 @@ test("a sleep longer than the limit is refused at create, and a start in the fut
   try {
     const createErr = await tasks.client
       .createTask(createTaskRequest({ type: "sleep", inputs: { seconds: { type: FLOAT, literal: floatLiteral(1e12) } } }))
-      .then(() => undefined, (e: { code?: unknown }) => e.code);
+      .then(
+        () => undefined,
+        (e: { code?: unknown }) => e.code,
+      );
     expect(createErr).toBe(Code.InvalidArgument);
     const future = Date.now() + 3_600_000;
-    const getErr = await tasks.client
-      .getTask({ taskCategory: SLEEP, resourceMeta: meta(`{"seconds": 1, "started_at_ms": ${future}}`) })
-      .then(() => undefined, (e: { code?: unknown }) => e.code);
+    const getErr = await tasks.client.getTask({ taskCategory: SLEEP, resourceMeta: meta(`{"seconds": 1, "started_at_ms": ${future}}`) }).then(
+      () => undefined,
+      (e: { code?: unknown }) => e.code,
+    );
     expect(getErr).toBe(Code.InvalidArgument);
   } finally {
     tasks.close();

@@ -43,7 +43,15 @@ test("deploy/ passes every check", () => {
   console.info(`deploy lint: ${report.files.length} files, checks:\n  ${report.checks.join("\n  ")}`);
   expect(report.problems).toEqual([]);
   expect(report.files).toEqual(
-    expect.arrayContaining(["Dockerfile", "k8s/deployment.yaml", "k8s/service.yaml", "k8s/hpa.yaml", "k8s/pdb.yaml", "k8s/configmap.yaml", "flyte/executor-values.yaml"]),
+    expect.arrayContaining([
+      "Dockerfile",
+      "k8s/deployment.yaml",
+      "k8s/service.yaml",
+      "k8s/hpa.yaml",
+      "k8s/pdb.yaml",
+      "k8s/configmap.yaml",
+      "flyte/executor-values.yaml",
+    ]),
   );
   expect(report.checks).toHaveLength(8);
 }, 60_000);
@@ -51,12 +59,16 @@ test("deploy/ passes every check", () => {
 test("the linter finds what is wrong in a broken copy", () => {
   const dir = brokenCopy({
     Dockerfile: (t) => t.replace("USER 65532:65532", "USER root").replace("node:20.20.2-bookworm-slim", "node:latest"),
-    "k8s/deployment.yaml": (t) => t.replace("imagePullPolicy: IfNotPresent", "imagePullPolicy: IfNotPresent\n          imagee: typo").replace("terminationGracePeriodSeconds: 35", "terminationGracePeriodSeconds: 10"),
+    "k8s/deployment.yaml": (t) =>
+      t
+        .replace("imagePullPolicy: IfNotPresent", "imagePullPolicy: IfNotPresent\n          imagee: typo")
+        .replace("terminationGracePeriodSeconds: 35", "terminationGracePeriodSeconds: 10"),
     "k8s/service.yaml": (t) => t.replace("appProtocol: kubernetes.io/h2c", "appProtocol: http"),
     "k8s/pdb.yaml": (t) => t.replace("minAvailable: 1", "minAvailable: 1\n  minAvailabel: 2"),
     "k8s/hpa.yaml": (t) => t.replace("averageUtilization: 70", 'averageUtilization: "70%"'),
     "k8s/configmap.yaml": (t) => t.replace('"maxConcurrentCalls": 2048', '"maxConcurrentCalls": -5'),
-    "flyte/executor-values.yaml": (t) => t.replace("flyte-connect.flyte.svc", "flyteconnector.flyte.svc").replace("- http_job", "- http_job\n          - BigQuery"),
+    "flyte/executor-values.yaml": (t) =>
+      t.replace("flyte-connect.flyte.svc", "flyteconnector.flyte.svc").replace("- http_job", "- http_job\n          - BigQuery"),
   });
   const { problems } = lint(dir);
   const expected = [

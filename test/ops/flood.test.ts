@@ -49,7 +49,9 @@ describe.each([
     const result = await headersFloodInChild(svc.url, { durationMs: 5_000, streamsPerConnection: 900, reset, parallel: 4, headers: GET_TASK });
     const stopped = Date.now();
     const ms = await msUntilHealthy(stopped);
-    console.log(`flood (${reset ? "reset" : "no reset"}): ${result.connections} connections, ${result.streams} streams, ${result.calmed} calmed; health after ${ms} ms`);
+    console.log(
+      `flood (${reset ? "reset" : "no reset"}): ${result.connections} connections, ${result.streams} streams, ${result.calmed} calmed; health after ${ms} ms`,
+    );
     expect(result.streams).toBeGreaterThan(900);
     expect(ms).toBeLessThan(1_000);
   });
@@ -59,7 +61,14 @@ test("a connection opening more streams per second than allowed gets GOAWAY ENHA
   const strict = await startService({ config: { http2MaxStreamsPerSecond: 100 } });
   const probe = grpcJsClient(Health, strict.address);
   try {
-    const result = await headersFloodInChild(strict.url, { durationMs: 2_000, streamsPerConnection: 900, reset: true, parallel: 2, headers: GET_TASK, holdMs: 500 });
+    const result = await headersFloodInChild(strict.url, {
+      durationMs: 2_000,
+      streamsPerConnection: 900,
+      reset: true,
+      parallel: 2,
+      headers: GET_TASK,
+      holdMs: 500,
+    });
     // Most flooding clients drop their connection before the GOAWAY reaches them; some see it.
     expect(result.calmed).toBeGreaterThan(0);
     expect((await probe.check({ service: "" }, { timeoutMs: 5_000 })).status).toBe(ServingStatus.SERVING);
@@ -85,7 +94,11 @@ test("health Watch streams have a limit of their own: RESOURCE_EXHAUSTED above i
   const watchers: WatchingClient[] = [];
   try {
     for (let i = 0; i < 3; i++) watchers.push(await watchingClient(limited.url));
-    const refused = await h2Request(limited.url, { ":path": `/${Health.typeName}/Watch`, "content-type": "application/grpc", te: "trailers" }, { chunks: [grpcFrame(new Uint8Array(0))] });
+    const refused = await h2Request(
+      limited.url,
+      { ":path": `/${Health.typeName}/Watch`, "content-type": "application/grpc", te: "trailers" },
+      { chunks: [grpcFrame(new Uint8Array(0))] },
+    );
     expect(refused.trailers["grpc-status"] ?? refused.headers["grpc-status"]).toBe(String(Code.ResourceExhausted));
     watchers.shift()?.destroy();
     // The server notices the client leaving a moment later; until then the slot is still taken.

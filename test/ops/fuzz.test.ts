@@ -54,7 +54,10 @@ const CONTENT_TYPES = [
 ];
 
 const validCreate = toBinary(CreateTaskRequestSchema, createTaskRequest({ type: "sleep", inputs: { seconds: { type: FLOAT, literal: floatLiteral(0) } } }));
-const validGet = toBinary(GetTaskRequestSchema, create(GetTaskRequestSchema, { taskCategory: { name: "sleep", version: 0 }, resourceMeta: new TextEncoder().encode('{"seconds": 1, "started_at_ms": 0}') }));
+const validGet = toBinary(
+  GetTaskRequestSchema,
+  create(GetTaskRequestSchema, { taskCategory: { name: "sleep", version: 0 }, resourceMeta: new TextEncoder().encode('{"seconds": 1, "started_at_ms": 0}') }),
+);
 
 /** Bytes: random, a valid message with flipped bytes, a valid message cut short, or a JSON document. */
 const body = fc.oneof(
@@ -70,9 +73,9 @@ const body = fc.oneof(
 /** The body as sent: bare, or in a gRPC envelope whose declared length and flags may lie. */
 const framed = fc.oneof(
   body,
-  fc.record({ payload: body, lie: fc.option(fc.nat({ max: 1 << 20 })), flags: fc.constantFrom(0, 0, 1, 0x80, 0xff) }).map(({ payload, lie, flags }) =>
-    new Uint8Array(grpcFrame(payload, lie ?? payload.length, flags)),
-  ),
+  fc
+    .record({ payload: body, lie: fc.option(fc.nat({ max: 1 << 20 })), flags: fc.constantFrom(0, 0, 1, 0x80, 0xff) })
+    .map(({ payload, lie, flags }) => new Uint8Array(grpcFrame(payload, lie ?? payload.length, flags))),
 );
 const headerValue = fc.stringMatching(/^[\x21-\x7e]{0,40}$/);
 const request = fc.record({
@@ -80,7 +83,15 @@ const request = fc.record({
   contentType: fc.oneof(fc.constantFrom(...CONTENT_TYPES), headerValue),
   body: framed,
   extra: fc.dictionary(
-    fc.constantFrom("connect-timeout-ms", "grpc-timeout", "content-encoding", "grpc-encoding", "connect-protocol-version", "accept-encoding", "connect-content-encoding"),
+    fc.constantFrom(
+      "connect-timeout-ms",
+      "grpc-timeout",
+      "content-encoding",
+      "grpc-encoding",
+      "connect-protocol-version",
+      "accept-encoding",
+      "connect-content-encoding",
+    ),
     fc.oneof(headerValue, fc.constantFrom("gzip", "br", "identity", "zstd", "1", "-1", "99999999999", "1S", "5m")),
     { maxKeys: 3 },
   ),
@@ -92,38 +103,46 @@ const HTTP_STATUSES = new Set([200, 400, 401, 404, 405, 408, 409, 412, 413, 415,
 let h1Runs = 0;
 let h2Runs = 0;
 
-test.prop([request], { numRuns: 1000 })("HTTP/1.1: any path, content type, headers and body get a known status", async (r) => {
-  h1Runs++;
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), 5_000);
-  try {
-    const res = await fetch(`${svc.url}${r.path}`, {
-      method: "POST",
-      headers: { "content-type": r.contentType, ...r.extra },
-      body: r.body as Uint8Array<ArrayBuffer>,
-      signal: controller.signal,
-    });
-    expect(HTTP_STATUSES).toContain(res.status);
-    // A health Watch that parsed is a stream that stays open by design: its status is the answer.
-    if (r.path.endsWith("/Watch") && res.status === 200) controller.abort();
-    else await res.arrayBuffer();
-  } finally {
-    clearTimeout(timer);
-  }
-}, 60_000);
+test.prop([request], { numRuns: 1000 })(
+  "HTTP/1.1: any path, content type, headers and body get a known status",
+  async (r) => {
+    h1Runs++;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 5_000);
+    try {
+      const res = await fetch(`${svc.url}${r.path}`, {
+        method: "POST",
+        headers: { "content-type": r.contentType, ...r.extra },
+        body: r.body as Uint8Array<ArrayBuffer>,
+        signal: controller.signal,
+      });
+      expect(HTTP_STATUSES).toContain(res.status);
+      // A health Watch that parsed is a stream that stays open by design: its status is the answer.
+      if (r.path.endsWith("/Watch") && res.status === 200) controller.abort();
+      else await res.arrayBuffer();
+    } finally {
+      clearTimeout(timer);
+    }
+  },
+  60_000,
+);
 
-test.prop([request], { numRuns: 600 })("HTTP/2: any path, content type, headers and body get a status or a stream reset, never a hang", async (r) => {
-  h2Runs++;
-  const headers: Record<string, string> = { ":path": r.path || "/", "content-type": r.contentType, te: "trailers" };
-  for (const [k, v] of Object.entries(r.extra)) headers[k] = v;
-  const watch = r.path.endsWith("/Watch");
-  const got = await h2Request(svc.url, headers, { chunks: [Buffer.from(r.body)] }, watch ? 1_000 : 5_000);
-  // A health Watch that parsed is a stream that stays open by design.
-  if (!watch || got.status !== 200) expect(got.closed).toBe(true);
-  if (got.status !== undefined) expect(HTTP_STATUSES).toContain(got.status);
-  const grpcStatus = got.trailers["grpc-status"] ?? got.headers["grpc-status"];
-  if (grpcStatus !== undefined) expect(Number(grpcStatus)).toBeLessThanOrEqual(16);
-}, 60_000);
+test.prop([request], { numRuns: 600 })(
+  "HTTP/2: any path, content type, headers and body get a status or a stream reset, never a hang",
+  async (r) => {
+    h2Runs++;
+    const headers: Record<string, string> = { ":path": r.path || "/", "content-type": r.contentType, te: "trailers" };
+    for (const [k, v] of Object.entries(r.extra)) headers[k] = v;
+    const watch = r.path.endsWith("/Watch");
+    const got = await h2Request(svc.url, headers, { chunks: [Buffer.from(r.body)] }, watch ? 1_000 : 5_000);
+    // A health Watch that parsed is a stream that stays open by design.
+    if (!watch || got.status !== 200) expect(got.closed).toBe(true);
+    if (got.status !== undefined) expect(HTTP_STATUSES).toContain(got.status);
+    const grpcStatus = got.trailers["grpc-status"] ?? got.headers["grpc-status"];
+    if (grpcStatus !== undefined) expect(Number(grpcStatus)).toBeLessThanOrEqual(16);
+  },
+  60_000,
+);
 
 const literalCase = fc.oneof(
   fc.record({ type: fc.constant(INTEGER), literal: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(intLiteral) }),
@@ -144,28 +163,34 @@ test.prop(
     }),
   ],
   { numRuns: 300 },
-)("well-formed requests with arbitrary content: answered with a client error or OK, INTERNAL only from the flaky connector", async (spec) => {
-  const kind = CLIENT_KINDS[h1Runs % CLIENT_KINDS.length]!;
-  const c = kind.make(AsyncConnectorService, svc.url);
-  try {
-    const req = createTaskRequest({ type: spec.type, version: spec.version, inputs: spec.inputs, outputs: spec.outputs, secrets: spec.secrets });
-    const code = await c.client.createTask(req).then(
-      () => 0,
-      (e: { code?: number }) => e.code ?? -1,
-    );
-    const allowed: number[] = [0, Code.InvalidArgument, Code.NotFound];
-    if (spec.type === "flaky") allowed.push(Code.Internal);
-    expect(allowed).toContain(code);
-  } finally {
-    c.close();
-  }
-}, 60_000);
+)(
+  "well-formed requests with arbitrary content: answered with a client error or OK, INTERNAL only from the flaky connector",
+  async (spec) => {
+    const kind = CLIENT_KINDS[h1Runs % CLIENT_KINDS.length]!;
+    const c = kind.make(AsyncConnectorService, svc.url);
+    try {
+      const req = createTaskRequest({ type: spec.type, version: spec.version, inputs: spec.inputs, outputs: spec.outputs, secrets: spec.secrets });
+      const code = await c.client.createTask(req).then(
+        () => 0,
+        (e: { code?: number }) => e.code ?? -1,
+      );
+      const allowed: number[] = [0, Code.InvalidArgument, Code.NotFound];
+      if (spec.type === "flaky") allowed.push(Code.Internal);
+      expect(allowed).toContain(code);
+    } finally {
+      c.close();
+    }
+  },
+  60_000,
+);
 
 test("after the fuzzing: health and connectors answer, and nothing was logged as a crash", async () => {
   expect((await health.check({ service: "" }, { timeoutMs: 10_000 })).status).toBe(ServingStatus.SERVING);
   const tasks = grpcJsClient(AsyncConnectorService, svc.address);
   try {
-    await expect(tasks.createTask(createTaskRequest({ type: "sleep", inputs: { seconds: { type: FLOAT, literal: floatLiteral(0) } } }), { timeoutMs: 10_000 })).resolves.toBeDefined();
+    await expect(
+      tasks.createTask(createTaskRequest({ type: "sleep", inputs: { seconds: { type: FLOAT, literal: floatLiteral(0) } } }), { timeoutMs: 10_000 }),
+    ).resolves.toBeDefined();
   } finally {
     tasks.close();
   }

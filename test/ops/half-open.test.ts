@@ -24,7 +24,10 @@ async function fiftyClientsLeaveWithFin(svc: RunningService, ca?: string): Promi
     for (let i = 0; i < CLIENTS; i++) clients.push(await watchingClient(svc.url, ca === undefined ? {} : { ca }));
     for (const c of clients) c.finWithoutGoaway();
     // Every Watch ends from the server's side, and no server socket waits in CLOSE-WAIT.
-    const ended = await Promise.race([Promise.all(clients.map((c) => c.ended)).then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5_000))]);
+    const ended = await Promise.race([
+      Promise.all(clients.map((c) => c.ended)).then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 5_000)),
+    ]);
     expect(ended).toBe(true);
     expect(await eventually(() => closeWaitCount(svc.port) === 0, 5_000)).toBe(true);
     // The slots are free: a new client is served although all 50 slots were taken a moment ago.

@@ -81,7 +81,11 @@ function largeMapCreate(entries: number): Uint8Array {
   const map: Record<string, unknown> = {};
   for (let i = 0; i < entries; i++) map[`key-${i}-${"p".repeat(24)}`] = intLiteral(i);
   const literalSchema = CreateTaskRequestSchema.field.inputs.message!.field.literals.message!.field.value.message!;
-  request.inputs!.literals.push({ $typeName: "flyteidl2.task.NamedLiteral", name: "m", value: create(literalSchema, { value: { case: "map", value: { literals: map as never } } }) } as never);
+  request.inputs!.literals.push({
+    $typeName: "flyteidl2.task.NamedLiteral",
+    name: "m",
+    value: create(literalSchema, { value: { case: "map", value: { literals: map as never } } }),
+  } as never);
   return toBinary(CreateTaskRequestSchema, create(CreateTaskRequestSchema, request));
 }
 
@@ -132,5 +136,7 @@ test("health Check answers while a ~12 MB CreateTask is decoded on the fast path
   // and before the large call is answered. A decode in one go (fromBinary) lets at most one check straddle it.
   expect(answeredWhileDecoding).toBeGreaterThanOrEqual(3);
   const max = Math.max(...latencies);
-  console.log(`health during a ${(bytes.length / MiB).toFixed(1)} MiB CreateTask: ${latencies.length} checks, ${answeredWhileDecoding} after the upload, max ${max.toFixed(0)} ms, median ${latencies.sort((a, b) => a - b)[latencies.length >> 1]!.toFixed(0)} ms`);
+  console.log(
+    `health during a ${(bytes.length / MiB).toFixed(1)} MiB CreateTask: ${latencies.length} checks, ${answeredWhileDecoding} after the upload, max ${max.toFixed(0)} ms, median ${latencies.sort((a, b) => a - b)[latencies.length >> 1]!.toFixed(0)} ms`,
+  );
 }, 120_000);

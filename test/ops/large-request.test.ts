@@ -32,7 +32,13 @@ function echoCreate(bytes: number): Uint8Array<ArrayBuffer> {
 function heldUpload(): Promise<{ destroy(): void }> {
   return new Promise((resolve) => {
     const url = new URL(svc.url);
-    const req = http.request({ host: url.hostname, port: url.port, method: "POST", path: CREATE, headers: { "content-type": "application/proto", "content-length": String(4 * MiB) } });
+    const req = http.request({
+      host: url.hostname,
+      port: url.port,
+      method: "POST",
+      path: CREATE,
+      headers: { "content-type": "application/proto", "content-length": String(4 * MiB) },
+    });
     req.on("error", () => {});
     req.write(Buffer.alloc(MiB), () => setTimeout(() => resolve({ destroy: () => req.destroy() }), 200));
   });
@@ -44,7 +50,11 @@ test("a second large request is refused before it is read; small calls and the n
     const connect = await fetch(`${svc.url}${CREATE}`, { method: "POST", headers: { "content-type": "application/proto" }, body: echoCreate(2 * MiB) });
     expect(connect.status).toBe(429);
     expect(await connect.json()).toMatchObject({ code: "resource_exhausted" });
-    const web = await fetch(`${svc.url}${CREATE}`, { method: "POST", headers: { "content-type": "application/grpc-web+proto" }, body: new Uint8Array(grpcFrame(echoCreate(2 * MiB))) });
+    const web = await fetch(`${svc.url}${CREATE}`, {
+      method: "POST",
+      headers: { "content-type": "application/grpc-web+proto" },
+      body: new Uint8Array(grpcFrame(echoCreate(2 * MiB))),
+    });
     expect(web.headers.get("grpc-status")).toBe("8");
     // A small call is not a large one: it is served while the slot is taken.
     const small = await fetch(`${svc.url}${CREATE}`, { method: "POST", headers: { "content-type": "application/proto" }, body: echoCreate(10) });

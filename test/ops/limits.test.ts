@@ -88,9 +88,13 @@ describe("per-connector limits", () => {
     const client = grpcJsClient(AsyncConnectorService, svc.address);
     try {
       const started = Date.now();
-      expect((await grpcStatusOf(client.getTask({ taskCategory: { name: "hang", version: 0 }, resourceMeta: new TextEncoder().encode('{"n": 1}') }, { timeoutMs: 100 }))).code).toBe(
-        status.DEADLINE_EXCEEDED,
-      );
+      expect(
+        (
+          await grpcStatusOf(
+            client.getTask({ taskCategory: { name: "hang", version: 0 }, resourceMeta: new TextEncoder().encode('{"n": 1}') }, { timeoutMs: 100 }),
+          )
+        ).code,
+      ).toBe(status.DEADLINE_EXCEEDED);
       expect(Date.now() - started).toBeLessThan(290);
     } finally {
       client.close();
@@ -125,7 +129,10 @@ describe("load shedding", () => {
     try {
       const running = [0, 1, 2].map(() => tasks.createTask(slowTask(700)));
       await new Promise((r) => setTimeout(r, 150));
-      expect(await grpcStatusOf(tasks.createTask(sleepTask))).toEqual({ code: status.RESOURCE_EXHAUSTED, details: "server is at its limit of 3 concurrent calls" });
+      expect(await grpcStatusOf(tasks.createTask(sleepTask))).toEqual({
+        code: status.RESOURCE_EXHAUSTED,
+        details: "server is at its limit of 3 concurrent calls",
+      });
       // Health answers; while every slot is taken it may say NOT_SERVING (readiness, test/ops/readiness.test.ts).
       expect([ServingStatus.SERVING, ServingStatus.NOT_SERVING]).toContain((await health.check({ service: "" })).status);
       expect((await meta.listConnectors({})).connectors).toHaveLength(2);

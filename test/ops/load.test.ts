@@ -47,7 +47,11 @@ beforeAll(async () => {
   svc = await startService({
     registry: createConnectorRegistry([new SleepConnector(), flaky, hanging, hoarding, new SecretSpillingConnector()]),
     log: logs.log,
-    config: { connectorLimits: { hang: { timeoutMs: 400 } }, maxConcurrentCalls: 1024, maxHeapUsedBytes: getHeapStatistics().used_heap_size + 384 * 1024 * 1024 },
+    config: {
+      connectorLimits: { hang: { timeoutMs: 400 } },
+      maxConcurrentCalls: 1024,
+      maxHeapUsedBytes: getHeapStatistics().used_heap_size + 384 * 1024 * 1024,
+    },
   });
 });
 afterAll(async () => {
@@ -55,7 +59,16 @@ afterAll(async () => {
 });
 
 type Op = "sleep create+get" | "flaky create" | "flaky get" | "hang create" | "hoard create" | "spill create" | "list connectors";
-const OPS: readonly Op[] = ["sleep create+get", "sleep create+get", "flaky create", "flaky get", "hang create", "hoard create", "spill create", "list connectors"];
+const OPS: readonly Op[] = [
+  "sleep create+get",
+  "sleep create+get",
+  "flaky create",
+  "flaky get",
+  "hang create",
+  "hoard create",
+  "spill create",
+  "list connectors",
+];
 const sleepTask = createTaskRequest({ type: "sleep", inputs: { seconds: { type: FLOAT, literal: floatLiteral(0) } } });
 const spillTask = createTaskRequest({ type: "spill", secrets: { password: PLANTED_SECRET } });
 
@@ -112,7 +125,14 @@ async function runLoad(ms: number): Promise<LoadRun> {
         const op = OPS[n++ % OPS.length]!;
         switch (op) {
           case "sleep create+get":
-            count(op, await codeOf(tasks.client.createTask(sleepTask).then((c) => tasks.client.getTask({ taskCategory: { name: "sleep", version: 0 }, resourceMeta: c.resourceMeta }))));
+            count(
+              op,
+              await codeOf(
+                tasks.client
+                  .createTask(sleepTask)
+                  .then((c) => tasks.client.getTask({ taskCategory: { name: "sleep", version: 0 }, resourceMeta: c.resourceMeta })),
+              ),
+            );
             break;
           case "flaky create":
             count(op, await codeOf(tasks.client.createTask(createTaskRequest({ type: "flaky" }))));

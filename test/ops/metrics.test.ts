@@ -46,16 +46,24 @@ describe("the metrics port", () => {
     }
     const { text, samples } = await scrape(svc.metricsUrl!);
     // docs/python-service.md §3.3, in table order.
-    expect(text).toContain("# HELP flyte_connector_requests_success_total Total number of successful requests\n# TYPE flyte_connector_requests_success_total counter");
-    expect(text).toContain("# HELP flyte_connector_requests_failure_total Total number of failed requests\n# TYPE flyte_connector_requests_failure_total counter");
-    expect(text).toContain("# HELP flyte_connector_request_latency_seconds Time spent processing connector request\n# TYPE flyte_connector_request_latency_seconds summary");
+    expect(text).toContain(
+      "# HELP flyte_connector_requests_success_total Total number of successful requests\n# TYPE flyte_connector_requests_success_total counter",
+    );
+    expect(text).toContain(
+      "# HELP flyte_connector_requests_failure_total Total number of failed requests\n# TYPE flyte_connector_requests_failure_total counter",
+    );
+    expect(text).toContain(
+      "# HELP flyte_connector_request_latency_seconds Time spent processing connector request\n# TYPE flyte_connector_request_latency_seconds summary",
+    );
     expect(text).toContain("# HELP flyte_connector_input_literal_bytes Size of input literal\n# TYPE flyte_connector_input_literal_bytes summary");
 
     for (const operation of ["create", "get", "delete"]) {
       expect(valueOf(samples, "flyte_connector_requests_success_total", { task_type: "sleep", operation })).toBe(3);
       expect(valueOf(samples, "flyte_connector_request_latency_seconds_count", { task_type: "sleep", operation })).toBe(3);
     }
-    expect(valueOf(samples, "flyte_connector_requests_failure_total", { task_type: "bigquery_query_job_task", operation: "create", error_code: "404" })).toBe(3);
+    expect(valueOf(samples, "flyte_connector_requests_failure_total", { task_type: "bigquery_query_job_task", operation: "create", error_code: "404" })).toBe(
+      3,
+    );
     // Failures are timed too, as Python's `.time()` does.
     expect(valueOf(samples, "flyte_connector_request_latency_seconds_count", { task_type: "bigquery_query_job_task", operation: "create" })).toBe(3);
     // Summaries without quantiles, as Python's.
@@ -73,7 +81,9 @@ describe("the metrics port", () => {
     expect(valueOf(samples, "flyte_connector_request_duration_seconds_bucket", { task_type: "sleep", operation: "get", le: "+Inf" })).toBe(3);
     expect(valueOf(samples, "flyte_connector_get_task_phase_total", { task_type: "sleep", phase: "RUNNING" })).toBe(3);
     for (const { protocol } of PROTOCOLS) {
-      expect(valueOf(samples, "grpc_server_handled_total", { grpc_service: AsyncConnectorService.typeName, grpc_method: "CreateTask", protocol, grpc_code: "OK" })).toBe(1);
+      expect(
+        valueOf(samples, "grpc_server_handled_total", { grpc_service: AsyncConnectorService.typeName, grpc_method: "CreateTask", protocol, grpc_code: "OK" }),
+      ).toBe(1);
       expect(valueOf(samples, "grpc_server_handled_total", { grpc_method: "CreateTask", protocol, grpc_code: "NotFound" })).toBe(1);
     }
     expect(valueOf(samples, "grpc_server_handling_seconds_count", { grpc_method: "GetTask", grpc_type: "unary" })).toBe(3);
@@ -88,7 +98,13 @@ describe("the metrics port", () => {
       const before = (await scrape(svc.metricsUrl!)).samples;
       // Flaky fails every second call: 4 creates → 2 OK, 2 INTERNAL ("500").
       const codes = [];
-      for (let i = 0; i < 4; i++) codes.push(await client.createTask(createTaskRequest({ type: "flaky" })).then(() => 0, (e: { code: number }) => e.code));
+      for (let i = 0; i < 4; i++)
+        codes.push(
+          await client.createTask(createTaskRequest({ type: "flaky" })).then(
+            () => 0,
+            (e: { code: number }) => e.code,
+          ),
+        );
       expect(codes.sort()).toEqual([0, 0, status.INTERNAL, status.INTERNAL]);
       // A slow call is in flight while we look.
       const slow = client.createTask(createTaskRequest({ type: "slow", inputs: { ms: { type: INTEGER, literal: intLiteral(600) } } }));
@@ -120,8 +136,12 @@ describe("the metrics port", () => {
       for (let i = 0; i < 40; i++) await grpcStatusOf(tasks.getTask({ taskCategory: { name: `made_up_${i}`, version: 0 }, resourceMeta: new Uint8Array() }));
       const { samples } = await scrape(svc.metricsUrl!);
       expect(valueOf(samples, "grpc_server_handled_total", { grpc_service: Health.typeName, grpc_method: "Check", grpc_code: "OK" })).toBeGreaterThanOrEqual(1);
-      expect(valueOf(samples, "grpc_server_handled_total", { grpc_service: ConnectorMetadataService.typeName, grpc_method: "ListConnectors" })).toBeGreaterThanOrEqual(1);
-      const labels = new Set(samples.filter((s) => s.name === "flyte_connector_requests_failure_total" && s.labels["operation"] === "get").map((s) => s.labels["task_type"]));
+      expect(
+        valueOf(samples, "grpc_server_handled_total", { grpc_service: ConnectorMetadataService.typeName, grpc_method: "ListConnectors" }),
+      ).toBeGreaterThanOrEqual(1);
+      const labels = new Set(
+        samples.filter((s) => s.name === "flyte_connector_requests_failure_total" && s.labels["operation"] === "get").map((s) => s.labels["task_type"]),
+      );
       expect(labels.has("other")).toBe(true);
       expect(labels.size).toBeLessThanOrEqual(16 + 2);
       expect(valueOf(samples, "flyte_connector_requests_failure_total", { operation: "get", error_code: "404" })).toBe(40);

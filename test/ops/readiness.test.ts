@@ -49,7 +49,9 @@ test("every in-flight slot taken: NOT_SERVING on health and /readyz; SERVING onc
   const tasks = grpcJsClient(AsyncConnectorService, svc.address);
   try {
     expect((await health.check({ service: "" })).status).toBe(ServingStatus.SERVING);
-    const calls = [1, 2].map(() => tasks.getTask({ taskCategory: { name: "held", version: 0 }, resourceMeta: new TextEncoder().encode('{"id": "1"}') }, { timeoutMs: 20_000 }));
+    const calls = [1, 2].map(() =>
+      tasks.getTask({ taskCategory: { name: "held", version: 0 }, resourceMeta: new TextEncoder().encode('{"id": "1"}') }, { timeoutMs: 20_000 }),
+    );
     expect(await until(async () => (await health.check({ service: "" })).status === ServingStatus.NOT_SERVING, 5_000)).toBe(true);
     expect(await readyz(svc.metricsUrl!)).toBe(503);
     expect((await health.check({ service: AsyncConnectorService.typeName })).status).toBe(ServingStatus.NOT_SERVING);

@@ -37,9 +37,25 @@ describe("one JSON log line per RPC", () => {
     expect(lines).toHaveLength(3);
     const http = kind.name.includes("HTTP/1.1") ? "1.1" : "2.0";
     const protocol = protocolOf(kind.name);
-    expect(lines[0]).toMatchObject({ level: 30, service: "flyte-connect", rpcService: AsyncConnectorService.typeName, method: "CreateTask", protocol, http, taskType: "sleep", code: "ok" });
+    expect(lines[0]).toMatchObject({
+      level: 30,
+      service: "flyte-connect",
+      rpcService: AsyncConnectorService.typeName,
+      method: "CreateTask",
+      protocol,
+      http,
+      taskType: "sleep",
+      code: "ok",
+    });
     expect(lines[1]).toMatchObject({ level: 30, method: "GetTask", protocol, http, taskType: "sleep", code: "ok" });
-    expect(lines[2]).toMatchObject({ level: 30, method: "GetTask", protocol, taskType: "nope", code: "not_found", error: "Cannot find connector for task type: nope." });
+    expect(lines[2]).toMatchObject({
+      level: 30,
+      method: "GetTask",
+      protocol,
+      taskType: "nope",
+      code: "not_found",
+      error: "Cannot find connector for task type: nope.",
+    });
     for (const line of lines) {
       expect(typeof line["durationMs"]).toBe("number");
       expect(line["time"]).toMatch(/^\d{4}-\d\d-\d\dT/);
@@ -56,7 +72,8 @@ describe("one JSON log line per RPC", () => {
       await tasks.client.createTask(createTaskRequest({ type: "flaky" })).catch(() => {});
       await health.client.check({ service: "" });
       const created = await tasks.client.createTask(createTaskRequest({ type: "sleep", inputs: { seconds: { type: FLOAT, literal: floatLiteral(0) } } }));
-      for await (const _ of tasks.client.getTaskLogs({ taskCategory: { name: "sleep", version: 0 }, resourceMeta: created.resourceMeta, lines: 0n, token: "" })) void _;
+      for await (const _ of tasks.client.getTaskLogs({ taskCategory: { name: "sleep", version: 0 }, resourceMeta: created.resourceMeta, lines: 0n, token: "" }))
+        void _;
     } finally {
       tasks.close();
       health.close();
@@ -85,7 +102,12 @@ describe("one JSON log line per RPC", () => {
       meta.close();
       await other.close();
     }
-    expect(quiet.records().filter((r) => r["msg"] === "rpc").map((r) => r["method"])).toEqual(["ListConnectors"]);
+    expect(
+      quiet
+        .records()
+        .filter((r) => r["msg"] === "rpc")
+        .map((r) => r["method"]),
+    ).toEqual(["ListConnectors"]);
   });
 
   test("requests that never reach a handler get a line too, without the query string", async () => {
@@ -97,7 +119,10 @@ describe("one JSON log line per RPC", () => {
     // A truncated gRPC frame: the header announces 100 bytes, 3 arrive.
     await fetch(url, { method: "POST", headers: { "content-type": "application/grpc-web+proto" }, body: Buffer.from([0, 0, 0, 0, 100, 1, 2, 3]) });
     await new Promise((r) => setTimeout(r, 50));
-    const lines = logs.records().slice(before).filter((r) => r["msg"] === "http request");
+    const lines = logs
+      .records()
+      .slice(before)
+      .filter((r) => r["msg"] === "http request");
     // Unparseable binary protobuf is INTERNAL (500), as grpc-go and connect-es answer it; GET is only for
     // methods marked idempotent (405).
     expect(lines.map((l) => [l["path"], l["httpStatus"], l["protocol"]])).toEqual([

@@ -21,8 +21,10 @@ afterAll(async () => {
   await Promise.all(replicas.map((r) => r.close()));
 });
 
-const created = async (replica: RunningService) => valueOf((await scrape(replica.metricsUrl!)).samples, "grpc_server_handled_total", { grpc_method: "CreateTask", grpc_code: "OK" });
-const polled = async (replica: RunningService) => valueOf((await scrape(replica.metricsUrl!)).samples, "grpc_server_handled_total", { grpc_method: "GetTask", grpc_code: "OK" });
+const created = async (replica: RunningService) =>
+  valueOf((await scrape(replica.metricsUrl!)).samples, "grpc_server_handled_total", { grpc_method: "CreateTask", grpc_code: "OK" });
+const polled = async (replica: RunningService) =>
+  valueOf((await scrape(replica.metricsUrl!)).samples, "grpc_server_handled_total", { grpc_method: "GetTask", grpc_code: "OK" });
 
 test("tasks created through a round-robin channel are polled, logged and deleted on any replica; one replica drains, the other carries on", async () => {
   const target = `ipv4:${replicas.map((r) => r.address).join(",")}`;
@@ -35,7 +37,9 @@ test("tasks created through a round-robin channel are polled, logged and deleted
     // 1. Round robin: 20 tasks, creates and polls spread over both replicas, every task succeeds.
     const metas: Uint8Array[] = [];
     for (let i = 0; i < 20; i++) {
-      metas.push((await channel.createTask(createTaskRequest({ type: "sleep", inputs: { seconds: { type: FLOAT, literal: floatLiteral(0.2) } } }))).resourceMeta);
+      metas.push(
+        (await channel.createTask(createTaskRequest({ type: "sleep", inputs: { seconds: { type: FLOAT, literal: floatLiteral(0.2) } } }))).resourceMeta,
+      );
     }
     await new Promise((r) => setTimeout(r, 250));
     for (const resourceMeta of metas) {
@@ -62,7 +66,8 @@ test("tasks created through a round-robin channel are polled, logged and deleted
     expect(done.resource?.outputs?.literals.map((l) => l.name).sort()).toEqual(["n", "s"]);
     const sleep = await one.createTask(createTaskRequest({ type: "sleep", inputs: { seconds: { type: FLOAT, literal: floatLiteral(0) } } }));
     const logs = [];
-    for await (const part of other.getTaskLogs({ taskCategory: { name: "sleep", version: 0 }, resourceMeta: sleep.resourceMeta, lines: 0n, token: "" })) logs.push(part);
+    for await (const part of other.getTaskLogs({ taskCategory: { name: "sleep", version: 0 }, resourceMeta: sleep.resourceMeta, lines: 0n, token: "" }))
+      logs.push(part);
     expect(logs[0]?.part.case).toBe("body");
     await expect(other.deleteTask({ taskCategory: { name: "sleep", version: 0 }, resourceMeta: sleep.resourceMeta })).resolves.toBeDefined();
 
@@ -70,7 +75,9 @@ test("tasks created through a round-robin channel are polled, logged and deleted
     const before = await created(replicas[1]!);
     await replicas[0]!.close();
     for (let i = 0; i < 10; i++) {
-      await expect(channel.createTask(createTaskRequest({ type: "sleep", inputs: { seconds: { type: FLOAT, literal: floatLiteral(0) } } }), { timeoutMs: 5_000 })).resolves.toBeDefined();
+      await expect(
+        channel.createTask(createTaskRequest({ type: "sleep", inputs: { seconds: { type: FLOAT, literal: floatLiteral(0) } } }), { timeoutMs: 5_000 }),
+      ).resolves.toBeDefined();
     }
     expect((await created(replicas[1]!)) - before).toBe(10);
   } finally {

@@ -31,10 +31,18 @@ beforeAll(async () => {
   svc = await startService({ registry: createConnectorRegistry([new SecretSpillingConnector()]), log: logs.log });
   const dir = mkdtempSync(join(tmpdir(), "fc-scan-secrets-"));
   writeFileSync(join(dir, "password"), `${PLANTED_SECRET}\n`);
-  fromFile = await startService({ registry: createConnectorRegistry([new SecretSpillingConnector()]), log: logs.log, config: { secretsDir: dir, secretsEnvPrefix: "" } });
+  fromFile = await startService({
+    registry: createConnectorRegistry([new SecretSpillingConnector()]),
+    log: logs.log,
+    config: { secretsDir: dir, secretsEnvPrefix: "" },
+  });
   process.env.FC_SCAN_SECRET_PASSWORD = PLANTED_SECRET;
   try {
-    fromEnv = await startService({ registry: createConnectorRegistry([new SecretSpillingConnector()]), log: logs.log, config: { secretsEnvPrefix: "FC_SCAN_SECRET_" } });
+    fromEnv = await startService({
+      registry: createConnectorRegistry([new SecretSpillingConnector()]),
+      log: logs.log,
+      config: { secretsEnvPrefix: "FC_SCAN_SECRET_" },
+    });
   } finally {
     delete process.env.FC_SCAN_SECRET_PASSWORD;
   }
@@ -127,14 +135,18 @@ test("no log line at debug level and no metric holds the secret; the connector's
 });
 
 test("a real CLI process with the secret as its bearer token never prints it", async () => {
-  const serve = await startServe(["--modules", "./test/fixtures/ops-connectors.ts", "--log-level", "debug"], { FLYTE_CONNECT_AUTH_TOKEN: `tok-${PLANTED_SECRET}` });
+  const serve = await startServe(["--modules", "./test/fixtures/ops-connectors.ts", "--log-level", "debug"], {
+    FLYTE_CONNECT_AUTH_TOKEN: `tok-${PLANTED_SECRET}`,
+  });
   const cliScanner = createSecretScanner();
   try {
     const c = CLIENT_KINDS[4]!.make(AsyncConnectorService, serve.url);
     const auth = { headers: { authorization: `Bearer tok-${PLANTED_SECRET}` } };
     try {
       expect((await failureOf(c.client.createTask(modeTask("throw"), auth as never))).code).toBe(Code.Internal);
-      expect((await failureOf(c.client.createTask(modeTask("throw"), { headers: { authorization: `Bearer tok-${PLANTED_SECRET}-wrong` } } as never))).code).toBe(Code.Unauthenticated);
+      expect(
+        (await failureOf(c.client.createTask(modeTask("throw"), { headers: { authorization: `Bearer tok-${PLANTED_SECRET}-wrong` } } as never))).code,
+      ).toBe(Code.Unauthenticated);
       expect((await failureOf(c.client.createTask(modeTask("throw")))).code).toBe(Code.Unauthenticated);
     } finally {
       c.close();

@@ -62,7 +62,15 @@ afterAll(() => {
 
 test("the tarball holds exactly what runs, within its budget", () => {
   const paths = packed.files.map((f) => f.path);
-  const allowed = [/^package\.json$/, /^README\.md$/, /^LICENSE$/, /^dist\//, /^vendor\/flyteidl2?\//, /^web-client\/dist\/dashboard\//, /^templates\/connector\//];
+  const allowed = [
+    /^package\.json$/,
+    /^README\.md$/,
+    /^LICENSE$/,
+    /^dist\//,
+    /^vendor\/flyteidl2?\//,
+    /^web-client\/dist\/dashboard\//,
+    /^templates\/connector\//,
+  ];
   expect(paths.filter((p) => !allowed.some((a) => a.test(p)))).toEqual([]);
   expect(paths.filter((p) => p.endsWith(".map") || /^(src|test|bench|\.ci|examples|docs|deploy|scripts)\//.test(p))).toEqual([]);
   for (const needed of [
@@ -99,7 +107,15 @@ test("installed from the tarball: init, compile, test, serve by package name, an
   await sh("npm", ["install", tarball, "--prefer-offline", "--no-audit", "--no-fund"], host);
 
   // ESM import, and what CommonJS gets (require() of an ES module, or import()).
-  const esm = await sh("node", ["--input-type=module", "-e", 'const fc = await import("flyte-connect"); const t = await import("flyte-connect/testing"); console.log(typeof fc.AsyncConnector, typeof t.startService)'], host);
+  const esm = await sh(
+    "node",
+    [
+      "--input-type=module",
+      "-e",
+      'const fc = await import("flyte-connect"); const t = await import("flyte-connect/testing"); console.log(typeof fc.AsyncConnector, typeof t.startService)',
+    ],
+    host,
+  );
   expect(esm.stdout.trim()).toBe("function function");
   writeFileSync(join(host, "cjs.cjs"), 'import("flyte-connect").then((fc) => console.log(typeof fc.defineInterface));\n');
   expect((await sh("node", ["cjs.cjs"], host)).stdout.trim()).toBe("function");
@@ -121,18 +137,22 @@ test("installed from the tarball: init, compile, test, serve by package name, an
   for (const [i, b] of snippets.entries()) writeFileSync(join(project, "src", `readme-snippet-${i}.ts`), `${b}\nexport {};\n`);
   // Strict, declaration: true (the project's tsconfig), and our declarations checked as well (no skipLibCheck).
   await sh("npx", ["--no-install", "tsc", "-p", ".", "--skipLibCheck", "false"], project);
-  expect(readFileSync(join(project, "dist/connector.d.ts"), "utf8")).toContain("readonly outputTypes: import(\"flyte-connect\").OutputTypes;");
+  expect(readFileSync(join(project, "dist/connector.d.ts"), "utf8")).toContain('readonly outputTypes: import("flyte-connect").OutputTypes;');
   const tested = await sh("npm", ["test"], project);
   expect(tested.stdout).toMatch(/# pass 3\b/);
   expect(tested.stdout).toMatch(/# fail 0\b/);
 
   // Served by its package name, from its folder, as `npm start` does.
   // The bin itself, not through npx: a signal then reaches the service, and nothing outlives the test.
-  const serve = spawn(join(project, "node_modules/.bin/flyte-connect"), ["serve", "--modules", "acme-word-count", "--no-builtins", "--host", "127.0.0.1", "--port", "0", "--metrics-port", "0"], {
-    cwd: project,
-    env: npmEnv(),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const serve = spawn(
+    join(project, "node_modules/.bin/flyte-connect"),
+    ["serve", "--modules", "acme-word-count", "--no-builtins", "--host", "127.0.0.1", "--port", "0", "--metrics-port", "0"],
+    {
+      cwd: project,
+      env: npmEnv(),
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let out = "";
   serve.stdout.on("data", (d: Buffer) => (out += d.toString()));
   serve.stderr.on("data", (d: Buffer) => (out += d.toString()));
@@ -160,8 +180,23 @@ test("installed from the tarball: init, compile, test, serve by package name, an
     });
     // Connect JSON with curl, as a script calls it.
     const created = await curlConnect(url, "/flyteidl2.connector.AsyncConnectorService/CreateTask", {
-      template: { type: "acme_word_count", interface: { inputs: { variables: [{ key: "min_length", value: { type: { simple: "INTEGER" } } }, { key: "text", value: { type: { simple: "STRING" } } }] } } },
-      inputs: { literals: [{ name: "text", value: { scalar: { primitive: { stringValue: "the quick brown fox jumps" } } } }, { name: "min_length", value: { scalar: { primitive: { integer: "4" } } } }] },
+      template: {
+        type: "acme_word_count",
+        interface: {
+          inputs: {
+            variables: [
+              { key: "min_length", value: { type: { simple: "INTEGER" } } },
+              { key: "text", value: { type: { simple: "STRING" } } },
+            ],
+          },
+        },
+      },
+      inputs: {
+        literals: [
+          { name: "text", value: { scalar: { primitive: { stringValue: "the quick brown fox jumps" } } } },
+          { name: "min_length", value: { scalar: { primitive: { integer: "4" } } } },
+        ],
+      },
     });
     expect(created.status).toBe(200);
     const { resourceMeta } = JSON.parse(created.body) as { resourceMeta: string };

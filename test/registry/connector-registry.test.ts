@@ -47,7 +47,13 @@ test("a duplicate task category is an error unless overridden, and an override l
 test("metadata groups task categories by connector name in registration order", () => {
   const registry = createConnectorRegistry([new Stub("Warehouse", "bq"), new Stub("Jobs", "job"), new Stub("Warehouse", "sf", 2)]);
   expect(registry.list()).toEqual([
-    { name: "Warehouse", taskCategories: [{ name: "bq", version: 0 }, { name: "sf", version: 2 }] },
+    {
+      name: "Warehouse",
+      taskCategories: [
+        { name: "bq", version: 0 },
+        { name: "sf", version: 2 },
+      ],
+    },
     { name: "Jobs", taskCategories: [{ name: "job", version: 0 }] },
   ]);
   expect(registry.info("Jobs")).toEqual({ name: "Jobs", taskCategories: [{ name: "job", version: 0 }] });

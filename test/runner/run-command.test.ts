@@ -22,7 +22,11 @@ const HTTP_JOB = ["--no-builtins", "--modules", "./test/runner/fixtures/http-job
 
 /** The custom a Python user's PostgreSQL task carries: the query, the connection configs, the secret's name. */
 function postgresCustom(query: string): string {
-  return JSON.stringify({ query, configs: { host: db.host, port: String(db.port), database: db.database, user: db.user }, secrets: { password: "PG_TASK_PASSWORD" } });
+  return JSON.stringify({
+    query,
+    configs: { host: db.host, port: String(db.port), database: db.database, user: db.user },
+    secrets: { password: "PG_TASK_PASSWORD" },
+  });
 }
 
 function jobCustom(): string {
@@ -43,7 +47,17 @@ function jobCustom(): string {
 describe("flyte-connect run", () => {
   test("runs a PostgreSQL query end to end and prints its outputs as JSON", async () => {
     const run = runCli(
-      [...POSTGRES, "--custom", postgresCustom("SELECT n, n * n AS square FROM generate_series(1, %(k)s) n"), "--inputs", '{"k": 3}', "--outputs", '{"n": "list[int]", "square": "int"}', "--poll-interval", "100ms"],
+      [
+        ...POSTGRES,
+        "--custom",
+        postgresCustom("SELECT n, n * n AS square FROM generate_series(1, %(k)s) n"),
+        "--inputs",
+        '{"k": 3}',
+        "--outputs",
+        '{"n": "list[int]", "square": "int"}',
+        "--poll-interval",
+        "100ms",
+      ],
       { PG_TASK_PASSWORD: db.password },
     );
     expect(await run.exited).toBe(0);
@@ -54,27 +68,50 @@ describe("flyte-connect run", () => {
   }, 60_000);
 
   test("a failing query exits 1 with the database's message", async () => {
-    const run = runCli([...POSTGRES, "--custom", postgresCustom("SELECT FROM WHERE"), "--outputs", '{"x": "int"}', "--poll-interval", "100ms"], { PG_TASK_PASSWORD: db.password });
+    const run = runCli([...POSTGRES, "--custom", postgresCustom("SELECT FROM WHERE"), "--outputs", '{"x": "int"}', "--poll-interval", "100ms"], {
+      PG_TASK_PASSWORD: db.password,
+    });
     expect(await run.exited).toBe(1);
     expect(run.stdout()).toBe("");
     expect(run.stderr()).toContain('FAILED: query failed: syntax error at or near "WHERE" (SQLSTATE 42601)');
   }, 60_000);
 
   test("shows log links and progress, prints the whole result with --json", async () => {
-    const run = runCli([...HTTP_JOB, "--custom", jobCustom(), "--inputs", '{"numbers": [4, 5], "run_ms": 300}', "--outputs", '{"total": "int"}', "--poll-interval", "100ms", "--json"], {
-      JOB_API_TOKEN: api.token,
-    });
+    const run = runCli(
+      [
+        ...HTTP_JOB,
+        "--custom",
+        jobCustom(),
+        "--inputs",
+        '{"numbers": [4, 5], "run_ms": 300}',
+        "--outputs",
+        '{"total": "int"}',
+        "--poll-interval",
+        "100ms",
+        "--json",
+      ],
+      {
+        JOB_API_TOKEN: api.token,
+      },
+    );
     expect(await run.exited).toBe(0);
     const result = JSON.parse(run.stdout());
-    expect(result).toMatchObject({ phase: "SUCCEEDED", outputs: { total: 9 }, log_links: [{ name: "Job console", uri: expect.stringMatching(/\/console\/job-\d+$/) }] });
+    expect(result).toMatchObject({
+      phase: "SUCCEEDED",
+      outputs: { total: 9 },
+      log_links: [{ name: "Job console", uri: expect.stringMatching(/\/console\/job-\d+$/) }],
+    });
     expect(run.stderr()).toMatch(/log: Job console {2}http:\/\/127\.0\.0\.1:\d+\/console\/job-\d+/);
     expect(run.stderr()).toMatch(/RUNNING {2}job job-\d+: RUNNING/);
   }, 60_000);
 
   test("Ctrl-C deletes the job before exiting 130", async () => {
-    const run = runCli([...HTTP_JOB, "--custom", jobCustom(), "--inputs", '{"numbers": [1], "run_ms": 600000}', "--outputs", '{"total": "int"}', "--poll-interval", "100ms"], {
-      JOB_API_TOKEN: api.token,
-    });
+    const run = runCli(
+      [...HTTP_JOB, "--custom", jobCustom(), "--inputs", '{"numbers": [1], "run_ms": 600000}', "--outputs", '{"total": "int"}', "--poll-interval", "100ms"],
+      {
+        JOB_API_TOKEN: api.token,
+      },
+    );
     await run.waitForStderr(/RUNNING {2}job job-\d+/);
     const jobId = /job (job-\d+)/.exec(run.stderr())![1]!;
     run.child.kill("SIGINT");
@@ -85,9 +122,24 @@ describe("flyte-connect run", () => {
   }, 60_000);
 
   test("--timeout bounds the run: the job is deleted and the exit code is 124", async () => {
-    const run = runCli([...HTTP_JOB, "--custom", jobCustom(), "--inputs", '{"numbers": [1], "run_ms": 600000}', "--outputs", '{"total": "int"}', "--poll-interval", "100ms", "--timeout", "1s"], {
-      JOB_API_TOKEN: api.token,
-    });
+    const run = runCli(
+      [
+        ...HTTP_JOB,
+        "--custom",
+        jobCustom(),
+        "--inputs",
+        '{"numbers": [1], "run_ms": 600000}',
+        "--outputs",
+        '{"total": "int"}',
+        "--poll-interval",
+        "100ms",
+        "--timeout",
+        "1s",
+      ],
+      {
+        JOB_API_TOKEN: api.token,
+      },
+    );
     expect(await run.exited).toBe(124);
     expect(run.stderr()).toContain("timed out: deleting the job");
     const jobId = /job (job-\d+)/.exec(run.stderr())![1]!;

@@ -31,7 +31,9 @@ test("environment names: the prefix, then the name in capitals with anything els
   expect(secretEnvName("FLYTE_CONNECT_SECRET_", "password")).toBe("FLYTE_CONNECT_SECRET_PASSWORD");
   expect(secretEnvName("FLYTE_CONNECT_SECRET_", "db-password")).toBe("FLYTE_CONNECT_SECRET_DB_PASSWORD");
   expect(secretEnvName("FLYTE_CONNECT_SECRET_", "api.token")).toBe("FLYTE_CONNECT_SECRET_API_TOKEN");
-  expect(secretEnvironment("FLYTE_CONNECT_SECRET_", { FLYTE_CONNECT_SECRET_A: "x", FLYTE_CONNECT_PORT: "1", OTHER: "y", FLYTE_CONNECT_SECRET_: "z" })).toEqual({ FLYTE_CONNECT_SECRET_A: "x" });
+  expect(secretEnvironment("FLYTE_CONNECT_SECRET_", { FLYTE_CONNECT_SECRET_A: "x", FLYTE_CONNECT_PORT: "1", OTHER: "y", FLYTE_CONNECT_SECRET_: "z" })).toEqual({
+    FLYTE_CONNECT_SECRET_A: "x",
+  });
   expect(secretEnvironment("", { FLYTE_CONNECT_SECRET_A: "x" })).toEqual({});
 });
 

@@ -19,11 +19,19 @@ const logsRequest = () =>
     toBinary(
       GetTaskLogsRequestSchema,
       // An hour of log lines (about 150 KB): more than a zero window lets through and than node buffers.
-      create(GetTaskLogsRequestSchema, { taskCategory: { name: "sleep", version: 0 }, resourceMeta: meta({ seconds: 3600, started_at_ms: Date.now() - 3_600_000 }) }),
+      create(GetTaskLogsRequestSchema, {
+        taskCategory: { name: "sleep", version: 0 },
+        resourceMeta: meta({ seconds: 3600, started_at_ms: Date.now() - 3_600_000 }),
+      }),
     ),
   );
 const getTask = () =>
-  grpcFrame(toBinary(GetTaskRequestSchema, create(GetTaskRequestSchema, { taskCategory: { name: "sleep", version: 0 }, resourceMeta: meta({ seconds: 0, started_at_ms: 0 }) })));
+  grpcFrame(
+    toBinary(
+      GetTaskRequestSchema,
+      create(GetTaskRequestSchema, { taskCategory: { name: "sleep", version: 0 }, resourceMeta: meta({ seconds: 0, started_at_ms: 0 }) }),
+    ),
+  );
 
 describe.each([true, false])("grpcFastPath %s", (grpcFastPath) => {
   let svc: RunningService;
@@ -42,7 +50,12 @@ describe.each([true, false])("grpcFastPath %s", (grpcFastPath) => {
       const stuck = http2.connect(svc.url, { settings: { initialWindowSize: 0 } });
       stuck.on("error", () => {});
       const streams = Array.from({ length: MAX_CALLS }, () => {
-        const stream = stuck.request({ ":method": "POST", ":path": "/flyteidl2.connector.AsyncConnectorService/GetTaskLogs", "content-type": "application/grpc", te: "trailers" });
+        const stream = stuck.request({
+          ":method": "POST",
+          ":path": "/flyteidl2.connector.AsyncConnectorService/GetTaskLogs",
+          "content-type": "application/grpc",
+          te: "trailers",
+        });
         stream.on("error", () => {});
         stream.end(logsRequest());
         return stream;
@@ -58,7 +71,9 @@ describe.each([true, false])("grpcFastPath %s", (grpcFastPath) => {
     expect(await inFlight()).toBe(0);
     const session = http2.connect(svc.url);
     session.on("error", () => {});
-    const answers = await Promise.all(Array.from({ length: MAX_CALLS }, () => rawGrpcCall(session, "/flyteidl2.connector.AsyncConnectorService/GetTask", getTask())));
+    const answers = await Promise.all(
+      Array.from({ length: MAX_CALLS }, () => rawGrpcCall(session, "/flyteidl2.connector.AsyncConnectorService/GetTask", getTask())),
+    );
     session.destroy();
     expect(answers.map((a) => ({ ...a.headers, ...a.trailers })["grpc-status"])).toEqual(Array(MAX_CALLS).fill("0"));
   });
@@ -67,7 +82,9 @@ describe.each([true, false])("grpcFastPath %s", (grpcFastPath) => {
     const session = http2.connect(svc.url, { settings: { initialWindowSize: 0 } });
     session.on("error", () => {});
     await Promise.all(
-      Array.from({ length: MAX_CALLS * 3 }, () => rawGrpcCall(session, "/flyteidl2.connector.AsyncConnectorService/GetTask", getTask(), {}, { resetAfterMs: 20 })),
+      Array.from({ length: MAX_CALLS * 3 }, () =>
+        rawGrpcCall(session, "/flyteidl2.connector.AsyncConnectorService/GetTask", getTask(), {}, { resetAfterMs: 20 }),
+      ),
     );
     session.destroy();
     for (let i = 0; i < 40 && (await inFlight()) !== 0; i++) await delay(50);
@@ -79,15 +96,26 @@ describe.each([true, false])("grpcFastPath %s", (grpcFastPath) => {
     session.on("error", () => {});
     // 2,147,484 s is just over 2^31 ms.
     for (const timeout of ["2147484S", "99999999H", "2147483648m"]) {
-      const answer = await rawGrpcCall(session, "/flyteidl2.connector.ConnectorMetadataService/ListConnectors", grpcFrame(toBinary(ListConnectorsRequestSchema, create(ListConnectorsRequestSchema))), {
-        "grpc-timeout": timeout,
-      });
+      const answer = await rawGrpcCall(
+        session,
+        "/flyteidl2.connector.ConnectorMetadataService/ListConnectors",
+        grpcFrame(toBinary(ListConnectorsRequestSchema, create(ListConnectorsRequestSchema))),
+        {
+          "grpc-timeout": timeout,
+        },
+      );
       const status = { ...answer.headers, ...answer.trailers };
       // "2147483648m" has 10 digits: malformed for gRPC (at most 8), refused as connect refuses it.
       expect(status["grpc-status"]).toBe(timeout === "2147483648m" ? "3" : "0");
     }
     // A Watch stream with a 25-day deadline stays open.
-    const watch = session.request({ ":method": "POST", ":path": "/grpc.health.v1.Health/Watch", "content-type": "application/grpc", te: "trailers", "grpc-timeout": "2147484S" });
+    const watch = session.request({
+      ":method": "POST",
+      ":path": "/grpc.health.v1.Health/Watch",
+      "content-type": "application/grpc",
+      te: "trailers",
+      "grpc-timeout": "2147484S",
+    });
     const events: string[] = [];
     watch.on("data", () => events.push("data"));
     watch.on("trailers", (t) => events.push(`trailers ${t["grpc-status"]}`));
@@ -116,11 +144,16 @@ describe.each([true, false])("grpcFastPath %s", (grpcFastPath) => {
         grpcFrame(toBinary(DeleteTaskRequestSchema, create(DeleteTaskRequestSchema, { taskCategory: { name: taskType, version: 0 }, resourceMeta }))),
       );
     const before = (await scrape(svc.metricsUrl!)).samples;
-    const answers = [await del("sleep", new Uint8Array([0xff, 0x00, 0x13])), await del("sleep", meta({ job: "another connector's shape" })), await del("removed_type", meta({}))];
+    const answers = [
+      await del("sleep", new Uint8Array([0xff, 0x00, 0x13])),
+      await del("sleep", meta({ job: "another connector's shape" })),
+      await del("removed_type", meta({})),
+    ];
     session.destroy();
     expect(answers.map((a) => ({ ...a.headers, ...a.trailers })["grpc-status"])).toEqual(["0", "0", "0"]);
     const after = (await scrape(svc.metricsUrl!)).samples;
-    const counted = (labels: Record<string, string>) => valueOf(after, "flyte_connect_delete_ignored_total", labels) - valueOf(before, "flyte_connect_delete_ignored_total", labels);
+    const counted = (labels: Record<string, string>) =>
+      valueOf(after, "flyte_connect_delete_ignored_total", labels) - valueOf(before, "flyte_connect_delete_ignored_total", labels);
     expect(counted({ task_type: "sleep", reason: "unreadable_metadata" })).toBe(2);
     expect(counted({ reason: "unknown_task_type" })).toBe(1);
   });

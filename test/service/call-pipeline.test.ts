@@ -92,7 +92,10 @@ test("the connector's time limit answers DEADLINE_EXCEEDED and aborts the signal
   const call = p.start(getTask());
   call.admit(null);
   const started = Date.now();
-  await expect(call.run(() => new Promise(() => {}))).rejects.toMatchObject({ code: Code.DeadlineExceeded, rawMessage: "GetTask for task type sleep did not finish within 50 ms" });
+  await expect(call.run(() => new Promise(() => {}))).rejects.toMatchObject({
+    code: Code.DeadlineExceeded,
+    rawMessage: "GetTask for task type sleep did not finish within 50 ms",
+  });
   expect(Date.now() - started).toBeLessThan(2_000);
   expect(call.aborted).toBe(true);
   call.end(call.reason);

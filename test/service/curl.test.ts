@@ -66,10 +66,14 @@ describe("Connect JSON with curl", () => {
 describe("CORS", () => {
   test("a preflight from an allowed origin gets the Connect and gRPC-Web headers", async () => {
     const res = await curl([
-      "-X", "OPTIONS",
-      "-H", "Origin: https://dash.example",
-      "-H", "Access-Control-Request-Method: POST",
-      "-H", "Access-Control-Request-Headers: content-type,connect-protocol-version,x-grpc-web,authorization",
+      "-X",
+      "OPTIONS",
+      "-H",
+      "Origin: https://dash.example",
+      "-H",
+      "Access-Control-Request-Method: POST",
+      "-H",
+      "Access-Control-Request-Headers: content-type,connect-protocol-version,x-grpc-web,authorization",
       `${svc.url}${TASKS}/GetTask`,
     ]);
     expect(res.status).toBe(204);

@@ -8,13 +8,28 @@ import { createTaskRequest, INTEGER, intLiteral, STRING, stringLiteral } from ".
  * exactly what fromBinary gives, while timers keep running during the decode: the event loop is given back.
  */
 function largeRequest(entries: number) {
-  const request = createTaskRequest({ type: "echo", inputs: { n: { type: INTEGER, literal: intLiteral(7) }, s: { type: STRING, literal: stringLiteral("x") } } });
+  const request = createTaskRequest({
+    type: "echo",
+    inputs: { n: { type: INTEGER, literal: intLiteral(7) }, s: { type: STRING, literal: stringLiteral("x") } },
+  });
   const map: Record<string, unknown> = {};
   for (let i = 0; i < entries; i++) map[`k${i}`] = intLiteral(i);
   const list = Array.from({ length: entries / 4 }, (_, i) => stringLiteral(`v${i}`));
   request.inputs!.literals.push(
-    { $typeName: "flyteidl2.task.NamedLiteral", name: "m", value: create(CreateTaskRequestSchema.field.inputs.message!.field.literals.message!.field.value.message!, { value: { case: "map", value: { literals: map as never } } }) } as never,
-    { $typeName: "flyteidl2.task.NamedLiteral", name: "l", value: create(CreateTaskRequestSchema.field.inputs.message!.field.literals.message!.field.value.message!, { value: { case: "collection", value: { literals: list as never } } }) } as never,
+    {
+      $typeName: "flyteidl2.task.NamedLiteral",
+      name: "m",
+      value: create(CreateTaskRequestSchema.field.inputs.message!.field.literals.message!.field.value.message!, {
+        value: { case: "map", value: { literals: map as never } },
+      }),
+    } as never,
+    {
+      $typeName: "flyteidl2.task.NamedLiteral",
+      name: "l",
+      value: create(CreateTaskRequestSchema.field.inputs.message!.field.literals.message!.field.value.message!, {
+        value: { case: "collection", value: { literals: list as never } },
+      }),
+    } as never,
   );
   return toBinary(CreateTaskRequestSchema, create(CreateTaskRequestSchema, request));
 }

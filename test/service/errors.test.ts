@@ -63,7 +63,9 @@ describe("errors as the executor sees them (grpc-js)", () => {
     expect(bad.code).toBe(status.INVALID_ARGUMENT);
     expect(bad.details).toContain("seconds");
     expect(recording.creates.length).toBe(before);
-    const sleepBad = await grpcStatusOf(client.createTask(createTaskRequest({ type: "sleep", inputs: { seconds: { type: FLOAT, literal: floatLiteral(-1) } } })));
+    const sleepBad = await grpcStatusOf(
+      client.createTask(createTaskRequest({ type: "sleep", inputs: { seconds: { type: FLOAT, literal: floatLiteral(-1) } } })),
+    );
     expect(sleepBad).toEqual({ code: status.INVALID_ARGUMENT, details: 'sleep needs an input "seconds" that is a number from 0 to 604800, got number -1' });
   });
 
@@ -96,7 +98,9 @@ describe("errors as the executor sees them (grpc-js)", () => {
       for await (const _ of logs) void _;
     });
     expect(logStatus.code).toBe(status.UNIMPLEMENTED);
-    const metrics = await grpcStatusOf(client.getTaskMetrics({ taskCategory: { name: "sleep", version: 0 }, resourceMeta: meta({ seconds: 1, started_at_ms: 0 }) }));
+    const metrics = await grpcStatusOf(
+      client.getTaskMetrics({ taskCategory: { name: "sleep", version: 0 }, resourceMeta: meta({ seconds: 1, started_at_ms: 0 }) }),
+    );
     expect(metrics).toEqual({ code: status.UNIMPLEMENTED, details: "connector Sleep Connector does not provide metrics" });
   });
 
@@ -105,7 +109,9 @@ describe("errors as the executor sees them (grpc-js)", () => {
     const got = await grpcStatusOf(client.createTask(big));
     expect(got.code).toBe(status.RESOURCE_EXHAUSTED);
     // The service keeps answering on the same channel.
-    expect((await client.getTask({ taskCategory: { name: "failing_job", version: 0 }, resourceMeta: meta({ job_id: "x" }) })).resource?.phase).toBe(TaskExecution_Phase.FAILED);
+    expect((await client.getTask({ taskCategory: { name: "failing_job", version: 0 }, resourceMeta: meta({ job_id: "x" }) })).resource?.phase).toBe(
+      TaskExecution_Phase.FAILED,
+    );
   });
 
   test("a deadline that expires inside a slow connector aborts the connector's signal", async () => {

@@ -46,7 +46,18 @@ describe.each(CLIENT_KINDS)("$name", (kind) => {
 
 describe("on the wire", () => {
   test("gRPC: trailers-only, HTTP 200 with grpc-status 12 and a percent-encoded grpc-message", async () => {
-    const res = await curl(["--http2-prior-knowledge", "-X", "POST", "-H", "content-type: application/grpc", "-H", "te: trailers", "--data-binary", "", `${svc.url}/flyteidl2.connector.AsyncConnectorService/Nope`]);
+    const res = await curl([
+      "--http2-prior-knowledge",
+      "-X",
+      "POST",
+      "-H",
+      "content-type: application/grpc",
+      "-H",
+      "te: trailers",
+      "--data-binary",
+      "",
+      `${svc.url}/flyteidl2.connector.AsyncConnectorService/Nope`,
+    ]);
     expect(res.status).toBe(200);
     expect(res.headers["grpc-status"]).toBe("12");
     expect(decodeURIComponent(res.headers["grpc-message"]!)).toContain("method flyteidl2.connector.AsyncConnectorService/Nope is not served here");
@@ -54,7 +65,15 @@ describe("on the wire", () => {
   });
 
   test("gRPC-Web: HTTP 200 with the status in a trailers frame", async () => {
-    const res = await curl(["-X", "POST", "-H", "content-type: application/grpc-web+proto", "--data-binary", "", `${svc.url}/flyteidl2.connector.AsyncConnectorService/Nope`]);
+    const res = await curl([
+      "-X",
+      "POST",
+      "-H",
+      "content-type: application/grpc-web+proto",
+      "--data-binary",
+      "",
+      `${svc.url}/flyteidl2.connector.AsyncConnectorService/Nope`,
+    ]);
     expect(res.status).toBe(200);
     expect(res.headers["content-type"]).toBe("application/grpc-web+proto");
     // The frame's first byte is 0x80 (trailers), which the text decoding of the body turns into U+FFFD.

@@ -41,7 +41,13 @@ interface Pair {
 
 async function startPair(config: Parameters<typeof startService>[0] extends infer O ? (O extends { config?: infer C } ? C : never) : never): Promise<Pair> {
   const registry = () =>
-    createConnectorRegistry([new SleepConnector(), new ThrowingConnector(), new FailingJobConnector(), new HangingUntilAbortConnector(), new StubbornConnector(2_000)]);
+    createConnectorRegistry([
+      new SleepConnector(),
+      new ThrowingConnector(),
+      new FailingJobConnector(),
+      new HangingUntilAbortConnector(),
+      new StubbornConnector(2_000),
+    ]);
   const common = { maxMessageBytes: MAX, connectorLimits: { stubborn: { timeoutMs: 300 } }, ...config };
   const [on, off] = await Promise.all([
     startService({ registry: registry(), config: { ...common, grpcFastPath: true } }),
@@ -102,7 +108,12 @@ const CASES: readonly Case[] = [
   { name: "ListConnectors", path: `${METADATA}/ListConnectors`, body: grpcFrame(bin(ListConnectorsRequestSchema, {})), code: OK },
   { name: "GetConnector unknown", path: `${METADATA}/GetConnector`, body: grpcFrame(bin(GetConnectorRequestSchema, { name: "nope" })), code: Code.NotFound },
   { name: "Health Check", path: "/grpc.health.v1.Health/Check", body: grpcFrame(bin(HealthCheckRequestSchema, {})), code: OK },
-  { name: "Health Check unknown service", path: "/grpc.health.v1.Health/Check", body: grpcFrame(bin(HealthCheckRequestSchema, { service: "x" })), code: Code.NotFound },
+  {
+    name: "Health Check unknown service",
+    path: "/grpc.health.v1.Health/Check",
+    body: grpcFrame(bin(HealthCheckRequestSchema, { service: "x" })),
+    code: Code.NotFound,
+  },
   {
     name: "GetTask succeeded",
     path: `${CONNECTOR}/GetTask`,
@@ -213,7 +224,13 @@ const CASES: readonly Case[] = [
     code: Code.Unimplemented,
   },
   { name: "no message", path: `${METADATA}/ListConnectors`, body: Buffer.alloc(0), code: Code.Unimplemented },
-  { name: "malformed grpc-timeout", path: `${METADATA}/ListConnectors`, body: grpcFrame(new Uint8Array(0)), headers: { "grpc-timeout": "10x" }, code: Code.InvalidArgument },
+  {
+    name: "malformed grpc-timeout",
+    path: `${METADATA}/ListConnectors`,
+    body: grpcFrame(new Uint8Array(0)),
+    headers: { "grpc-timeout": "10x" },
+    code: Code.InvalidArgument,
+  },
   { name: "grpc-timeout in hours", path: `${METADATA}/ListConnectors`, body: grpcFrame(new Uint8Array(0)), headers: { "grpc-timeout": "99999999H" }, code: OK },
   {
     name: "unparseable message",
@@ -235,10 +252,7 @@ const CASES: readonly Case[] = [
 
 describe("the gRPC fast path answers exactly as connect does", () => {
   test.each(CASES)("$name", async (c) => {
-    const [on, off] = await Promise.all([
-      rawGrpcCall(session(open.on), c.path, c.body, c.headers),
-      rawGrpcCall(session(open.off), c.path, c.body, c.headers),
-    ]);
+    const [on, off] = await Promise.all([rawGrpcCall(session(open.on), c.path, c.body, c.headers), rawGrpcCall(session(open.off), c.path, c.body, c.headers)]);
     if (c.offCode === undefined) {
       expect(normalised(on)).toEqual(normalised(off));
     } else {
@@ -257,11 +271,16 @@ describe("the gRPC fast path answers exactly as connect does", () => {
 
   test("an unknown method and a streaming method go to connect on both", async () => {
     for (const path of ["/flyteidl2.connector.AsyncConnectorService/NoSuchMethod", "/no.Such/Method"]) {
-      const [on, off] = await Promise.all([rawGrpcCall(session(open.on), path, grpcFrame(new Uint8Array(0))), rawGrpcCall(session(open.off), path, grpcFrame(new Uint8Array(0)))]);
+      const [on, off] = await Promise.all([
+        rawGrpcCall(session(open.on), path, grpcFrame(new Uint8Array(0))),
+        rawGrpcCall(session(open.off), path, grpcFrame(new Uint8Array(0))),
+      ]);
       expect(on).toEqual(off);
     }
     const logs = `${CONNECTOR}/GetTaskLogs`;
-    const body = grpcFrame(bin(GetTaskLogsRequestSchema, { taskCategory: { name: "sleep", version: 0 }, resourceMeta: meta({ seconds: 0, started_at_ms: 0 }) }));
+    const body = grpcFrame(
+      bin(GetTaskLogsRequestSchema, { taskCategory: { name: "sleep", version: 0 }, resourceMeta: meta({ seconds: 0, started_at_ms: 0 }) }),
+    );
     const [on, off] = await Promise.all([rawGrpcCall(session(open.on), logs, body), rawGrpcCall(session(open.off), logs, body)]);
     expect(normalised(on)).toEqual(normalised(off));
     expect(on.trailers["grpc-status"]).toBe("0");
@@ -282,7 +301,12 @@ describe("the gRPC fast path answers exactly as connect does", () => {
 
   test("auth: missing and wrong tokens are UNAUTHENTICATED alike, health stays open, a good token passes", async () => {
     const path = `${METADATA}/ListConnectors`;
-    const attempts: Record<string, string>[] = [{}, { authorization: "Bearer wrong-token-value" }, { authorization: "Basic abc" }, { authorization: `Bearer ${TOKEN}` }];
+    const attempts: Record<string, string>[] = [
+      {},
+      { authorization: "Bearer wrong-token-value" },
+      { authorization: "Basic abc" },
+      { authorization: `Bearer ${TOKEN}` },
+    ];
     for (const headers of attempts) {
       const [on, off] = await Promise.all([
         rawGrpcCall(session(authed.on), path, grpcFrame(new Uint8Array(0)), headers),
@@ -293,7 +317,10 @@ describe("the gRPC fast path answers exactly as connect does", () => {
       expect(status["grpc-status"]).toBe(headers["authorization"] === `Bearer ${TOKEN}` ? "0" : String(Code.Unauthenticated));
     }
     const health = grpcFrame(bin(HealthCheckRequestSchema, {}));
-    const [on, off] = await Promise.all([rawGrpcCall(session(authed.on), "/grpc.health.v1.Health/Check", health), rawGrpcCall(session(authed.off), "/grpc.health.v1.Health/Check", health)]);
+    const [on, off] = await Promise.all([
+      rawGrpcCall(session(authed.on), "/grpc.health.v1.Health/Check", health),
+      rawGrpcCall(session(authed.off), "/grpc.health.v1.Health/Check", health),
+    ]);
     expect(normalised(on)).toEqual(normalised(off));
     expect(on.trailers["grpc-status"]).toBe("0");
   });
@@ -312,10 +339,25 @@ describe("the gRPC fast path answers exactly as connect does", () => {
       ];
       const out: unknown[] = [];
       for (const req of calls) {
-        out.push(await js.getTask(req()).then((r) => ({ ok: r.resource?.phase }), (e) => grpcStatusOf(Promise.reject(e))));
-        out.push(await connect.getTask(req()).then((r) => ({ ok: r.resource?.phase }), (e) => ({ code: ConnectError.from(e).code, message: ConnectError.from(e).rawMessage })));
+        out.push(
+          await js.getTask(req()).then(
+            (r) => ({ ok: r.resource?.phase }),
+            (e) => grpcStatusOf(Promise.reject(e)),
+          ),
+        );
+        out.push(
+          await connect.getTask(req()).then(
+            (r) => ({ ok: r.resource?.phase }),
+            (e) => ({ code: ConnectError.from(e).code, message: ConnectError.from(e).rawMessage }),
+          ),
+        );
       }
-      out.push(await js.getTask(calls[0]!(), { timeoutMs: 150 }).then(() => "ok", (e) => grpcStatusOf(Promise.reject(e)).then((s) => s.code)));
+      out.push(
+        await js.getTask(calls[0]!(), { timeoutMs: 150 }).then(
+          () => "ok",
+          (e) => grpcStatusOf(Promise.reject(e)).then((s) => s.code),
+        ),
+      );
       out.push(
         await connect.getTask({ taskCategory: { name: "hang", version: 0 }, resourceMeta: meta({ n: 1 }) }, { timeoutMs: 150 }).then(
           () => "ok",

@@ -102,7 +102,10 @@ describe.each([
       "grpc.reflection.v1.ServerReflection",
       "grpc.reflection.v1alpha.ServerReflection",
     ]);
-    const files = byService!.messageResponse.case === "fileDescriptorResponse" ? byService!.messageResponse.value.fileDescriptorProto.map((b) => fromBinary(FileDescriptorProtoSchema, b).name) : [];
+    const files =
+      byService!.messageResponse.case === "fileDescriptorResponse"
+        ? byService!.messageResponse.value.fileDescriptorProto.map((b) => fromBinary(FileDescriptorProtoSchema, b).name)
+        : [];
     expect(files[0]).toBe("flyteidl2/connector/service.proto");
     expect(files).toEqual(expect.arrayContaining(["flyteidl2/connector/connector.proto", "flyteidl2/core/literals.proto", "google/protobuf/struct.proto"]));
     // Files already sent on this stream are not sent again.

@@ -34,9 +34,7 @@ describe.each(CLIENT_KINDS)("whole lifecycle over $name", (kind) => {
       const one = await meta.client.getConnector({ name: "Sleep Connector" });
       expect(one.connector?.supportedTaskCategories.map((t) => t.name)).toEqual(["sleep"]);
 
-      const created = await tasks.client.createTask(
-        createTaskRequest({ type: "sleep", inputs: { seconds: { type: FLOAT, literal: floatLiteral(1.2) } } }),
-      );
+      const created = await tasks.client.createTask(createTaskRequest({ type: "sleep", inputs: { seconds: { type: FLOAT, literal: floatLiteral(1.2) } } }));
       // The metadata is Python-style JSON: readable by the Python service too.
       expect(new TextDecoder().decode(created.resourceMeta)).toMatch(/^\{"seconds": 1\.2, "started_at_ms": \d+\}$/);
 

@@ -21,7 +21,17 @@ afterAll(async () => {
   await svc.close();
 });
 
-const NAMES = ["Sleep Connector", "Echo Connector", "PostgreSQL Connector", "HTTP Job Connector", "Bigquery Connector", "Snowflake Connector", "Databricks Connector", "HTTP Call Connector", "Hash Connector"];
+const NAMES = [
+  "Sleep Connector",
+  "Echo Connector",
+  "PostgreSQL Connector",
+  "HTTP Job Connector",
+  "Bigquery Connector",
+  "Snowflake Connector",
+  "Databricks Connector",
+  "HTTP Call Connector",
+  "Hash Connector",
+];
 
 test("grpc-js over TLS (ALPN h2), as an executor with insecure: false", async () => {
   const creds = grpc.credentials.createSsl(Buffer.from(pki.ca.cert));
@@ -47,7 +57,10 @@ test.each([
   expect((await client.listConnectors({})).connectors.map((c) => c.name)).toEqual(NAMES);
 });
 
-test.each([["--http1.1", "1.1"], ["--http2", "2"]])("curl %s negotiates by ALPN", async (flag, version) => {
+test.each([
+  ["--http1.1", "1.1"],
+  ["--http2", "2"],
+])("curl %s negotiates by ALPN", async (flag, version) => {
   const res = await curlConnect(baseUrl, "/flyteidl2.connector.ConnectorMetadataService/ListConnectors", {}, [flag, "--cacert", join(pki.dir, "ca.crt")]);
   expect(res.status).toBe(200);
   expect(res.httpVersion).toBe(version);

@@ -46,13 +46,20 @@ test.each([
 });
 
 test("an offload interrupted by the caller's deadline answers DEADLINE_EXCEEDED, never SUCCEEDED", async () => {
-  const svc = await startService({ registry: createConnectorRegistry([new BigOutputConnector()]), config: { storage: { s3Endpoint: endpoint, s3ForcePathStyle: true } } });
+  const svc = await startService({
+    registry: createConnectorRegistry([new BigOutputConnector()]),
+    config: { storage: { s3Endpoint: endpoint, s3ForcePathStyle: true } },
+  });
   const client = grpcJsClient(AsyncConnectorService, svc.address);
   try {
     const got = await withEnv(S3RVER_CREDENTIALS, () =>
       grpcStatusOf(
         client.getTask(
-          { taskCategory: { name: "big_output", version: 0 }, resourceMeta: Buffer.from(JSON.stringify({ bytes: 5 * 1024 * 1024 })), outputPrefix: "s3://flyte-data/deadline/0" },
+          {
+            taskCategory: { name: "big_output", version: 0 },
+            resourceMeta: Buffer.from(JSON.stringify({ bytes: 5 * 1024 * 1024 })),
+            outputPrefix: "s3://flyte-data/deadline/0",
+          },
           { timeoutMs: 1_500 },
         ),
       ),

@@ -16,10 +16,7 @@ test("abfss://container@account…, abfs://container/path with azureAccount and 
   await withEnv({ AZURE_STORAGE_CONNECTION_STRING: azuriteConnectionString(azurite.port) }, async () => {
     const storage = createStorage({ ...DEFAULT_STORAGE_CONFIG, azureAccount: AZURITE_ACCOUNT });
     await storage.write(`abfss://flyte-data@${AZURITE_ACCOUNT}.dfs.core.windows.net/forms/a b/outputs.pb`, Buffer.from("same blob"));
-    const forms = [
-      `abfs://flyte-data/forms/a b/outputs.pb`,
-      `http://127.0.0.1:${azurite.port}/${AZURITE_ACCOUNT}/flyte-data/forms/a%20b/outputs.pb`,
-    ];
+    const forms = [`abfs://flyte-data/forms/a b/outputs.pb`, `http://127.0.0.1:${azurite.port}/${AZURITE_ACCOUNT}/flyte-data/forms/a%20b/outputs.pb`];
     for (const uri of forms) expect(Buffer.from(await storage.read(uri, { maxBytes: 100 })).toString()).toBe("same blob");
   });
 });
@@ -30,13 +27,19 @@ test("an http(s) URL that is neither an Azure blob host nor the connection strin
     const err = await storage.read("https://example.com/flyte-data/x.pb", { maxBytes: 100 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StorageError);
     expect((err as StorageError).failure).toBe("unsupported");
-    expect((err as StorageError).message).toMatch(/^cannot read https:\/\/example\.com\/flyte-data\/x\.pb: http\(s\) URLs are read only from Azure Blob Storage hosts/);
+    expect((err as StorageError).message).toMatch(
+      /^cannot read https:\/\/example\.com\/flyte-data\/x\.pb: http\(s\) URLs are read only from Azure Blob Storage hosts/,
+    );
   });
 });
 
 test("abfs://container/path without an account is refused with what to set", async () => {
   await withEnv({ AZURE_STORAGE_CONNECTION_STRING: undefined }, async () => {
-    const err = await createStorage(DEFAULT_STORAGE_CONFIG).read("abfs://flyte-data/x.pb", { maxBytes: 100 }).catch((e: unknown) => e);
-    expect((err as StorageError).message).toMatch(/the URI names no storage account: use abfs\[s\]:\/\/container@account\.dfs\.core\.windows\.net\/path, or set azureAccount/);
+    const err = await createStorage(DEFAULT_STORAGE_CONFIG)
+      .read("abfs://flyte-data/x.pb", { maxBytes: 100 })
+      .catch((e: unknown) => e);
+    expect((err as StorageError).message).toMatch(
+      /the URI names no storage account: use abfs\[s\]:\/\/container@account\.dfs\.core\.windows\.net\/path, or set azureAccount/,
+    );
   });
 });

@@ -4,7 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { CreateTaskRequestSchema, CreateTaskResponseSchema, GetTaskRequestSchema, GetTaskResponseSchema, type CreateTaskResponse, type GetTaskResponse } from "#idl/flyteidl2/connector/connector_pb.js";
+import {
+  CreateTaskRequestSchema,
+  CreateTaskResponseSchema,
+  GetTaskRequestSchema,
+  GetTaskResponseSchema,
+  type CreateTaskResponse,
+  type GetTaskResponse,
+} from "#idl/flyteidl2/connector/connector_pb.js";
 import { AsyncConnectorService } from "#idl/flyteidl2/connector/service_pb.js";
 import { TaskExecution_Phase } from "#idl/flyteidl2/core/execution_pb.js";
 import { LiteralMapSchema } from "#idl/flyteidl2/core/literals_pb.js";
@@ -30,7 +37,10 @@ const root = mkdtempSync(join(tmpdir(), "fc-echo-large-"));
 
 beforeAll(async () => {
   s3 = await startS3Server(["flyte-data"]);
-  svc = await startService({ registry: createConnectorRegistry([new EchoConnector()]), config: { storage: { s3Endpoint: s3.endpoint, s3ForcePathStyle: true } } });
+  svc = await startService({
+    registry: createConnectorRegistry([new EchoConnector()]),
+    config: { storage: { s3Endpoint: s3.endpoint, s3ForcePathStyle: true } },
+  });
 });
 afterAll(async () => {
   await svc?.close();
@@ -94,7 +104,9 @@ test("Python grpcio (default 4 MiB receive limit), local files: the same", async
   writeFileSync(join(work, "create-req.bin"), toBinary(CreateTaskRequestSchema, createReq));
   writeFileSync(join(work, "get-template.bin"), toBinary(GetTaskRequestSchema, getTemplate));
   try {
-    await run("/usr/bin/python3", [join(__dirname, "echo_large_client.py"), svc.address, join(work, "create-req.bin"), join(work, "get-template.bin"), work], { timeout: 30_000 });
+    await run("/usr/bin/python3", [join(__dirname, "echo_large_client.py"), svc.address, join(work, "create-req.bin"), join(work, "get-template.bin"), work], {
+      timeout: 30_000,
+    });
     const created = fromBinary(CreateTaskResponseSchema, readFileSync(join(work, "create.bin")));
     const got = fromBinary(GetTaskResponseSchema, readFileSync(join(work, "get.bin")));
     expectSmallAndWhole(created, got, readFileSync(join(prefix, "outputs.pb")));

@@ -8,7 +8,16 @@ import { startBundledReplica, type BundledReplica } from "../helpers/bundled-cli
 import { grpcJsClient } from "../helpers/grpc-js-client.js";
 import { createTaskRequest, STRING, stringLiteral } from "../support/tasks.js";
 import { startGcsServer, type GcsServer } from "./support/gcs-server.js";
-import { AZURITE_ACCOUNT, azuriteConnectionString, S3RVER_CREDENTIALS, startAzurite, startS3Server, withEnv, type AzuriteServer, type S3Server } from "./support/stores.js";
+import {
+  AZURITE_ACCOUNT,
+  azuriteConnectionString,
+  S3RVER_CREDENTIALS,
+  startAzurite,
+  startS3Server,
+  withEnv,
+  type AzuriteServer,
+  type S3Server,
+} from "./support/stores.js";
 
 /**
  * The CLI bundle as the image holds it (bundle and chunks, no node_modules), configured by environment only:
@@ -45,13 +54,23 @@ test.each(["s3://flyte-data/img/a0/0", "gs://flyte-data/img/a0/0", `abfss://flyt
     const text = "i".repeat(5_000_000);
     const client = grpcJsClient(AsyncConnectorService, replica.address);
     try {
-      const req = createTaskRequest({ type: "echo", inputs: { s: { type: STRING, literal: stringLiteral(text) } }, outputs: { s: STRING }, outputPrefix: prefix });
+      const req = createTaskRequest({
+        type: "echo",
+        inputs: { s: { type: STRING, literal: stringLiteral(text) } },
+        outputs: { s: STRING },
+        outputPrefix: prefix,
+      });
       const created = await client.createTask(req, { timeoutMs: 20_000 });
       expect(created.resourceMeta.length).toBeLessThan(64 * 1024);
-      const got = await client.getTask({ taskCategory: { name: "echo", version: 0 }, resourceMeta: created.resourceMeta, outputPrefix: prefix }, { timeoutMs: 10_000 });
+      const got = await client.getTask(
+        { taskCategory: { name: "echo", version: 0 }, resourceMeta: created.resourceMeta, outputPrefix: prefix },
+        { timeoutMs: 10_000 },
+      );
       expect([got.resource?.phase, got.resource?.outputs]).toEqual([TaskExecution_Phase.SUCCEEDED, undefined]);
       const storage = createStorage({ ...DEFAULT_STORAGE_CONFIG, s3Endpoint: s3.endpoint, s3ForcePathStyle: true, gcsEndpoint: gcs.endpoint });
-      const bytes = await withEnv({ ...S3RVER_CREDENTIALS, AZURE_STORAGE_CONNECTION_STRING: azuriteConnectionString(azurite.port) }, () => storage.read(`${prefix}/outputs.pb`, { maxBytes: 16 * 1024 * 1024 }));
+      const bytes = await withEnv({ ...S3RVER_CREDENTIALS, AZURE_STORAGE_CONNECTION_STRING: azuriteConnectionString(azurite.port) }, () =>
+        storage.read(`${prefix}/outputs.pb`, { maxBytes: 16 * 1024 * 1024 }),
+      );
       const value = fromBinary(LiteralMapSchema, bytes).literals["s"]?.value;
       const read = value?.case === "scalar" && value.value.value.case === "primitive" ? value.value.value.value.value : undefined;
       expect(read?.case === "stringValue" && read.value === text).toBe(true);

@@ -21,7 +21,16 @@ import { createTaskRequest, STRING, stringLiteral } from "../support/tasks.js";
 import { BigOutputConnector, bigOutputText } from "./support/big-output-connector.js";
 import { startCuttingProxy, type CuttingProxy } from "./support/cutting-proxy.js";
 import { startGcsServer, type GcsServer } from "./support/gcs-server.js";
-import { AZURITE_ACCOUNT, azuriteConnectionString, S3RVER_CREDENTIALS, startAzurite, startS3Server, withEnv, type AzuriteServer, type S3Server } from "./support/stores.js";
+import {
+  AZURITE_ACCOUNT,
+  azuriteConnectionString,
+  S3RVER_CREDENTIALS,
+  startAzurite,
+  startS3Server,
+  withEnv,
+  type AzuriteServer,
+  type S3Server,
+} from "./support/stores.js";
 
 /**
  * Outputs offloaded to outputs.pb and offloaded inputs, through the real service over gRPC (grpc-js, which
@@ -60,7 +69,11 @@ let gcs: GcsServer;
 const localRoot = mkdtempSync(join(tmpdir(), "fc-storage-"));
 
 beforeAll(async () => {
-  [s3, azurite, gcs] = await Promise.all([startS3Server(["flyte-data"]), startAzurite(), startGcsServer({ buckets: ["flyte-data"], readOnlyBuckets: ["flyte-readonly"] })]);
+  [s3, azurite, gcs] = await Promise.all([
+    startS3Server(["flyte-data"]),
+    startAzurite(),
+    startGcsServer({ buckets: ["flyte-data"], readOnlyBuckets: ["flyte-readonly"] }),
+  ]);
   // Azurite starts without containers; Flyte's bucket exists before any task runs.
   await withEnv({ AZURE_STORAGE_CONNECTION_STRING: azuriteConnectionString(azurite.port) }, async () => {
     const { BlobServiceClient } = await import("@azure/storage-blob");
@@ -119,11 +132,21 @@ const backends: Backend[] = [
     env: S3RVER_CREDENTIALS,
     keepsPartialUploads: true,
     async denied() {
-      return { prefix: `s3://flyte-data/${unique("denied")}`, config: this.config, env: { ...S3RVER_CREDENTIALS, AWS_ACCESS_KEY_ID: "NOT-A-KEY" }, cleanup: async () => undefined };
+      return {
+        prefix: `s3://flyte-data/${unique("denied")}`,
+        config: this.config,
+        env: { ...S3RVER_CREDENTIALS, AWS_ACCESS_KEY_ID: "NOT-A-KEY" },
+        cleanup: async () => undefined,
+      };
     },
     async broken() {
       const proxy = await startCuttingProxy({ host: "127.0.0.1", port: s3.port }, 1024 * 1024);
-      return { prefix: `s3://flyte-data/${unique("broken")}`, config: { ...this.config, s3Endpoint: `http://127.0.0.1:${proxy.port}` }, env: S3RVER_CREDENTIALS, cleanup: () => proxy.close() };
+      return {
+        prefix: `s3://flyte-data/${unique("broken")}`,
+        config: { ...this.config, s3Endpoint: `http://127.0.0.1:${proxy.port}` },
+        env: S3RVER_CREDENTIALS,
+        cleanup: () => proxy.close(),
+      };
     },
   },
   {
@@ -164,7 +187,12 @@ const backends: Backend[] = [
     async broken() {
       const port = Number(new URL(gcs.endpoint).port);
       const proxy = await startCuttingProxy({ host: "127.0.0.1", port }, 1024 * 1024);
-      return { prefix: `gs://flyte-data/${unique("broken")}`, config: { gcsEndpoint: `http://127.0.0.1:${proxy.port}` }, env: {}, cleanup: () => proxy.close() };
+      return {
+        prefix: `gs://flyte-data/${unique("broken")}`,
+        config: { gcsEndpoint: `http://127.0.0.1:${proxy.port}` },
+        env: {},
+        cleanup: () => proxy.close(),
+      };
     },
   },
 ];
@@ -201,7 +229,10 @@ describe.each(backends)("$name", (backend) => {
     const map = fromBinary(LiteralMapSchema, bytes);
     expect(Object.keys(map.literals)).toEqual(["o0"]);
     const value = map.literals["o0"]?.value;
-    expect(value?.case === "scalar" && value.value.value.case === "primitive" ? value.value.value.value.value : undefined).toEqual({ case: "stringValue", value: bigOutputText(OUTPUT_BYTES) });
+    expect(value?.case === "scalar" && value.value.value.case === "primitive" ? value.value.value.value.value : undefined).toEqual({
+      case: "stringValue",
+      value: bigOutputText(OUTPUT_BYTES),
+    });
   });
 
   test("a retried GetTask writes the same bytes again and answers the same", async () => {
@@ -217,7 +248,11 @@ describe.each(backends)("$name", (backend) => {
   test("a connector may ask for outputs.pb for small outputs too", async () => {
     const prefix = backend.prefix("explicit");
     const got = await withEnv(env(), () =>
-      client.getTask({ taskCategory: { name: "big_output", version: 0 }, resourceMeta: Buffer.from(JSON.stringify({ bytes: 10, offload: true })), outputPrefix: prefix }),
+      client.getTask({
+        taskCategory: { name: "big_output", version: 0 },
+        resourceMeta: Buffer.from(JSON.stringify({ bytes: 10, offload: true })),
+        outputPrefix: prefix,
+      }),
     );
     expect([got.resource?.phase, got.resource?.outputs]).toEqual([TaskExecution_Phase.SUCCEEDED, undefined]);
     const map = fromBinary(LiteralMapSchema, await withEnv(env(), () => storage.read(`${prefix}/outputs.pb`, { maxBytes: 1024 })));
@@ -285,7 +320,9 @@ describe.each(backends)("$name", (backend) => {
     try {
       const got = await withEnv(setup.env, () => getBig(c, setup.prefix));
       expect(got.resource?.phase).toBe(TaskExecution_Phase.RETRYABLE_FAILED);
-      expect(got.resource?.message).toMatch(new RegExp(`^the task's outputs could not be stored: cannot write ${escape(setup.prefix)}/outputs\\.pb: .*(403|EROFS)`));
+      expect(got.resource?.message).toMatch(
+        new RegExp(`^the task's outputs could not be stored: cannot write ${escape(setup.prefix)}/outputs\\.pb: .*(403|EROFS)`),
+      );
       expect(got.resource?.outputs).toBeUndefined();
     } finally {
       c.close();
@@ -333,7 +370,11 @@ test("a local output prefix that is a plain path works, directories are created"
   const client = grpcJsClient(AsyncConnectorService, svc.address);
   try {
     const dir = join(localRoot, "plain", "run", "0");
-    const got = await client.getTask({ taskCategory: { name: "big_output", version: 0 }, resourceMeta: Buffer.from(JSON.stringify({ bytes: OUTPUT_BYTES })), outputPrefix: dir });
+    const got = await client.getTask({
+      taskCategory: { name: "big_output", version: 0 },
+      resourceMeta: Buffer.from(JSON.stringify({ bytes: OUTPUT_BYTES })),
+      outputPrefix: dir,
+    });
     expect(got.resource?.phase).toBe(TaskExecution_Phase.SUCCEEDED);
     expect(existsSync(join(dir, "outputs.pb"))).toBe(true);
   } finally {

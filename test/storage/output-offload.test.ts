@@ -12,7 +12,12 @@ const response = (text: string, extra: { message?: string; links?: number } = {}
       phase: TaskExecution_Phase.SUCCEEDED,
       message: extra.message ?? "",
       logLinks: Array.from({ length: extra.links ?? 0 }, (_, i) => ({ name: `l${i}`, uri: `https://console/${i}` })),
-      outputs: { literals: [{ name: "o0", value: stringLiteral(text) }, { name: "o1", value: stringLiteral("b") }] },
+      outputs: {
+        literals: [
+          { name: "o0", value: stringLiteral(text) },
+          { name: "o1", value: stringLiteral("b") },
+        ],
+      },
     },
   });
 
@@ -28,7 +33,15 @@ test("the response size is computed from the outputs' bytes exactly, without enc
 
 test("outputs.pb is the Outputs' bytes, which read as a LiteralMap; a duplicate name keeps the last value, as the executor does", () => {
   const r = create(GetTaskResponseSchema, {
-    resource: { outputs: { literals: [{ name: "a", value: stringLiteral("first") }, { name: "b", value: stringLiteral("x") }, { name: "a", value: stringLiteral("last") }] } },
+    resource: {
+      outputs: {
+        literals: [
+          { name: "a", value: stringLiteral("first") },
+          { name: "b", value: stringLiteral("x") },
+          { name: "a", value: stringLiteral("last") },
+        ],
+      },
+    },
   });
   const map = fromBinary(LiteralMapSchema, outputsFileBytes(r.resource!.outputs!));
   expect(Object.keys(map.literals).sort()).toEqual(["a", "b"]);

@@ -71,7 +71,9 @@ export async function headersFlood(url: string, options: FloodOptions): Promise<
  */
 export function headersFloodInChild(url: string, options: FloodOptions): Promise<FloodResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(__dirname, "flood-cli.ts"), url, JSON.stringify(options)], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(__dirname, "flood-cli.ts"), url, JSON.stringify(options)], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.once("error", reject);

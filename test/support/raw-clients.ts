@@ -47,7 +47,15 @@ export function h2Request(
       clearTimeout(timer);
       clearInterval(writer);
       const rstCode = req.rstCode !== undefined && req.rstCode !== http2.constants.NGHTTP2_NO_ERROR ? req.rstCode : undefined;
-      resolve({ status: responseHeaders[":status"] as number | undefined, headers: responseHeaders, trailers, body: Buffer.concat(data), rstCode, closed, ms: Date.now() - started });
+      resolve({
+        status: responseHeaders[":status"] as number | undefined,
+        headers: responseHeaders,
+        trailers,
+        body: Buffer.concat(data),
+        rstCode,
+        closed,
+        ms: Date.now() - started,
+      });
       req.close();
       session.destroy();
     };
@@ -119,31 +127,40 @@ export function rawExchange(port: number, chunks: readonly Buffer[], options: { 
 }
 
 /** Opens `n` TCP connections and resolves once all are connected; `closedCount` counts those the server closed. */
-export async function openIdleConnections(port: number, n: number, firstBytes?: Buffer): Promise<{ sockets: net.Socket[]; closedCount(): number; destroy(): void }> {
+export async function openIdleConnections(
+  port: number,
+  n: number,
+  firstBytes?: Buffer,
+): Promise<{ sockets: net.Socket[]; closedCount(): number; destroy(): void }> {
   let closed = 0;
   const sockets: net.Socket[] = [];
   const batch = 200;
   for (let i = 0; i < n; i += batch) {
     await Promise.all(
-      Array.from({ length: Math.min(batch, n - i) }, () =>
-        new Promise<void>((resolve) => {
-          const s = net.connect(port, "127.0.0.1");
-          s.on("error", () => {});
-          // Read (and drop) whatever comes, so that the server closing the connection is noticed.
-          s.resume();
-          s.once("close", () => closed++);
-          s.once("connect", () => {
-            if (firstBytes) s.write(firstBytes);
-            resolve();
-          });
-          // A connection refused outright resolves too: it counts as closed.
-          s.once("close", () => resolve());
-          sockets.push(s);
-        }),
+      Array.from(
+        { length: Math.min(batch, n - i) },
+        () =>
+          new Promise<void>((resolve) => {
+            const s = net.connect(port, "127.0.0.1");
+            s.on("error", () => {});
+            // Read (and drop) whatever comes, so that the server closing the connection is noticed.
+            s.resume();
+            s.once("close", () => closed++);
+            s.once("connect", () => {
+              if (firstBytes) s.write(firstBytes);
+              resolve();
+            });
+            // A connection refused outright resolves too: it counts as closed.
+            s.once("close", () => resolve());
+            sockets.push(s);
+          }),
       ),
     );
   }
-  return { sockets, closedCount: () => closed, destroy: () => {
+  return {
+    sockets,
+    closedCount: () => closed,
+    destroy: () => {
       for (const s of sockets) s.destroy();
     },
   };
@@ -209,7 +226,8 @@ export function rawGrpcCall(
     });
     stream.on("data", (c: Buffer) => chunks.push(c));
     stream.on("error", () => {});
-    const done = () => resolve({ status, headers: responseHeaders, trailers, body: Buffer.concat(chunks), ...(stream.rstCode ? { rstCode: stream.rstCode } : {}) });
+    const done = () =>
+      resolve({ status, headers: responseHeaders, trailers, body: Buffer.concat(chunks), ...(stream.rstCode ? { rstCode: stream.rstCode } : {}) });
     stream.on("close", done);
     // The answer is complete once the server ends its side, even if the request could not be sent whole
     // (an oversize body the server refused): then the client resets the stream, as gRPC clients do.

@@ -11,9 +11,15 @@ export const INTEGER: LiteralTypeInit = { type: { case: "simple", value: SimpleT
 export const FLOAT: LiteralTypeInit = { type: { case: "simple", value: SimpleType.FLOAT } };
 export const STRING: LiteralTypeInit = { type: { case: "simple", value: SimpleType.STRING } };
 
-export const intLiteral = (v: bigint | number): LiteralInit => ({ value: { case: "scalar", value: { value: { case: "primitive", value: { value: { case: "integer", value: BigInt(v) } } } } } });
-export const floatLiteral = (v: number): LiteralInit => ({ value: { case: "scalar", value: { value: { case: "primitive", value: { value: { case: "floatValue", value: v } } } } } });
-export const stringLiteral = (v: string): LiteralInit => ({ value: { case: "scalar", value: { value: { case: "primitive", value: { value: { case: "stringValue", value: v } } } } } });
+export const intLiteral = (v: bigint | number): LiteralInit => ({
+  value: { case: "scalar", value: { value: { case: "primitive", value: { value: { case: "integer", value: BigInt(v) } } } } },
+});
+export const floatLiteral = (v: number): LiteralInit => ({
+  value: { case: "scalar", value: { value: { case: "primitive", value: { value: { case: "floatValue", value: v } } } } },
+});
+export const stringLiteral = (v: string): LiteralInit => ({
+  value: { case: "scalar", value: { value: { case: "primitive", value: { value: { case: "stringValue", value: v } } } } },
+});
 
 export interface TaskSpec {
   readonly type: string;
@@ -44,7 +50,12 @@ export function createTaskRequest(spec: TaskSpec): CreateTaskRequest {
       },
       custom: (spec.custom ?? {}) as never,
     },
-    inputs: { literals: inputs.filter(([, v]) => v.literal).map(([name, v]) => ({ name, value: v.literal })).reverse() },
+    inputs: {
+      literals: inputs
+        .filter(([, v]) => v.literal)
+        .map(([name, v]) => ({ name, value: v.literal }))
+        .reverse(),
+    },
     outputPrefix: spec.outputPrefix ?? "s3://bucket/ab/run-1/a0/0",
     taskExecutionMetadata: {
       taskExecutionId: {

@@ -43,8 +43,22 @@ describe("the built library", () => {
       }
       console.log(JSON.stringify(seen));`;
     // Asynchronously: the service answering the child runs in this very process.
-    const { stdout: out } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script, svc.url], { cwd: ROOT_DIR, encoding: "utf8", timeout: 20_000 });
-    const names = ["Sleep Connector", "Echo Connector", "PostgreSQL Connector", "HTTP Job Connector", "Bigquery Connector", "Snowflake Connector", "Databricks Connector", "HTTP Call Connector", "Hash Connector"];
+    const { stdout: out } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script, svc.url], {
+      cwd: ROOT_DIR,
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    const names = [
+      "Sleep Connector",
+      "Echo Connector",
+      "PostgreSQL Connector",
+      "HTTP Job Connector",
+      "Bigquery Connector",
+      "Snowflake Connector",
+      "Databricks Connector",
+      "HTTP Call Connector",
+      "Hash Connector",
+    ];
     expect(JSON.parse(out)).toEqual({ "grpc-web": names, "connect-json": names, "connect-binary": names });
   });
 });
@@ -92,7 +106,17 @@ export const phase: TaskExecution_Phase = TaskExecution_Phase.RUNNING;
     writeFileSync(
       path.join(typesDir, "tsconfig.json"),
       JSON.stringify({
-        compilerOptions: { strict: true, noEmit: true, module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022", lib: ["ES2022", "DOM", "DOM.Iterable"], types: [], skipLibCheck: false, skipDefaultLibCheck: true },
+        compilerOptions: {
+          strict: true,
+          noEmit: true,
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          target: "ES2022",
+          lib: ["ES2022", "DOM", "DOM.Iterable"],
+          types: [],
+          skipLibCheck: false,
+          skipDefaultLibCheck: true,
+        },
         files: ["consumer.ts"],
       }),
     );

@@ -50,7 +50,17 @@ describeWithChromium("web-client in Chromium, from a page on another origin", ()
 
   function expectWholeScenario({ result, alert }: { result: ClientScenarioResult; alert: string }): void {
     expect(result.failure).toBeUndefined();
-    expect(result.connectors).toEqual(["Sleep Connector", "Echo Connector", "PostgreSQL Connector", "HTTP Job Connector", "Bigquery Connector", "Snowflake Connector", "Databricks Connector", "HTTP Call Connector", "Hash Connector"]);
+    expect(result.connectors).toEqual([
+      "Sleep Connector",
+      "Echo Connector",
+      "PostgreSQL Connector",
+      "HTTP Job Connector",
+      "Bigquery Connector",
+      "Snowflake Connector",
+      "Databricks Connector",
+      "HTTP Call Connector",
+      "Hash Connector",
+    ]);
     expect(result.phases[0]).toBe("RUNNING");
     expect(result.phases.at(-1)).toBe("SUCCEEDED");
     // Server-streaming GetTaskLogs, one line per page: two streams, each read to its end.

@@ -86,7 +86,10 @@ describe.each(PROTOCOLS)("web-client in Node over %s", (protocol) => {
 
   test("an unknown task type fails with NotFound; a bad category fails before any call", async () => {
     const clients = createConnectorClients({ baseUrl: svc.url, protocol });
-    const err = await clients.tasks.createTask(sleepFor(1, "no_such_type")).then(() => undefined, (e: unknown) => e);
+    const err = await clients.tasks.createTask(sleepFor(1, "no_such_type")).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ConnectError);
     expect((err as ConnectError).code).toBe(Code.NotFound);
     expect((err as ConnectError).rawMessage).toMatch(/no_such_type/);
@@ -123,7 +126,9 @@ describe.each(PROTOCOLS)("web-client in Node over %s", (protocol) => {
 
 describe("options are checked", () => {
   test("unknown protocol and empty base URL", () => {
-    expect(() => createConnectorClients({ baseUrl: svc.url, protocol: "grpc" as never })).toThrow(/protocol must be one of grpc-web, connect-json, connect-binary/);
+    expect(() => createConnectorClients({ baseUrl: svc.url, protocol: "grpc" as never })).toThrow(
+      /protocol must be one of grpc-web, connect-json, connect-binary/,
+    );
     expect(() => createConnectorClients({ baseUrl: "" })).toThrow(/baseUrl is required/);
   });
 });
@@ -162,7 +167,11 @@ describe("resource metadata as JSON", () => {
     const python = '{"seconds": 1.5, "started_at_ms": 17}';
     const bytes = resourceMetaFromText(python);
     expect(new TextDecoder().decode(bytes)).toBe(python);
-    expect(resourceMetaAsJson(bytes)).toEqual({ kind: "json", value: { seconds: 1.5, started_at_ms: 17 }, text: '{\n  "seconds": 1.5,\n  "started_at_ms": 17\n}' });
+    expect(resourceMetaAsJson(bytes)).toEqual({
+      kind: "json",
+      value: { seconds: 1.5, started_at_ms: 17 },
+      text: '{\n  "seconds": 1.5,\n  "started_at_ms": 17\n}',
+    });
     const binary = new Uint8Array([0, 255, 1, 128]);
     const view = resourceMetaAsJson(binary);
     expect(view).toEqual({ kind: "binary", base64: "AP8BgA==" });

@@ -17,12 +17,32 @@ describe("recent tasks", () => {
     const recent = createRecentTasks(2);
     const meta = (n: number) => new TextEncoder().encode(`{"n": ${n}}`);
     for (const n of [1, 2, 3]) {
-      recent.record(createTaskRequest({ type: `t${n}`, version: n, secrets: { key: SECRET }, configs: { region: SECRET } }), meta(n), new Date(Date.UTC(2026, 0, 1, 0, 0, n)));
+      recent.record(
+        createTaskRequest({ type: `t${n}`, version: n, secrets: { key: SECRET }, configs: { region: SECRET } }),
+        meta(n),
+        new Date(Date.UTC(2026, 0, 1, 0, 0, n)),
+      );
     }
     const list = recent.list();
     expect(list).toEqual<RecentTask[]>([
-      { taskCategory: { name: "t3", version: 3 }, resourceMetaBase64: Buffer.from(meta(3)).toString("base64"), taskName: "test.t3", executionName: "run-1", nodeId: "a0", retryAttempt: 0, createdAt: "2026-01-01T00:00:03.000Z" },
-      { taskCategory: { name: "t2", version: 2 }, resourceMetaBase64: Buffer.from(meta(2)).toString("base64"), taskName: "test.t2", executionName: "run-1", nodeId: "a0", retryAttempt: 0, createdAt: "2026-01-01T00:00:02.000Z" },
+      {
+        taskCategory: { name: "t3", version: 3 },
+        resourceMetaBase64: Buffer.from(meta(3)).toString("base64"),
+        taskName: "test.t3",
+        executionName: "run-1",
+        nodeId: "a0",
+        retryAttempt: 0,
+        createdAt: "2026-01-01T00:00:03.000Z",
+      },
+      {
+        taskCategory: { name: "t2", version: 2 },
+        resourceMetaBase64: Buffer.from(meta(2)).toString("base64"),
+        taskName: "test.t2",
+        executionName: "run-1",
+        nodeId: "a0",
+        retryAttempt: 0,
+        createdAt: "2026-01-01T00:00:02.000Z",
+      },
     ]);
     expect(JSON.stringify(list)).not.toContain(SECRET);
     // The list handed out is a copy: callers cannot change what the service keeps.
@@ -52,7 +72,9 @@ describe("config", () => {
 });
 
 /** Listens on a free loopback port; fastify's inject() cannot load under jest, and real sockets are the rule here. */
-async function listening(app: FastifyInstance): Promise<(url: string, headers?: Record<string, string>) => Promise<{ status: number; headers: Headers; body: string }>> {
+async function listening(
+  app: FastifyInstance,
+): Promise<(url: string, headers?: Record<string, string>) => Promise<{ status: number; headers: Headers; body: string }>> {
   const base = await app.listen({ host: "127.0.0.1", port: 0 });
   return async (url, headers) => {
     const r = await fetch(`${base}${url}`, { headers });
@@ -95,7 +117,12 @@ describe("dashboard plugin", () => {
   test("serves only the assets read at startup", async () => {
     // fetch asks for gzip and undoes it, so the body reads the same either way.
     const js = await get("/dashboard/dashboard.js");
-    expect([js.status, js.headers.get("content-type"), js.headers.get("content-encoding"), js.body]).toEqual([200, "text/javascript; charset=utf-8", "gzip", "console.log(1)"]);
+    expect([js.status, js.headers.get("content-type"), js.headers.get("content-encoding"), js.body]).toEqual([
+      200,
+      "text/javascript; charset=utf-8",
+      "gzip",
+      "console.log(1)",
+    ]);
     const plain = await get("/dashboard/dashboard.js", { "accept-encoding": "identity" });
     expect([plain.headers.get("content-encoding"), plain.body]).toEqual([null, "console.log(1)"]);
     for (const url of ["/dashboard/notes.txt", "/dashboard/index.html", "/dashboard/..%2Fpackage.json", "/dashboard/sub", "/dashboard/missing.js"]) {
@@ -151,7 +178,11 @@ describe("dashboard routes of the real service", () => {
       expect(text).not.toContain(SECRET);
       const { tasks } = JSON.parse(text) as { tasks: RecentTask[] };
       expect(tasks).toEqual([
-        expect.objectContaining({ taskCategory: { name: "sleep", version: 0 }, resourceMetaBase64: Buffer.from(resourceMeta).toString("base64"), executionName: "run-1" }),
+        expect.objectContaining({
+          taskCategory: { name: "sleep", version: 0 },
+          resourceMetaBase64: Buffer.from(resourceMeta).toString("base64"),
+          executionName: "run-1",
+        }),
       ]);
     } finally {
       await svc.close();

@@ -99,7 +99,9 @@ describeWithChromium("dashboard served by the service, in Chromium", () => {
 
   test("resource metadata pasted as base64 (CreateTask's JSON answer), as JSON, or as base64:… follows the task", async () => {
     const clients = createConnectorClients({ baseUrl: svc.url });
-    const { resourceMeta } = await clients.tasks.createTask(createTaskRequest({ type: "sleep", inputs: { seconds: { type: FLOAT, literal: floatLiteral(0) } } }));
+    const { resourceMeta } = await clients.tasks.createTask(
+      createTaskRequest({ type: "sleep", inputs: { seconds: { type: FLOAT, literal: floatLiteral(0) } } }),
+    );
     const base64 = Buffer.from(resourceMeta).toString("base64");
     for (const pasted of [base64, Buffer.from(resourceMeta).toString("utf8"), `base64:${base64}`]) {
       await page.goto(`${svc.url}/`);
@@ -144,13 +146,17 @@ describeWithChromium("dashboard served by the service, in Chromium", () => {
     await page.locator("#task[data-state=done]").waitFor();
     expect(await phase().textContent()).toBe("SUCCEEDED (final)");
     expect(await page.locator("#task-logs-note").textContent()).toBe("This connector does not provide logs.");
-    expect(grpcWebCalls).toEqual(expect.arrayContaining(["/flyteidl2.connector.AsyncConnectorService/GetTask", "/flyteidl2.connector.AsyncConnectorService/GetTaskLogs"]));
+    expect(grpcWebCalls).toEqual(
+      expect.arrayContaining(["/flyteidl2.connector.AsyncConnectorService/GetTask", "/flyteidl2.connector.AsyncConnectorService/GetTaskLogs"]),
+    );
   });
 
   test("with bearer auth on, the page asks for the token, then shows what it protects", async () => {
     const guarded = await startService({ config: { authTokens: ["dash-token-0123456789"] } });
     try {
-      await createConnectorClients({ baseUrl: guarded.url, headers: { Authorization: "Bearer dash-token-0123456789" } }).tasks.createTask(createTaskRequest({ type: "echo" }));
+      await createConnectorClients({ baseUrl: guarded.url, headers: { Authorization: "Bearer dash-token-0123456789" } }).tasks.createTask(
+        createTaskRequest({ type: "echo" }),
+      );
       await page.goto(`${guarded.url}/`);
       // Health stays open, as for Kubernetes probes; the rest answers Unauthenticated.
       await page.getByRole("status").filter({ hasText: "Service: SERVING" }).waitFor();

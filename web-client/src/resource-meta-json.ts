@@ -3,7 +3,7 @@
  * like Python's, write UTF-8 JSON, so it is usually shown as JSON and anything else as base64.
  */
 export type ResourceMetaView =
-  | { readonly kind: "json"; readonly value: unknown; /** Pretty-printed, two-space indent. */ readonly text: string }
+  | { readonly kind: "json"; readonly value: unknown /** Pretty-printed, two-space indent. */; readonly text: string }
   | { readonly kind: "binary"; readonly base64: string };
 
 /**

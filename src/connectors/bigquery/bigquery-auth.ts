@@ -46,7 +46,8 @@ export class BigQueryCredentials {
       headers = await client.getRequestHeaders(BIGQUERY_AUDIENCE);
     } catch (e) {
       // google-auth-library's messages name files and endpoints, never the key or token.
-      const how = serviceAccountJson === undefined ? "Application Default Credentials" : "the service-account key in the task's google_application_credentials secret";
+      const how =
+        serviceAccountJson === undefined ? "Application Default Credentials" : "the service-account key in the task's google_application_credentials secret";
       throw ConnectorError.retryable(`could not get Google credentials from ${how}: ${(e as Error).message}`, { cause: e });
     }
     const authorization = headers.get("authorization");
@@ -68,7 +69,7 @@ export class BigQueryCredentials {
       throw ConnectorError.permanent("the google_application_credentials secret is not a service-account JSON key (it is not JSON)");
     }
     if (typeof credentials !== "object" || credentials === null || typeof credentials["type"] !== "string") {
-      throw ConnectorError.permanent("the google_application_credentials secret is not a Google credentials JSON file (no \"type\")");
+      throw ConnectorError.permanent('the google_application_credentials secret is not a Google credentials JSON file (no "type")');
     }
     const id = createHash("sha256").update(json).digest("hex");
     let auth = this.byKey.get(id);

@@ -38,7 +38,9 @@ function endpointFrom(option: string | undefined): string {
 interface BigQueryJob {
   readonly jobReference?: { readonly location?: string };
   readonly status?: { readonly state?: string; readonly errorResult?: { readonly reason?: string; readonly message?: string; readonly location?: string } };
-  readonly configuration?: { readonly query?: { readonly destinationTable?: { readonly projectId?: string; readonly datasetId?: string; readonly tableId?: string } } };
+  readonly configuration?: {
+    readonly query?: { readonly destinationTable?: { readonly projectId?: string; readonly datasetId?: string; readonly tableId?: string } };
+  };
 }
 
 /**
@@ -115,8 +117,14 @@ export class BigQueryConnector extends AsyncConnector<BigQueryMeta> {
       if (e instanceof ConnectorError) return { phase: e.retryable ? "RETRYABLE_FAILED" : "FAILED", message: e.message, logLinks };
       throw e;
     }
-    if (res.status === 404) return { phase: "FAILED", message: `BigQuery has no job ${meta.job_id} in project ${meta.project}${meta.location ? ` (${meta.location})` : ""}: ${bigQueryErrorMessage(res.status, res.json, res.text)}`, logLinks };
-    if (res.status < 200 || res.status >= 300) return { phase: "FAILED", message: `BigQuery could not report job ${meta.job_id}: ${bigQueryErrorMessage(res.status, res.json, res.text)}`, logLinks };
+    if (res.status === 404)
+      return {
+        phase: "FAILED",
+        message: `BigQuery has no job ${meta.job_id} in project ${meta.project}${meta.location ? ` (${meta.location})` : ""}: ${bigQueryErrorMessage(res.status, res.json, res.text)}`,
+        logLinks,
+      };
+    if (res.status < 200 || res.status >= 300)
+      return { phase: "FAILED", message: `BigQuery could not report job ${meta.job_id}: ${bigQueryErrorMessage(res.status, res.json, res.text)}`, logLinks };
     const job = (res.json ?? {}) as BigQueryJob;
     const state = job.status?.state;
     const customInfo = { job_id: meta.job_id, ...(state ? { state } : {}) };
@@ -146,7 +154,11 @@ export class BigQueryConnector extends AsyncConnector<BigQueryMeta> {
     // A refused job never existed: nothing to cancel.
     if (meta.failure !== undefined) return;
     // A cancel that cannot get through throws, and the executor retries it: the job may still run.
-    const res = await this.call({ method: "POST", url: this.jobUrl(meta, "/cancel"), headers: await this.headers(ctx, meta.user_agent) }, ctx, "cancel the job");
+    const res = await this.call(
+      { method: "POST", url: this.jobUrl(meta, "/cancel"), headers: await this.headers(ctx, meta.user_agent) },
+      ctx,
+      "cancel the job",
+    );
     // jobs.cancel of a finished job succeeds; 404 means there is nothing to cancel. Anything else would be
     // refused again on every retry, and a failing DeleteTask is retried forever: log it and answer OK.
     if ((res.status >= 200 && res.status < 300) || res.status === 404) {

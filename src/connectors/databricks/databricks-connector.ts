@@ -86,7 +86,11 @@ export class DatabricksConnector extends AsyncConnector<DatabricksMeta> {
     if (refused) return refused;
     let res: HttpCallResponse;
     try {
-      res = await this.call({ method: "GET", url: `${this.base(meta.databricks_instance)}${JOBS_API}/runs/get?run_id=${meta.run_id}`, headers: await this.headers(ctx) }, ctx, "read the run");
+      res = await this.call(
+        { method: "GET", url: `${this.base(meta.databricks_instance)}${JOBS_API}/runs/get?run_id=${meta.run_id}`, headers: await this.headers(ctx) },
+        ctx,
+        "read the run",
+      );
     } catch (e) {
       if (e instanceof ConnectorError) return { phase: e.retryable ? "RETRYABLE_FAILED" : "FAILED", message: e.message };
       throw e;
@@ -95,8 +99,17 @@ export class DatabricksConnector extends AsyncConnector<DatabricksMeta> {
     const run = (res.json ?? {}) as { job_id?: unknown; state?: DatabricksRunState };
     const decision = databricksPhase(run.state);
     if (!decision.known) ctx.log.warn({ runId: meta.run_id, state: run.state ?? null }, "undocumented Databricks run state");
-    const customInfo: JsonObject = { run_id: meta.run_id, ...(run.state?.life_cycle_state ? { life_cycle_state: run.state.life_cycle_state } : {}), ...(run.state?.result_state ? { result_state: run.state.result_state } : {}) };
-    return { phase: decision.phase, message: databricksMessage(run.state), logLinks: [consoleLink(meta.databricks_instance, run.job_id, meta.run_id)], customInfo };
+    const customInfo: JsonObject = {
+      run_id: meta.run_id,
+      ...(run.state?.life_cycle_state ? { life_cycle_state: run.state.life_cycle_state } : {}),
+      ...(run.state?.result_state ? { result_state: run.state.result_state } : {}),
+    };
+    return {
+      phase: decision.phase,
+      message: databricksMessage(run.state),
+      logLinks: [consoleLink(meta.databricks_instance, run.job_id, meta.run_id)],
+      customInfo,
+    };
   }
 
   async delete(meta: DatabricksMeta, ctx: ConnectorContext): Promise<void> {
@@ -115,7 +128,11 @@ export class DatabricksConnector extends AsyncConnector<DatabricksMeta> {
     }
     // The API's run_id is an integer (the Python connector sends a string). A cancel that cannot get
     // through throws, and the executor retries it: the run may still be going.
-    const res = await this.call({ method: "POST", url: `${this.base(meta.databricks_instance)}${JOBS_API}/runs/cancel`, headers, body: { run_id: Number(meta.run_id) } }, ctx, "cancel the run");
+    const res = await this.call(
+      { method: "POST", url: `${this.base(meta.databricks_instance)}${JOBS_API}/runs/cancel`, headers, body: { run_id: Number(meta.run_id) } },
+      ctx,
+      "cancel the run",
+    );
     // Cancelling a finished run is a no-op; an unknown run (400 or 404) has nothing to cancel. Any other
     // refusal would come back on every retry: log it and answer OK.
     if (res.status === 200 || res.status === 400 || res.status === 404) {
@@ -133,7 +150,9 @@ export class DatabricksConnector extends AsyncConnector<DatabricksMeta> {
   private async headers(ctx: ConnectorContext): Promise<Record<string, string>> {
     const token = ctx.secret(TOKEN_SECRET) ?? (await environmentCredential({ value: "DATABRICKS_TOKEN", file: "DATABRICKS_TOKEN_FILE" }));
     if (!token) {
-      throw ConnectorError.permanent(`no Databricks token: the task's connection has no "${TOKEN_SECRET}" secret and the service has neither DATABRICKS_TOKEN nor DATABRICKS_TOKEN_FILE`);
+      throw ConnectorError.permanent(
+        `no Databricks token: the task's connection has no "${TOKEN_SECRET}" secret and the service has neither DATABRICKS_TOKEN nor DATABRICKS_TOKEN_FILE`,
+      );
     }
     return { authorization: `Bearer ${token}` };
   }

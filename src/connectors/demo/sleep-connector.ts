@@ -77,7 +77,8 @@ export class SleepConnector extends AsyncConnector<SleepMeta> {
         : { message: `done after ${meta.seconds} s`, timestamp: new Date(meta.started_at_ms + meta.seconds * 1000), originator: "SYSTEM" };
     const pageSize = request.lines > 0 ? Math.min(request.lines, MAX_LOG_PAGE_LINES) : 10;
     const from = request.token === "" ? 0 : Number(request.token);
-    if (!/^\d{0,16}$/.test(request.token) || !Number.isSafeInteger(from) || from < 0) throw new InvalidTaskError(`bad log token ${JSON.stringify(request.token)}`);
+    if (!/^\d{0,16}$/.test(request.token) || !Number.isSafeInteger(from) || from < 0)
+      throw new InvalidTaskError(`bad log token ${JSON.stringify(request.token)}`);
     const to = Math.min(total, from + pageSize);
     const lines: LogEntry[] = [];
     for (let i = from; i < to; i++) lines.push(lineAt(i));
@@ -88,4 +89,3 @@ export class SleepConnector extends AsyncConnector<SleepMeta> {
 function describe(v: unknown): string {
   return v === undefined ? "nothing" : typeof v === "string" ? JSON.stringify(v) : `${typeof v} ${String(v)}`;
 }
-

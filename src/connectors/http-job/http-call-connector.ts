@@ -48,7 +48,8 @@ export class HttpCallConnector extends SyncConnector {
       throw e;
     }
     const where = `${call.method} ${displayUrl(call.url)}`;
-    if (!is2xx(response.status)) throw ConnectorError.permanent(redact(`the API refused the call: HTTP ${response.status} from ${where}: ${excerpt(response.text)}`, used));
+    if (!is2xx(response.status))
+      throw ConnectorError.permanent(redact(`the API refused the call: HTTP ${response.status} from ${where}: ${excerpt(response.text)}`, used));
     if (Object.keys(spec.outputs).length === 0) return {};
     if (response.json === undefined) throw ConnectorError.permanent(redact(`the answer of ${where} is not JSON: ${excerpt(response.text)}`, used));
     const read = outputsFromAnswer(response.json, spec.outputs, request.outputTypes);

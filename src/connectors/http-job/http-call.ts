@@ -142,7 +142,9 @@ export async function httpCall(request: HttpCallRequest, options: HttpCallOption
 async function boundedText(res: Response, request: HttpCallRequest): Promise<string> {
   const declared = Number(res.headers.get("content-length") ?? "0");
   const tooLarge = () =>
-    ConnectorError.permanent(`the answer to ${request.method} ${displayUrl(request.url)} is larger than ${MAX_RESPONSE_BYTES} bytes, the most a job API may answer`);
+    ConnectorError.permanent(
+      `the answer to ${request.method} ${displayUrl(request.url)} is larger than ${MAX_RESPONSE_BYTES} bytes, the most a job API may answer`,
+    );
   if (declared > MAX_RESPONSE_BYTES) {
     await res.body?.cancel().catch(() => undefined);
     throw tooLarge();

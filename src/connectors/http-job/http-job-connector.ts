@@ -64,7 +64,9 @@ export function redact(text: string, secrets: Readonly<Record<string, string>>):
 function renderRequest(spec: StoredRequest, resolve: TemplateResolver): HttpCallRequest {
   const url = renderTemplate(spec.url, resolve, "url");
   if (!/^https?:\/\//i.test(url)) {
-    throw new TemplateError(`the URL template ${JSON.stringify(spec.url)} does not give an http(s) URL; a base URL from the configs goes in triple braces: {{{configs.base_url}}}`);
+    throw new TemplateError(
+      `the URL template ${JSON.stringify(spec.url)} does not give an http(s) URL; a base URL from the configs goes in triple braces: {{{configs.base_url}}}`,
+    );
   }
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(spec.headers)) headers[k] = renderTemplate(v, resolve, "text");
@@ -216,14 +218,23 @@ export class HttpJobConnector extends AsyncConnector<HttpJobMeta> {
       try {
         res = await this.call(req, meta.request_timeout_ms, ctx.signal);
       } catch (e) {
-        if (e instanceof TransientHttpError) return { problem: { phase: "RETRYABLE_FAILED", message: `could not read the ${what} of job ${meta.job_id}: ${e.message}`, logLinks } };
+        if (e instanceof TransientHttpError)
+          return { problem: { phase: "RETRYABLE_FAILED", message: `could not read the ${what} of job ${meta.job_id}: ${e.message}`, logLinks } };
         throw e;
       }
-      if (res.status === 404) return { problem: { phase: "FAILED", message: `job ${meta.job_id} is unknown to the job API (HTTP 404 from ${displayUrl(req.url)})`, logLinks } };
+      if (res.status === 404)
+        return { problem: { phase: "FAILED", message: `job ${meta.job_id} is unknown to the job API (HTTP 404 from ${displayUrl(req.url)})`, logLinks } };
       if (!is2xx(res.status)) {
-        return { problem: { phase: "FAILED", message: `the job API answered HTTP ${res.status} for the ${what} of job ${meta.job_id}: ${excerpt(res.text)}`, logLinks } };
+        return {
+          problem: {
+            phase: "FAILED",
+            message: `the job API answered HTTP ${res.status} for the ${what} of job ${meta.job_id}: ${excerpt(res.text)}`,
+            logLinks,
+          },
+        };
       }
-      if (res.json === undefined) return { problem: { phase: "FAILED", message: `the ${what} of job ${meta.job_id} is not JSON: ${excerpt(res.text)}`, logLinks } };
+      if (res.json === undefined)
+        return { problem: { phase: "FAILED", message: `the ${what} of job ${meta.job_id} is not JSON: ${excerpt(res.text)}`, logLinks } };
       return { json: res.json };
     };
 
@@ -234,7 +245,8 @@ export class HttpJobConnector extends AsyncConnector<HttpJobMeta> {
     const decision = phaseFromState(state, stateTableOf(meta.states));
     if (!decision.known) ctx.log.warn({ jobId: meta.job_id, state: state ?? null }, "unknown job state; reporting RUNNING");
     const detail = meta.message ? jsonPointerGet(status.json, meta.message) : { found: false as const };
-    const detailText = detail.found && detail.value !== null && detail.value !== "" ? (typeof detail.value === "string" ? detail.value : JSON.stringify(detail.value)) : "";
+    const detailText =
+      detail.found && detail.value !== null && detail.value !== "" ? (typeof detail.value === "string" ? detail.value : JSON.stringify(detail.value)) : "";
     const message = `job ${meta.job_id}: ${state ?? `no state at ${meta.state}`}${detailText ? `: ${detailText}` : ""}`;
     const customInfo = { job_id: meta.job_id, ...(state === undefined ? {} : { state }) };
     if (decision.phase !== "SUCCEEDED" || Object.keys(meta.outputs).length === 0) return { phase: decision.phase, message, logLinks, customInfo };
@@ -248,7 +260,12 @@ export class HttpJobConnector extends AsyncConnector<HttpJobMeta> {
     const outputTypes = outputTypesFromJson(meta.output_types);
     const read = outputsFromAnswer(doc, meta.outputs, outputTypes);
     if ("missing" in read) {
-      return { phase: "FAILED", message: `job ${meta.job_id} succeeded, but its final answer has nothing at ${read.missing.pointer} for output "${read.missing.name}"`, logLinks, customInfo };
+      return {
+        phase: "FAILED",
+        message: `job ${meta.job_id} succeeded, but its final answer has nothing at ${read.missing.pointer} for output "${read.missing.name}"`,
+        logLinks,
+        customInfo,
+      };
     }
     const outputs = read.outputs;
     return { phase: "SUCCEEDED", message, logLinks, outputs, outputTypes, customInfo };
@@ -283,7 +300,10 @@ export class HttpJobConnector extends AsyncConnector<HttpJobMeta> {
     }
     // Any other refusal (401, 403, 400) would be refused again on every retry, and a DeleteTask error keeps
     // the executor's finalizer retrying forever (docs/flyte-executor.md §4.6): log it, loudly, and answer OK.
-    ctx.log.error({ jobId: meta.job_id, status: res.status, body: excerpt(redact(res.text, { ...ctx.secrets, ...secrets.resolved })) }, "the job API refused to cancel the job");
+    ctx.log.error(
+      { jobId: meta.job_id, status: res.status, body: excerpt(redact(res.text, { ...ctx.secrets, ...secrets.resolved })) },
+      "the job API refused to cancel the job",
+    );
   }
 
   private resolverFor(meta: HttpJobMeta, ctx: ConnectorContext, secret: SecretSource): TemplateResolver {

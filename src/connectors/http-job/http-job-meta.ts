@@ -61,7 +61,8 @@ function parseHttpJobMeta(record: MetaRecord): HttpJobMeta {
   const status = request(record, "status");
   if (!status) throw new ResourceMetaError(`field "status" is required`);
   const states = optionalField(record, "states", {});
-  if (!isObject(states) || !Object.values(states).every((p) => PHASES.includes(p as Phase))) throw new ResourceMetaError(`field "states" must map names to phases`);
+  if (!isObject(states) || !Object.values(states).every((p) => PHASES.includes(p as Phase)))
+    throw new ResourceMetaError(`field "states" must map names to phases`);
   const outputs = optionalField(record, "outputs", {});
   if (!isObject(outputs)) throw new ResourceMetaError(`field "outputs" must be an object`);
   const links = optionalField(record, "log_links", []);

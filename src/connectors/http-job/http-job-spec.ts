@@ -174,7 +174,8 @@ export function httpJobSpecFrom(custom: JsonObject | undefined, outputTypes: Out
   const rawLinks = custom["log_links"] ?? [];
   if (!Array.isArray(rawLinks)) throw new InvalidTaskError('custom["log_links"] must be a list of {name, url}');
   const logLinks = rawLinks.map((l, i) => {
-    if (!isObject(l) || typeof l["name"] !== "string" || typeof l["url"] !== "string") throw new InvalidTaskError(`custom["log_links"][${i}] must be {name, url}`);
+    if (!isObject(l) || typeof l["name"] !== "string" || typeof l["url"] !== "string")
+      throw new InvalidTaskError(`custom["log_links"][${i}] must be {name, url}`);
     // Log links are shown in the UI and stored by the executor: a secret must never be part of one.
     if (templateNames(l["url"]).some((n) => n.startsWith("secrets."))) throw new InvalidTaskError(`custom["log_links"][${i}] must not use secrets`);
     return { name: l["name"], url: l["url"] };

@@ -27,7 +27,9 @@ export function jsonValueForType(value: unknown, declared: LiteralType): unknown
         case SimpleType.STRING:
           return typeof value === "number" || typeof value === "boolean" ? String(value) : value;
         case SimpleType.DATETIME:
-          return convert(value, (v) => (typeof v === "string" ? Datetime.fromISOString(v) : typeof v === "number" ? Datetime.fromEpochMilliseconds(v * 1000) : v));
+          return convert(value, (v) =>
+            typeof v === "string" ? Datetime.fromISOString(v) : typeof v === "number" ? Datetime.fromEpochMilliseconds(v * 1000) : v,
+          );
         case SimpleType.DURATION:
           return convert(value, (v) => (typeof v === "number" ? Timedelta.fromSeconds(v) : typeof v === "string" ? Timedelta.fromString(v) : v));
         default:

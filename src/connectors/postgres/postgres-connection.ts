@@ -62,13 +62,12 @@ export function postgresConnectionFrom(configs: Readonly<Record<string, string>>
   const user = lookup(configs, secrets, "user", "username");
   const missing = [!host && "host", !database && "database", !user && "user"].filter(Boolean);
   if (missing.length > 0) {
-    throw new InvalidTaskError(
-      `the task's connection lacks ${missing.join(", ")}: set them in the task's connection configs (python: custom["configs"])`,
-    );
+    throw new InvalidTaskError(`the task's connection lacks ${missing.join(", ")}: set them in the task's connection configs (python: custom["configs"])`);
   }
   const portText = lookup(configs, secrets, "port") ?? "5432";
   const port = Number(portText);
-  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new InvalidTaskError(`the connection's port ${JSON.stringify(portText)} is not a port number`);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535)
+    throw new InvalidTaskError(`the connection's port ${JSON.stringify(portText)} is not a port number`);
   const sslmode = (lookup(configs, secrets, "sslmode") ?? "disable").toLowerCase();
   if (!(SSL_MODES as readonly string[]).includes(sslmode)) {
     throw new InvalidTaskError(`the connection's sslmode ${JSON.stringify(sslmode)} is not one of ${SSL_MODES.join(", ")}`);
@@ -77,7 +76,9 @@ export function postgresConnectionFrom(configs: Readonly<Record<string, string>>
   const password = secrets(passwordSecret) ?? configs.password ?? "";
   const rootCert = lookup(configs, secrets, "sslrootcert");
   const ssl = sslOptions(sslmode as SslMode, host!, rootCert);
-  const cacheKey = createHash("sha256").update(JSON.stringify([host, port, database, user, password, sslmode, rootCert ?? ""])).digest("hex");
+  const cacheKey = createHash("sha256")
+    .update(JSON.stringify([host, port, database, user, password, sslmode, rootCert ?? ""]))
+    .digest("hex");
   return {
     host: host!,
     port,

@@ -157,7 +157,9 @@ export class PostgresConnector extends AsyncConnector<PostgresMeta> {
       const took = `${record.seconds.toFixed(1)} s`;
       switch (record.state) {
         case "RUNNING":
-          return holder !== undefined ? { phase: "RUNNING", message: `query running for ${took}`, customInfo } : { phase: "RETRYABLE_FAILED", message: LOST_RUN, customInfo };
+          return holder !== undefined
+            ? { phase: "RUNNING", message: `query running for ${took}`, customInfo }
+            : { phase: "RETRYABLE_FAILED", message: LOST_RUN, customInfo };
         case "FAILED":
         case "RETRYABLE_FAILED":
           return { phase: record.state, message: `query failed: ${record.message ?? "no message"}`, customInfo };

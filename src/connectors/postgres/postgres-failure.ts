@@ -30,12 +30,9 @@ export function postgresFailureFrom(err: unknown): PostgresFailure {
   const message = typeof e.message === "string" ? e.message : String(err);
   const code = typeof e.code === "string" ? e.code : undefined;
   if (code && typeof e.severity === "string" && /^[0-9A-Z]{5}$/.test(code)) {
-    const extra = [typeof e.detail === "string" ? `DETAIL: ${e.detail}` : "", typeof e.hint === "string" ? `HINT: ${e.hint}` : ""]
-      .filter(Boolean)
-      .join(" ");
+    const extra = [typeof e.detail === "string" ? `DETAIL: ${e.detail}` : "", typeof e.hint === "string" ? `HINT: ${e.hint}` : ""].filter(Boolean).join(" ");
     return { message: `${message}${extra ? ` ${extra}` : ""} (SQLSTATE ${code})`, sqlstate: code, retryable: isRetryableSqlState(code) };
   }
-  const retryable =
-    (code !== undefined && RETRYABLE_NODE_CODES.has(code)) || /Connection terminated|timeout expired|connection timeout/i.test(message);
+  const retryable = (code !== undefined && RETRYABLE_NODE_CODES.has(code)) || /Connection terminated|timeout expired|connection timeout/i.test(message);
   return { message: code && !message.includes(code) ? `${message} (${code})` : message, retryable };
 }

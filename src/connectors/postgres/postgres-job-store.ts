@@ -34,10 +34,10 @@ export function qualified(schema: string, table: string): string {
  * concurrent twin), so creation runs under a transaction-level advisory lock.
  */
 export async function ensureJobTable(client: Queryable, schema: string): Promise<void> {
-  const exists = await client.query<{ ok: boolean }>(
-    "SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = $2) AS ok",
-    [schema, JOB_TABLE],
-  );
+  const exists = await client.query<{ ok: boolean }>("SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = $2) AS ok", [
+    schema,
+    JOB_TABLE,
+  ]);
   if (exists.rows[0]?.ok) return;
   await client.query("BEGIN");
   try {

@@ -34,9 +34,7 @@ function isRecordType(type: LiteralType): boolean {
 function isScalarType(type: LiteralType): boolean {
   if (type.type.case === "enumType") return true;
   if (type.type.case !== "simple") return false;
-  return [SimpleType.INTEGER, SimpleType.FLOAT, SimpleType.STRING, SimpleType.BOOLEAN, SimpleType.DATETIME, SimpleType.DURATION].includes(
-    type.type.value,
-  );
+  return [SimpleType.INTEGER, SimpleType.FLOAT, SimpleType.STRING, SimpleType.BOOLEAN, SimpleType.DATETIME, SimpleType.DURATION].includes(type.type.value);
 }
 
 /**

@@ -83,8 +83,7 @@ export async function postgresOutputsFrom(input: PostgresOutputsInput): Promise<
         outputs[name] = valueForType(rowCount, type);
         break;
       case "table":
-        outputs[name] =
-          withoutOptional(type).type.case === "structuredDatasetType" ? { uri: input.table.uri } : input.table.qualifiedName;
+        outputs[name] = withoutOptional(type).type.case === "structuredDatasetType" ? { uri: input.table.uri } : input.table.qualifiedName;
         break;
     }
   }

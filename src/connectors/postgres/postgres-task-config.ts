@@ -84,7 +84,8 @@ export function postgresTaskConfigFrom(template: TaskTemplate, outputTypes: Outp
   }
 
   const schema = field(custom, "schema") ?? "public";
-  if (typeof schema !== "string" || !IDENTIFIER.test(schema)) throw new InvalidTaskError(`custom["schema"] must be a plain identifier, got ${JSON.stringify(schema)}`);
+  if (typeof schema !== "string" || !IDENTIFIER.test(schema))
+    throw new InvalidTaskError(`custom["schema"] must be a plain identifier, got ${JSON.stringify(schema)}`);
 
   const requested = field(custom, "outputs") ?? {};
   if (typeof requested !== "object" || Array.isArray(requested)) throw new InvalidTaskError('custom["outputs"] must map output names to kinds');
@@ -100,7 +101,9 @@ export function postgresTaskConfigFrom(template: TaskTemplate, outputTypes: Outp
     if (outputKinds[name]) continue;
     const kind = defaultOutputKindOf(type);
     if (!kind) {
-      throw new InvalidTaskError(`output "${name}" has a type a query cannot fill; name what it takes in custom["outputs"]["${name}"] (${POSTGRES_OUTPUT_KINDS.join(", ")})`);
+      throw new InvalidTaskError(
+        `output "${name}" has a type a query cannot fill; name what it takes in custom["outputs"]["${name}"] (${POSTGRES_OUTPUT_KINDS.join(", ")})`,
+      );
     }
     outputKinds[name] = kind;
   }

@@ -52,7 +52,11 @@ function snowflakeMessage(res: HttpCallResponse): string {
 
 /** A UUID from the idempotency key (32 hex digits), for the SQL API's `requestId`. */
 function requestIdOf(key: string): string {
-  const hex = key.replace(/[^0-9a-f]/gi, "").padEnd(32, "0").slice(0, 32).toLowerCase();
+  const hex = key
+    .replace(/[^0-9a-f]/gi, "")
+    .padEnd(32, "0")
+    .slice(0, 32)
+    .toLowerCase();
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
@@ -155,7 +159,11 @@ export class SnowflakeConnector extends AsyncConnector<SnowflakeMeta> {
     const customInfo = { query_id: meta.query_id };
     let res: HttpCallResponse;
     try {
-      res = await this.call({ method: "GET", url: this.statementUrl(meta, ""), headers: await this.headers(meta.account, meta.user, ctx) }, ctx, "read the statement's status");
+      res = await this.call(
+        { method: "GET", url: this.statementUrl(meta, ""), headers: await this.headers(meta.account, meta.user, ctx) },
+        ctx,
+        "read the statement's status",
+      );
     } catch (e) {
       if (e instanceof ConnectorError) return { phase: e.retryable ? "RETRYABLE_FAILED" : "FAILED", message: e.message, logLinks, customInfo };
       throw e;
@@ -174,7 +182,12 @@ export class SnowflakeConnector extends AsyncConnector<SnowflakeMeta> {
       case 422:
         return { phase: answer.sqlState === CANCELLED_SQLSTATE ? "ABORTED" : "FAILED", message: snowflakeMessage(res), logLinks, customInfo };
       case 404:
-        return { phase: "FAILED", message: `Snowflake has no statement ${meta.query_id} in account ${meta.account}: ${snowflakeMessage(res)}`, logLinks, customInfo };
+        return {
+          phase: "FAILED",
+          message: `Snowflake has no statement ${meta.query_id} in account ${meta.account}: ${snowflakeMessage(res)}`,
+          logLinks,
+          customInfo,
+        };
       default:
         // 408 (the statement ran past its timeout and was cancelled), 401/403 (the key was refused), 400.
         return { phase: "FAILED", message: `HTTP ${res.status}: ${snowflakeMessage(res)}`, logLinks, customInfo };

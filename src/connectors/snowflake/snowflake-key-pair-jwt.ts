@@ -35,7 +35,11 @@ export class SnowflakeKeyPairTokens {
   private readonly tokens = new Map<string, { readonly token: string; readonly renewAt: number }>();
 
   async token(account: string, user: string, privateKeyPem: string, passphrase: string | undefined): Promise<string> {
-    const keyId = createHash("sha256").update(privateKeyPem).update("\0").update(passphrase ?? "").digest("hex");
+    const keyId = createHash("sha256")
+      .update(privateKeyPem)
+      .update("\0")
+      .update(passphrase ?? "")
+      .digest("hex");
     const tokenId = `${keyId}:${account}:${user}`;
     const now = Math.floor(Date.now() / 1000);
     const cached = this.tokens.get(tokenId);
@@ -60,9 +64,12 @@ export class SnowflakeKeyPairTokens {
     } catch (e) {
       // OpenSSL's reason ("bad decrypt", "unsupported") names no key material.
       const reason = (e as { reason?: unknown; message?: unknown }).reason ?? (e as Error).message;
-      throw ConnectorError.permanent(`the Snowflake private key cannot be read (a PEM private key, with its passphrase if it is encrypted, is needed): ${String(reason)}`);
+      throw ConnectorError.permanent(
+        `the Snowflake private key cannot be read (a PEM private key, with its passphrase if it is encrypted, is needed): ${String(reason)}`,
+      );
     }
-    if (key.asymmetricKeyType !== "rsa") throw ConnectorError.permanent(`the Snowflake private key is ${key.asymmetricKeyType ?? "not asymmetric"}; key-pair authentication needs an RSA key`);
+    if (key.asymmetricKeyType !== "rsa")
+      throw ConnectorError.permanent(`the Snowflake private key is ${key.asymmetricKeyType ?? "not asymmetric"}; key-pair authentication needs an RSA key`);
     const der = createPublicKey(key).export({ type: "spki", format: "der" });
     const signing = { key, fingerprint: `SHA256:${createHash("sha256").update(der).digest("base64")}` };
     if (this.keys.size >= 64) this.keys.delete(this.keys.keys().next().value!);

@@ -21,7 +21,8 @@ export interface SnowflakeMeta extends SubmitRefusal {
 
 function parseSnowflakeMeta(record: MetaRecord): SnowflakeMeta {
   const kwargs = record["connection_kwargs"];
-  if (kwargs !== undefined && kwargs !== null && (typeof kwargs !== "object" || Array.isArray(kwargs))) throw new ResourceMetaError(`field "connection_kwargs" must be an object or null`);
+  if (kwargs !== undefined && kwargs !== null && (typeof kwargs !== "object" || Array.isArray(kwargs)))
+    throw new ResourceMetaError(`field "connection_kwargs" must be an object or null`);
   return {
     account: requireString(record, "account"),
     user: requireString(record, "user"),

@@ -42,6 +42,8 @@ export async function apiCall(call: ApiCall, signal: AbortSignal, budget: ApiCal
     );
   } catch (e) {
     if (!(e instanceof TransientHttpError)) throw e;
-    throw ConnectorError.retryable(`could not ${call.what}: ${call.vendor} at ${new URL(displayUrl(call.url)).origin}/ is unavailable: ${e.message}`, { cause: e });
+    throw ConnectorError.retryable(`could not ${call.what}: ${call.vendor} at ${new URL(displayUrl(call.url)).origin}/ is unavailable: ${e.message}`, {
+      cause: e,
+    });
   }
 }

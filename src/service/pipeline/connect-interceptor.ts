@@ -40,7 +40,13 @@ export function connectPipelineInterceptor(pipeline: CallPipeline, seen: WeakSet
       forward = { ...req, message: createAsyncIterable([message]) } as StreamRequest;
     }
     const protocol = protocolFrom(req.header.get("content-type"));
-    const decoded = decodedCall(req.method, message, protocol, raw?.httpVersion ?? "", connectorOperationOf(req.method) === "create" && !req.stream ? inputBytesOf(req.method, message) : undefined);
+    const decoded = decodedCall(
+      req.method,
+      message,
+      protocol,
+      raw?.httpVersion ?? "",
+      connectorOperationOf(req.method) === "create" && !req.stream ? inputBytesOf(req.method, message) : undefined,
+    );
     const call = pipeline.start(decoded, { parent: req.signal });
     req.contextValues.set(kPipelineCall, call);
     const stopWatching = whenClientLeaves(raw, () => {

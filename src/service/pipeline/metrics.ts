@@ -47,7 +47,14 @@ export interface ServiceMetrics {
 export type DeleteIgnoredReason = "unknown_task_type" | "unreadable_metadata";
 
 /** Why a call was refused before any work was done. */
-export type ShedReason = "max_concurrent_calls" | "heap" | "connector_concurrency" | "streams_per_second" | "streams_per_connection" | "watch_streams" | "large_requests";
+export type ShedReason =
+  | "max_concurrent_calls"
+  | "heap"
+  | "connector_concurrency"
+  | "streams_per_second"
+  | "streams_per_connection"
+  | "watch_streams"
+  | "large_requests";
 
 /** Options of {@link createServiceMetrics}. */
 export interface ServiceMetricsOptions {
@@ -77,7 +84,12 @@ export function createServiceMetrics(options: ServiceMetricsOptions): ServiceMet
   const registers = [registry];
   const taskLabels = ["task_type", "operation"] as const;
 
-  const success = new Counter({ name: "flyte_connector_requests_success_total", help: "Total number of successful requests", labelNames: taskLabels, registers });
+  const success = new Counter({
+    name: "flyte_connector_requests_success_total",
+    help: "Total number of successful requests",
+    labelNames: taskLabels,
+    registers,
+  });
   const failure = new Counter({
     name: "flyte_connector_requests_failure_total",
     help: "Total number of failed requests",
@@ -91,7 +103,13 @@ export function createServiceMetrics(options: ServiceMetricsOptions): ServiceMet
     percentiles: [],
     registers,
   });
-  const inputBytes = new Summary({ name: "flyte_connector_input_literal_bytes", help: "Size of input literal", labelNames: ["task_type"] as const, percentiles: [], registers });
+  const inputBytes = new Summary({
+    name: "flyte_connector_input_literal_bytes",
+    help: "Size of input literal",
+    labelNames: ["task_type"] as const,
+    percentiles: [],
+    registers,
+  });
   const duration = new Histogram({
     name: "flyte_connector_request_duration_seconds",
     help: "Time spent processing connector request, as a histogram",

@@ -148,7 +148,12 @@ export function createConnectorService(options: ConnectorServiceOptions): Connec
       // ExecuteTaskSync answers its outputs inline, in the same call: nothing is offloaded for it.
       const stored = runsWithInlineResults()
         ? state
-        : await offloadJobOutputs(state, { storage, outputPrefix: req.outputPrefix, maxResponseBytes: options.maxResponseBytes, signal: abortSignalOf(signal) });
+        : await offloadJobOutputs(state, {
+            storage,
+            outputPrefix: req.outputPrefix,
+            maxResponseBytes: options.maxResponseBytes,
+            signal: abortSignalOf(signal),
+          });
       return getTaskResponseFrom(stored, options.maxResponseBytes);
     },
 

@@ -17,6 +17,7 @@ export async function offloadJobOutputs(
   const response = getTaskResponseFrom(state, Number.MAX_SAFE_INTEGER);
   const after = await offloadOutputs(response, { ...options, always: state.offloadOutputs === true });
   if (after === response) return state;
-  if (after.resource?.phase === TaskExecution_Phase.RETRYABLE_FAILED) return { phase: "RETRYABLE_FAILED", message: after.resource.message, logLinks: state.logLinks };
+  if (after.resource?.phase === TaskExecution_Phase.RETRYABLE_FAILED)
+    return { phase: "RETRYABLE_FAILED", message: after.resource.message, logLinks: state.logLinks };
   return { ...state, outputs: undefined, outputTypes: undefined };
 }

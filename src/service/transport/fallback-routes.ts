@@ -41,8 +41,15 @@ export async function fallbackRoutes(app: FastifyInstance): Promise<void> {
 
 type Protocol = "grpc" | "grpc-web" | "connect" | "unsupported";
 
-const SUPPORTED = ["application/json", "application/proto", "application/connect+json", "application/connect+proto", "application/grpc", "application/grpc-web"];
-const HOW_TO_CALL = 'for curl: -X POST -H "Content-Type: application/json" -d \'{…}\'';
+const SUPPORTED = [
+  "application/json",
+  "application/proto",
+  "application/connect+json",
+  "application/connect+proto",
+  "application/grpc",
+  "application/grpc-web",
+];
+const HOW_TO_CALL = "for curl: -X POST -H \"Content-Type: application/json\" -d '{…}'";
 
 /** A method path: `/package.Service/Method`, as every RPC protocol here names one. */
 function isRpcPath(path: string): boolean {
@@ -67,7 +74,12 @@ function answerUnimplemented(request: FastifyRequest, reply: FastifyReply, proto
   const message = `${method}; the services are flyteidl2.connector.AsyncConnectorService, flyteidl2.connector.ConnectorMetadataService, grpc.health.v1.Health and server reflection`;
   if (protocol === "grpc") {
     reply.hijack();
-    const headers = { ":status": 200, "content-type": headerOf(request, "content-type") ?? "application/grpc", "grpc-status": "12", "grpc-message": grpcMessage(message) };
+    const headers = {
+      ":status": 200,
+      "content-type": headerOf(request, "content-type") ?? "application/grpc",
+      "grpc-status": "12",
+      "grpc-message": grpcMessage(message),
+    };
     const stream = (reply.raw as unknown as { stream?: ServerHttp2Stream }).stream;
     // Trailers-only: one HEADERS frame that ends the stream, as gRPC answers a call it cannot route.
     if (stream && !stream.headersSent && !stream.destroyed) stream.respond(headers, { endStream: true });

@@ -97,13 +97,19 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
   function serve(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, route: Route): void {
     // A stream reset or cut with its session reports an error; the 'close' that follows settles the call.
     stream.on("error", ignore);
-    const compression = compressionNegotiate(acceptCompression, header(headers, "grpc-encoding"), header(headers, "grpc-accept-encoding"), "grpc-accept-encoding");
+    const compression = compressionNegotiate(
+      acceptCompression,
+      header(headers, "grpc-encoding"),
+      header(headers, "grpc-accept-encoding"),
+      "grpc-accept-encoding",
+    );
     const responseEncoding = compression.response;
     // connect raises these before it reads the body; so do we, in its order.
     if (compression.error) return refuse(stream, compression.error, responseEncoding);
     const timeout = header(headers, "grpc-timeout");
     const deadlineMs = parseGrpcTimeoutMs(timeout ?? undefined);
-    if (deadlineMs === null) return refuse(stream, new ConnectError(`protocol error: invalid grpc timeout value: ${timeout}`, Code.InvalidArgument), responseEncoding);
+    if (deadlineMs === null)
+      return refuse(stream, new ConnectError(`protocol error: invalid grpc timeout value: ${timeout}`, Code.InvalidArgument), responseEncoding);
 
     const chunks: Buffer[] = [];
     let received = 0;
@@ -123,7 +129,11 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
         const length = first.readUInt32BE(1);
         if (length > options.readMaxBytes) {
           failed = true;
-          refuse(stream, new ConnectError(`message size ${length} is larger than configured readMaxBytes ${options.readMaxBytes}`, Code.ResourceExhausted), responseEncoding);
+          refuse(
+            stream,
+            new ConnectError(`message size ${length} is larger than configured readMaxBytes ${options.readMaxBytes}`, Code.ResourceExhausted),
+            responseEncoding,
+          );
         } else if (options.largeRequests !== undefined && length >= largeRequestBytes) {
           release = options.largeRequests.tryEnter(length);
           if (release === undefined) {
@@ -163,7 +173,8 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
     let offset = 0;
     while (body.length - offset >= ENVELOPE_HEADER) {
       const length = body.readUInt32BE(offset + 1);
-      if (length > options.readMaxBytes) return new ConnectError(`message size ${length} is larger than configured readMaxBytes ${options.readMaxBytes}`, Code.ResourceExhausted);
+      if (length > options.readMaxBytes)
+        return new ConnectError(`message size ${length} is larger than configured readMaxBytes ${options.readMaxBytes}`, Code.ResourceExhausted);
       if (body.length - offset - ENVELOPE_HEADER < length) break;
       envelopes.push({ flags: body[offset]!, data: body.subarray(offset + ENVELOPE_HEADER, offset + ENVELOPE_HEADER + length) });
       offset += ENVELOPE_HEADER + length;
@@ -171,7 +182,8 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
     }
     const incomplete = envelopes.length < 2 && offset < body.length;
     const parse = (data: Uint8Array): DecodedRequest | ConnectError | Promise<DecodedRequest | ConnectError> => {
-      if (data.byteLength > options.readMaxBytes) return new ConnectError(`message size ${data.byteLength} is larger than configured readMaxBytes ${options.readMaxBytes}`, Code.ResourceExhausted);
+      if (data.byteLength > options.readMaxBytes)
+        return new ConnectError(`message size ${data.byteLength} is larger than configured readMaxBytes ${options.readMaxBytes}`, Code.ResourceExhausted);
       // Below the threshold fromBinary is faster; above it, the decode gives the event loop back every few ms.
       if (data.byteLength >= largeRequestBytes) {
         return decodeInSlices(schema, data).then((message) => ({ message, bytes: data }) satisfies DecodedRequest, parseError);
@@ -213,7 +225,13 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
     encoding: Compression | null,
     headers: http2.IncomingHttpHeaders,
   ): void {
-    const decoded = decodedCall(route.method, message, "grpc", "2.0", route.inputsField === undefined ? undefined : lengthDelimitedFieldBytes(bytes, route.inputsField));
+    const decoded = decodedCall(
+      route.method,
+      message,
+      "grpc",
+      "2.0",
+      route.inputsField === undefined ? undefined : lengthDelimitedFieldBytes(bytes, route.inputsField),
+    );
     const call = options.pipeline.start(decoded, { deadlineMs });
     const onClose = () => {
       if (call.settled) return;

@@ -9,7 +9,15 @@ import { grpcJsClient, grpcStatusOf } from "../../helpers/grpc-js-client.js";
 import { startBundledReplica } from "../../helpers/bundled-cli.js";
 import { pollTask } from "../../support/task-polling.js";
 import { INTEGER, STRING, intLiteral, stringLiteral } from "../../support/tasks.js";
-import { DATAFRAME, pollWith, pythonDatasetLiteralJson, resultsLiteralJson, sqlTaskRequest, startWarehouseService, type WarehouseService } from "../../helpers/warehouse-service.js";
+import {
+  DATAFRAME,
+  pollWith,
+  pythonDatasetLiteralJson,
+  resultsLiteralJson,
+  sqlTaskRequest,
+  startWarehouseService,
+  type WarehouseService,
+} from "../../helpers/warehouse-service.js";
 import { startBigQueryServer, type BigQueryServer } from "./bigquery-server.js";
 
 type LiteralTypeInit = MessageInitShape<typeof LiteralTypeSchema>;
@@ -21,7 +29,14 @@ const listOf = (t: LiteralTypeInit): LiteralTypeInit => ({ type: { case: "collec
 const intList = (ns: number[]): LiteralInit => ({ value: { case: "collection", value: { literals: ns.map(intLiteral) } } });
 const datetimeLiteral = (iso: string): LiteralInit => {
   const ms = Date.parse(iso);
-  return { value: { case: "scalar", value: { value: { case: "primitive", value: { value: { case: "datetime", value: { seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 } } } } } } };
+  return {
+    value: {
+      case: "scalar",
+      value: {
+        value: { case: "primitive", value: { value: { case: "datetime", value: { seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 } } } },
+      },
+    },
+  };
 };
 
 let bq: BigQueryServer;
@@ -42,13 +57,23 @@ afterAll(async () => {
 });
 
 /** The `custom` BigQueryTask writes: Location, ProjectID, Domain, the QueryJobConfig's query keys, secrets. */
-function bigQueryTask(statement: string, options: { custom?: Record<string, unknown>; withKey?: boolean; inputs?: Parameters<typeof sqlTaskRequest>[0]["inputs"] } = {}) {
+function bigQueryTask(
+  statement: string,
+  options: { custom?: Record<string, unknown>; withKey?: boolean; inputs?: Parameters<typeof sqlTaskRequest>[0]["inputs"] } = {},
+) {
   return sqlTaskRequest({
     type: "bigquery_query_job_task",
     statement,
     inputs: options.inputs ?? {},
     outputs: { results: DATAFRAME },
-    custom: { Location: "US", ProjectID: "my-gcp-project", Domain: "development", useQueryCache: false, secrets: { google_application_credentials: "bq-sa-key" }, ...options.custom },
+    custom: {
+      Location: "US",
+      ProjectID: "my-gcp-project",
+      Domain: "development",
+      useQueryCache: false,
+      secrets: { google_application_credentials: "bq-sa-key" },
+      ...options.custom,
+    },
     // The executor replaced the secret's name by its value: the service-account JSON.
     secrets: options.withKey === false ? {} : { google_application_credentials: bq.serviceAccount.json },
   });
@@ -72,7 +97,9 @@ describe("BigQuery connector through the service, against a local BigQuery REST 
     const created = await svc.client.createTask(request, { timeoutMs: 10_000 });
     const jobId = metaOf(created.resourceMeta).job_id;
     // Exactly the Python connector's metadata bytes: json.dumps(asdict(BigQueryMetadata(...))).
-    expect(new TextDecoder().decode(created.resourceMeta)).toBe(`{"job_id": "${jobId}", "project": "my-gcp-project", "location": "US", "user_agent": "Flyte/2.0.0 (GPN:Union;development)"}`);
+    expect(new TextDecoder().decode(created.resourceMeta)).toBe(
+      `{"job_id": "${jobId}", "project": "my-gcp-project", "location": "US", "user_agent": "Flyte/2.0.0 (GPN:Union;development)"}`,
+    );
 
     const { resource, phases } = await poll(created.resourceMeta);
     expect(phases).toEqual(["INITIALIZING", "RUNNING", "SUCCEEDED"]);
@@ -89,7 +116,11 @@ describe("BigQuery connector through the service, against a local BigQuery REST 
     // Bound by the declared types, in the interface's order (sorted by name, as flyte-sdk writes it).
     expect(job.query["queryParameters"]).toEqual([
       { name: "ds", parameterType: { type: "STRING" }, parameterValue: { value: "2024-01-01" } },
-      { name: "ids", parameterType: { type: "ARRAY", arrayType: { type: "INT64" } }, parameterValue: { arrayValues: [{ value: "3" }, { value: "5" }, { value: "8" }] } },
+      {
+        name: "ids",
+        parameterType: { type: "ARRAY", arrayType: { type: "INT64" } },
+        parameterValue: { arrayValues: [{ value: "3" }, { value: "5" }, { value: "8" }] },
+      },
       { name: "limit", parameterType: { type: "INT64" }, parameterValue: { value: "10" } },
       { name: "since", parameterType: { type: "DATETIME" }, parameterValue: { value: "2024-01-01T06:30:00.250000" } },
     ]);
@@ -101,7 +132,9 @@ describe("BigQuery connector through the service, against a local BigQuery REST 
 
   test("a destination table from QueryJobConfig is kept and becomes the output URI", async () => {
     const created = await svc.client.createTask(
-      bigQueryTask("SELECT 1 AS x", { custom: { destinationTable: { projectId: "output-project", datasetId: "output_dataset", tableId: "output_table" }, writeDisposition: "WRITE_TRUNCATE" } }),
+      bigQueryTask("SELECT 1 AS x", {
+        custom: { destinationTable: { projectId: "output-project", datasetId: "output_dataset", tableId: "output_table" }, writeDisposition: "WRITE_TRUNCATE" },
+      }),
     );
     const { resource } = await poll(created.resourceMeta);
     expect(resultsLiteralJson(resource)).toEqual(pythonDatasetLiteralJson("bq://output-project:output_dataset.output_table"));
@@ -157,7 +190,9 @@ describe("BigQuery connector through the service, against a local BigQuery REST 
     try {
       const down = await poll(created.resourceMeta);
       expect(down.phases).toEqual(["RETRYABLE_FAILED"]);
-      expect(down.resource.message).toMatch(/^could not read the job: BigQuery at http:\/\/127\.0\.0\.1:\d+\/ is unavailable: GET .* failed \d+ times in [\d.]+ s; last: HTTP 503/);
+      expect(down.resource.message).toMatch(
+        /^could not read the job: BigQuery at http:\/\/127\.0\.0\.1:\d+\/ is unavailable: GET .* failed \d+ times in [\d.]+ s; last: HTTP 503/,
+      );
       const create = await grpcStatusOf(svc.client.createTask(bigQueryTask("SELECT 5")));
       expect(create.code).toBe(grpc.status.INTERNAL);
       expect(create.details).toContain("could not submit the query job");
@@ -169,14 +204,28 @@ describe("BigQuery connector through the service, against a local BigQuery REST 
   });
 
   test("a refused insert is CreateTask OK and a FAILED task with BigQuery's message; DeleteTask calls nothing; a task without ProjectID is INVALID_ARGUMENT", async () => {
-    bq.failNext(1, 403, { error: { code: 403, message: "Access Denied: Project my-gcp-project: User does not have bigquery.jobs.create permission", errors: [{ reason: "accessDenied" }], status: "PERMISSION_DENIED" } }, /\/jobs$/);
+    bq.failNext(
+      1,
+      403,
+      {
+        error: {
+          code: 403,
+          message: "Access Denied: Project my-gcp-project: User does not have bigquery.jobs.create permission",
+          errors: [{ reason: "accessDenied" }],
+          status: "PERMISSION_DENIED",
+        },
+      },
+      /\/jobs$/,
+    );
     const refused = await svc.client.createTask(bigQueryTask("SELECT 6"));
     const stored = JSON.parse(new TextDecoder().decode(refused.resourceMeta)) as Record<string, unknown>;
     expect(Object.keys(stored)).toEqual(["job_id", "project", "location", "user_agent", "failure"]);
     const before = bq.requests.length;
     const failed = await poll(refused.resourceMeta);
     expect(failed.phases).toEqual(["FAILED"]);
-    expect(failed.resource.message).toBe("BigQuery refused the query job: HTTP 403 PERMISSION_DENIED: Access Denied: Project my-gcp-project: User does not have bigquery.jobs.create permission");
+    expect(failed.resource.message).toBe(
+      "BigQuery refused the query job: HTTP 403 PERMISSION_DENIED: Access Denied: Project my-gcp-project: User does not have bigquery.jobs.create permission",
+    );
     svc.saw(failed.resource.message);
     await deleteTask(refused.resourceMeta);
     await deleteTask(refused.resourceMeta);
@@ -191,7 +240,9 @@ describe("BigQuery connector through the service, against a local BigQuery REST 
 
   test("a job the Python connector started is polled and cancelled from its metadata", async () => {
     bq.seedJob("my-gcp-project", "bqjob_r1", "US", "SELECT * FROM big -- RUN_LONG");
-    const pythonMeta = new TextEncoder().encode('{"job_id": "bqjob_r1", "project": "my-gcp-project", "location": "US", "user_agent": "Flyte/2.0.0 (GPN:Union;development)"}');
+    const pythonMeta = new TextEncoder().encode(
+      '{"job_id": "bqjob_r1", "project": "my-gcp-project", "location": "US", "user_agent": "Flyte/2.0.0 (GPN:Union;development)"}',
+    );
     const running = await poll(pythonMeta, (r) => r.phase === TaskExecution_Phase.RUNNING);
     expect(running.resource.logLinks[0]!.uri).toBe("https://console.cloud.google.com/bigquery?project=my-gcp-project&j=bq:US:bqjob_r1&page=queryresults");
     await deleteTask(pythonMeta);
@@ -200,7 +251,9 @@ describe("BigQuery connector through the service, against a local BigQuery REST 
     expect((await poll(pythonMeta)).phases).toEqual(["ABORTED"]);
     // Python writes a missing location as null.
     bq.seedJob("my-gcp-project", "bqjob_r2", "US", "SELECT 1");
-    const noLocation = new TextEncoder().encode('{"job_id": "bqjob_r2", "project": "my-gcp-project", "location": null, "user_agent": "Flyte/2.0.0 (GPN:Union;)"}');
+    const noLocation = new TextEncoder().encode(
+      '{"job_id": "bqjob_r2", "project": "my-gcp-project", "location": null, "user_agent": "Flyte/2.0.0 (GPN:Union;)"}',
+    );
     const done = await poll(noLocation);
     expect(done.phases.at(-1)).toBe("SUCCEEDED");
     expect(done.resource.logLinks[0]!.uri).toContain("&j=bq:None:bqjob_r2&");
@@ -213,7 +266,11 @@ describe("BigQuery connector through the service, against a local BigQuery REST 
     const client = grpcJsClient(AsyncConnectorService, replica.address);
     try {
       const created = await client.createTask(bigQueryTask("SELECT 8", { withKey: false }), { timeoutMs: 10_000 });
-      const { phases, resource } = await pollTask(client, created.resourceMeta, { category: CATEGORY, connection: { configs: {}, secrets: {} }, intervalMs: 50 });
+      const { phases, resource } = await pollTask(client, created.resourceMeta, {
+        category: CATEGORY,
+        connection: { configs: {}, secrets: {} },
+        intervalMs: 50,
+      });
       expect(phases).toEqual(["INITIALIZING", "RUNNING", "SUCCEEDED"]);
       const jobId = metaOf(created.resourceMeta).job_id;
       expect(resultsLiteralJson(resource)).toEqual(pythonDatasetLiteralJson(`bq://my-gcp-project:_a1b2c3anon.anon_${jobId}`));

@@ -17,7 +17,11 @@ describe("BigQuery parameters from the declared types", () => {
       { name: "e", parameterType: { type: "STRING" }, parameterValue: { value: "blue" } },
       { name: "f", parameterType: { type: "FLOAT64" }, parameterValue: { value: "NaN" } },
       { name: "maybe", parameterType: { type: "INT64" }, parameterValue: {} },
-      { name: "ts", parameterType: { type: "ARRAY", arrayType: { type: "DATETIME" } }, parameterValue: { arrayValues: [{ value: "2024-05-06T07:08:09.000000" }] } },
+      {
+        name: "ts",
+        parameterType: { type: "ARRAY", arrayType: { type: "DATETIME" } },
+        parameterValue: { arrayValues: [{ value: "2024-05-06T07:08:09.000000" }] },
+      },
     ]);
   });
 

@@ -35,7 +35,21 @@ export interface BigQueryJob {
   readonly userAgent: string;
 }
 
-const SCALAR_TYPES = new Set(["BOOL", "INT64", "FLOAT64", "NUMERIC", "BIGNUMERIC", "STRING", "BYTES", "DATE", "DATETIME", "TIME", "TIMESTAMP", "JSON", "INTERVAL"]);
+const SCALAR_TYPES = new Set([
+  "BOOL",
+  "INT64",
+  "FLOAT64",
+  "NUMERIC",
+  "BIGNUMERIC",
+  "STRING",
+  "BYTES",
+  "DATE",
+  "DATETIME",
+  "TIME",
+  "TIMESTAMP",
+  "JSON",
+  "INTERVAL",
+]);
 const AUDIENCE = "https://bigquery.googleapis.com/";
 
 function googleError(code: number, status: string, reason: string, message: string): Reply {
@@ -45,7 +59,8 @@ function googleError(code: number, status: string, reason: string, message: stri
 function checkParameterType(t: unknown, where: string): string | undefined {
   const type = t as { type?: unknown; arrayType?: unknown } | undefined;
   if (typeof type?.type !== "string") return `${where}.type is required`;
-  if (type.type === "ARRAY") return type.arrayType === undefined ? `${where}.arrayType is required for ARRAY` : checkParameterType(type.arrayType, `${where}.arrayType`);
+  if (type.type === "ARRAY")
+    return type.arrayType === undefined ? `${where}.arrayType is required for ARRAY` : checkParameterType(type.arrayType, `${where}.arrayType`);
   return SCALAR_TYPES.has(type.type) ? undefined : `${where}.type ${type.type} is not a BigQuery type`;
 }
 
@@ -96,7 +111,12 @@ export async function startBigQueryServer(): Promise<BigQueryServer> {
     const auth = req.headers.authorization ?? "";
     const m = /^Bearer (.+)$/.exec(auth);
     const unauthenticated = (why: string) =>
-      googleError(401, "UNAUTHENTICATED", "authError", `Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential. (${why})`);
+      googleError(
+        401,
+        "UNAUTHENTICATED",
+        "authError",
+        `Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential. (${why})`,
+      );
     if (!m) return unauthenticated("no Bearer token");
     if (issuedTokens.includes(m[1]!)) return undefined;
     const verified = await verifyRs256Jwt(m[1]!, saPublicKey);
@@ -109,11 +129,16 @@ export async function startBigQueryServer(): Promise<BigQueryServer> {
 
   const jobResource = (job: BigQueryJob) => {
     const text = String(job.query["query"]);
-    const destination = (job.query["destinationTable"] as Record<string, string> | undefined) ?? { projectId: job.projectId, datasetId: "_a1b2c3anon", tableId: `anon_${job.jobId}` };
+    const destination = (job.query["destinationTable"] as Record<string, string> | undefined) ?? {
+      projectId: job.projectId,
+      datasetId: "_a1b2c3anon",
+      tableId: `anon_${job.jobId}`,
+    };
     let status: Record<string, unknown>;
     if (job.cancelled) status = { state: "DONE", errorResult: { reason: "stopped", message: "Job execution was cancelled: User requested cancellation" } };
     else if (job.polls <= 1) status = { state: "PENDING" };
-    else if (job.polls === 2 || text.includes("RUN_LONG")) status = { state: "RUNNING", ...(text.includes("WARN") ? { errors: [{ reason: "invalid", message: "a non-fatal warning" }] } : {}) };
+    else if (job.polls === 2 || text.includes("RUN_LONG"))
+      status = { state: "RUNNING", ...(text.includes("WARN") ? { errors: [{ reason: "invalid", message: "a non-fatal warning" }] } : {}) };
     else if (text.includes("FAIL_QUERY")) {
       const error = { reason: "invalidQuery", location: "query", message: "Unrecognized name: nope at [1:8]" };
       status = { state: "DONE", errorResult: error, errors: [error] };
@@ -151,16 +176,27 @@ export async function startBigQueryServer(): Promise<BigQueryServer> {
         return googleError(400, "INVALID_ARGUMENT", "parseError", "Parse Error");
       }
       const ref = body.jobReference ?? {};
-      if (ref["projectId"] !== undefined && ref["projectId"] !== projectId) return googleError(400, "INVALID_ARGUMENT", "invalid", "Project in jobReference does not match the request");
+      if (ref["projectId"] !== undefined && ref["projectId"] !== projectId)
+        return googleError(400, "INVALID_ARGUMENT", "invalid", "Project in jobReference does not match the request");
       const query = body.configuration?.query;
-      if (!query || typeof query["query"] !== "string" || query["query"] === "") return googleError(400, "INVALID_ARGUMENT", "invalid", "Job configuration must contain exactly one job-specific configuration object (e.g., query, load, extract, copy).");
+      if (!query || typeof query["query"] !== "string" || query["query"] === "")
+        return googleError(
+          400,
+          "INVALID_ARGUMENT",
+          "invalid",
+          "Job configuration must contain exactly one job-specific configuration object (e.g., query, load, extract, copy).",
+        );
       const params = query["queryParameters"];
       if (params !== undefined) {
-        if (query["useLegacySql"] !== false) return googleError(400, "INVALID_ARGUMENT", "invalidQuery", "Query parameters cannot be used in legacy SQL queries.");
+        if (query["useLegacySql"] !== false)
+          return googleError(400, "INVALID_ARGUMENT", "invalidQuery", "Query parameters cannot be used in legacy SQL queries.");
         if (!Array.isArray(params)) return googleError(400, "INVALID_ARGUMENT", "invalid", "queryParameters must be a list");
         for (const [i, p] of (params as Record<string, unknown>[]).entries()) {
-          if (query["parameterMode"] === "NAMED" && typeof p["name"] !== "string") return googleError(400, "INVALID_ARGUMENT", "invalid", `Named query parameter ${i} has no name`);
-          const problem = checkParameterType(p["parameterType"], `queryParameters[${i}].parameterType`) ?? checkParameterValue(p["parameterValue"], p["parameterType"] as { type: string }, `queryParameters[${i}].parameterValue`);
+          if (query["parameterMode"] === "NAMED" && typeof p["name"] !== "string")
+            return googleError(400, "INVALID_ARGUMENT", "invalid", `Named query parameter ${i} has no name`);
+          const problem =
+            checkParameterType(p["parameterType"], `queryParameters[${i}].parameterType`) ??
+            checkParameterValue(p["parameterValue"], p["parameterType"] as { type: string }, `queryParameters[${i}].parameterValue`);
           if (problem) return googleError(400, "INVALID_ARGUMENT", "invalidQuery", problem);
         }
       }
@@ -168,13 +204,23 @@ export async function startBigQueryServer(): Promise<BigQueryServer> {
       if (!/^[A-Za-z0-9_-]{1,1024}$/.test(jobId)) return googleError(400, "INVALID_ARGUMENT", "invalid", `Invalid job ID "${jobId}"`);
       const location = typeof ref["location"] === "string" ? ref["location"] : "US";
       if (jobs.has(`${projectId}/${jobId}`)) return googleError(409, "ALREADY_EXISTS", "duplicate", `Already Exists: Job ${projectId}:${location}.${jobId}`);
-      const job: BigQueryJob = { projectId, jobId, location, query, insertedAt: Date.now(), cancelled: false, polls: 0, userAgent: String(req.headers["user-agent"] ?? "") };
+      const job: BigQueryJob = {
+        projectId,
+        jobId,
+        location,
+        query,
+        insertedAt: Date.now(),
+        cancelled: false,
+        polls: 0,
+        userAgent: String(req.headers["user-agent"] ?? ""),
+      };
       jobs.set(`${projectId}/${jobId}`, job);
       return { status: 200, body: jobResource(job) };
     }
     const job = jobs.get(`${projectId}/${decodeURIComponent(m[2] ?? "")}`);
     const location = req.query.get("location");
-    if (!job || (location !== null && location !== job.location)) return googleError(404, "NOT_FOUND", "notFound", `Not found: Job ${projectId}:${location ?? "US"}.${m[2]}`);
+    if (!job || (location !== null && location !== job.location))
+      return googleError(404, "NOT_FOUND", "notFound", `Not found: Job ${projectId}:${location ?? "US"}.${m[2]}`);
     if (req.method === "GET" && !m[3]) {
       job.polls++;
       return { status: 200, body: jobResource(job) };
@@ -187,7 +233,16 @@ export async function startBigQueryServer(): Promise<BigQueryServer> {
     return googleError(405, "METHOD_NOT_ALLOWED", "notAllowed", "Method not allowed");
   });
   const seedJob = (projectId: string, jobId: string, location: string, query: string) => {
-    jobs.set(`${projectId}/${jobId}`, { projectId, jobId, location, query: { query, useLegacySql: false }, insertedAt: Date.now(), cancelled: false, polls: 0, userAgent: "python" });
+    jobs.set(`${projectId}/${jobId}`, {
+      projectId,
+      jobId,
+      location,
+      query: { query, useLegacySql: false },
+      insertedAt: Date.now(),
+      cancelled: false,
+      polls: 0,
+      userAgent: "python",
+    });
   };
   return Object.assign(server, { serviceAccount: { json, email }, jobs, issuedTokens, seedJob });
 }

@@ -14,7 +14,23 @@ import { startDatabricksServer, type DatabricksServer } from "./databricks-serve
 const CATEGORY = { name: "databricks", version: 0 };
 const OUTPUT_PREFIX = "s3://flyte-data/ab/run-7/a0/0";
 /** The executor renders the container's arguments before CreateTask (`a0 --inputs {{.input}} …`). */
-const RENDERED_ARGS = ["a0", "--inputs", "s3://flyte-data/ab/run-7/a0/inputs.pb", "--outputs-path", OUTPUT_PREFIX, "--version", "v1", "--run-name", "run-7", "--name", "a0", "--tgz", "s3://flyte-data/code.tgz", "--dest", "."];
+const RENDERED_ARGS = [
+  "a0",
+  "--inputs",
+  "s3://flyte-data/ab/run-7/a0/inputs.pb",
+  "--outputs-path",
+  OUTPUT_PREFIX,
+  "--version",
+  "v1",
+  "--run-name",
+  "run-7",
+  "--name",
+  "a0",
+  "--tgz",
+  "s3://flyte-data/code.tgz",
+  "--dest",
+  ".",
+];
 
 let db: DatabricksServer;
 let svc: WarehouseService;
@@ -35,7 +51,10 @@ afterAll(async () => {
  * A function task in a `Databricks` environment as flyte-sdk serializes it: a container (image, env, the
  * rendered args) and `custom` = MessageToDict(SparkJob) plus the token's secret name.
  */
-function databricksTask(runName: string, options: { databricksConf?: Record<string, unknown>; secrets?: Record<string, string>; custom?: Record<string, unknown> } = {}) {
+function databricksTask(
+  runName: string,
+  options: { databricksConf?: Record<string, unknown>; secrets?: Record<string, string>; custom?: Record<string, unknown> } = {},
+) {
   const request = createTaskRequest({
     type: "databricks",
     inputs: { n: { type: INTEGER, literal: intLiteral(3) } },
@@ -46,7 +65,10 @@ function databricksTask(runName: string, options: { databricksConf?: Record<stri
       hadoopConf: {},
       mainApplicationFile: "local:///opt/venv/bin/runtime.py",
       executorPath: "/opt/venv/bin/python",
-      databricksConf: options.databricksConf ?? { run_name: runName, new_cluster: { spark_version: "13.3.x-scala2.12", node_type_id: "i3.xlarge", num_workers: 2 } },
+      databricksConf: options.databricksConf ?? {
+        run_name: runName,
+        new_cluster: { spark_version: "13.3.x-scala2.12", node_type_id: "i3.xlarge", num_workers: 2 },
+      },
       databricksInstance: "myorg.cloud.databricks.com",
       secrets: { databricks_token: "databricks_token_secret" },
       ...options.custom,
@@ -55,13 +77,24 @@ function databricksTask(runName: string, options: { databricksConf?: Record<stri
   });
   request.template!.target = {
     case: "container",
-    value: create(ContainerSchema, { image: "ghcr.io/acme/spark-task:abc123", args: RENDERED_ARGS, env: [{ key: "FLYTE_INTERNAL_EXECUTION_ID", value: "run-7" }, { key: "LOG_LEVEL", value: "20" }] }),
+    value: create(ContainerSchema, {
+      image: "ghcr.io/acme/spark-task:abc123",
+      args: RENDERED_ARGS,
+      env: [
+        { key: "FLYTE_INTERNAL_EXECUTION_ID", value: "run-7" },
+        { key: "LOG_LEVEL", value: "20" },
+      ],
+    }),
   };
   request.taskExecutionMetadata!.taskExecutionId!.nodeExecutionId!.executionId!.name = `run-${Math.random().toString(36).slice(2)}`;
   return request;
 }
 
-const deleteTask = (meta: Uint8Array) => svc.client.deleteTask({ taskCategory: CATEGORY, resourceMeta: meta, connection: { secrets: { databricks_token: db.token }, configs: {} } }, { timeoutMs: 10_000 });
+const deleteTask = (meta: Uint8Array) =>
+  svc.client.deleteTask(
+    { taskCategory: CATEGORY, resourceMeta: meta, connection: { secrets: { databricks_token: db.token }, configs: {} } },
+    { timeoutMs: 10_000 },
+  );
 const runIdOf = (meta: Uint8Array) => Number((JSON.parse(new TextDecoder().decode(meta)) as { run_id: string }).run_id);
 
 describe("Databricks connector through the service, against a local Jobs API 2.1", () => {
@@ -73,7 +106,9 @@ describe("Databricks connector through the service, against a local Jobs API 2.1
     expect(phases).toEqual(["INITIALIZING", "RUNNING", "SUCCEEDED"]);
     // The run writes outputs.pb under the output prefix itself; the executor reads it from there.
     expect(resource.outputs).toBeUndefined();
-    expect(resource.logLinks.map((l) => [l.name, l.uri])).toEqual([["Databricks Console", `https://myorg.cloud.databricks.com/#job/${1_000_000 + runId}/run/${runId}`]]);
+    expect(resource.logLinks.map((l) => [l.name, l.uri])).toEqual([
+      ["Databricks Console", `https://myorg.cloud.databricks.com/#job/${1_000_000 + runId}/run/${runId}`],
+    ]);
     expect(db.runs.get(runId)!.spec).toEqual({
       run_name: "my_job",
       new_cluster: {
@@ -147,7 +182,9 @@ describe("Databricks connector through the service, against a local Jobs API 2.1
     try {
       const down = await poll(created.resourceMeta);
       expect(down.phases).toEqual(["RETRYABLE_FAILED"]);
-      expect(down.resource.message).toMatch(/^could not read the run: Databricks at http:\/\/127\.0\.0\.1:\d+\/ is unavailable: GET .* failed \d+ times in [\d.]+ s; last: HTTP 503/);
+      expect(down.resource.message).toMatch(
+        /^could not read the run: Databricks at http:\/\/127\.0\.0\.1:\d+\/ is unavailable: GET .* failed \d+ times in [\d.]+ s; last: HTTP 503/,
+      );
       expect((await grpcStatusOf(deleteTask(created.resourceMeta))).code).toBe(grpc.status.INTERNAL);
     } finally {
       db.failNext(0, 503);

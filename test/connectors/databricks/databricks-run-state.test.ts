@@ -2,7 +2,18 @@ import { databricksMessage, databricksPhase } from "../../../src/connectors/data
 
 // The Jobs API's documented enums (RunLifeCycleState, RunResultState).
 const LIFE_CYCLE = ["QUEUED", "PENDING", "RUNNING", "TERMINATING", "TERMINATED", "SKIPPED", "INTERNAL_ERROR", "BLOCKED", "WAITING_FOR_RETRY"];
-const RESULT = ["SUCCESS", "FAILED", "TIMEDOUT", "CANCELED", "MAXIMUM_CONCURRENT_RUNS_REACHED", "EXCLUDED", "SUCCESS_WITH_FAILURES", "UPSTREAM_FAILED", "UPSTREAM_CANCELED", "DISABLED"];
+const RESULT = [
+  "SUCCESS",
+  "FAILED",
+  "TIMEDOUT",
+  "CANCELED",
+  "MAXIMUM_CONCURRENT_RUNS_REACHED",
+  "EXCLUDED",
+  "SUCCESS_WITH_FAILURES",
+  "UPSTREAM_FAILED",
+  "UPSTREAM_CANCELED",
+  "DISABLED",
+];
 
 describe("Databricks run states", () => {
   test("every documented life-cycle and result state maps to a phase it knows", () => {

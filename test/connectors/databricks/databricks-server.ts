@@ -32,7 +32,6 @@ export interface Run {
   cancelledAt?: number;
 }
 
-
 const error = (status: number, code: string, message: string): Reply => ({ status, body: { error_code: code, message } });
 
 function stateOf(run: Run): Record<string, unknown> {
@@ -45,11 +44,24 @@ function stateOf(run: Run): Record<string, unknown> {
   const age = run.polls;
   const queued = name.includes("QUEUED") ? 1 : 0;
   if (age <= queued) return { life_cycle_state: "QUEUED", state_message: "Queued due to reaching maximum concurrent runs.", user_cancelled_or_timedout: false };
-  if (name.includes("LIMIT")) return { life_cycle_state: "SKIPPED", result_state: "MAXIMUM_CONCURRENT_RUNS_REACHED", state_message: "Skipped: maximum concurrent runs reached", user_cancelled_or_timedout: false };
+  if (name.includes("LIMIT"))
+    return {
+      life_cycle_state: "SKIPPED",
+      result_state: "MAXIMUM_CONCURRENT_RUNS_REACHED",
+      state_message: "Skipped: maximum concurrent runs reached",
+      user_cancelled_or_timedout: false,
+    };
   if (age <= queued + 1) return { life_cycle_state: "PENDING", state_message: "Waiting for cluster", user_cancelled_or_timedout: false };
   if (age <= queued + 2 || name.includes("RUN_LONG")) return { life_cycle_state: "RUNNING", state_message: "In run", user_cancelled_or_timedout: false };
-  if (name.includes("INTERNAL")) return { life_cycle_state: "INTERNAL_ERROR", state_message: "Cluster terminated: cloud provider launch failure", user_cancelled_or_timedout: false };
-  if (name.includes("FAIL")) return { life_cycle_state: "TERMINATED", result_state: "FAILED", state_message: "Task failed with error: ModuleNotFoundError: No module named 'pandas'", user_cancelled_or_timedout: false };
+  if (name.includes("INTERNAL"))
+    return { life_cycle_state: "INTERNAL_ERROR", state_message: "Cluster terminated: cloud provider launch failure", user_cancelled_or_timedout: false };
+  if (name.includes("FAIL"))
+    return {
+      life_cycle_state: "TERMINATED",
+      result_state: "FAILED",
+      state_message: "Task failed with error: ModuleNotFoundError: No module named 'pandas'",
+      user_cancelled_or_timedout: false,
+    };
   return { life_cycle_state: "TERMINATED", result_state: "SUCCESS", state_message: "", user_cancelled_or_timedout: false };
 }
 
@@ -58,7 +70,8 @@ function checkSubmit(spec: Record<string, unknown>): string | undefined {
   if ((spec["existing_cluster_id"] === undefined) === (cluster === undefined)) return "Exactly one of existing_cluster_id or new_cluster must be specified.";
   if (cluster) {
     if (typeof cluster["spark_version"] !== "string") return "Missing required field: new_cluster.spark_version";
-    if (typeof cluster["node_type_id"] !== "string" && typeof cluster["instance_pool_id"] !== "string") return "Missing required field: new_cluster.node_type_id";
+    if (typeof cluster["node_type_id"] !== "string" && typeof cluster["instance_pool_id"] !== "string")
+      return "Missing required field: new_cluster.node_type_id";
     const image = cluster["docker_image"] as { url?: unknown } | undefined;
     if (image !== undefined && typeof image.url !== "string") return "docker_image.url must be a string";
   }
@@ -67,11 +80,14 @@ function checkSubmit(spec: Record<string, unknown>): string | undefined {
   const python = spec["spark_python_task"] as { python_file?: unknown; parameters?: unknown; source?: unknown } | undefined;
   if (python) {
     if (typeof python.python_file !== "string") return "Missing required field: spark_python_task.python_file";
-    if (python.parameters !== undefined && (!Array.isArray(python.parameters) || python.parameters.some((p) => typeof p !== "string"))) return "spark_python_task.parameters must be a list of strings";
+    if (python.parameters !== undefined && (!Array.isArray(python.parameters) || python.parameters.some((p) => typeof p !== "string")))
+      return "spark_python_task.parameters must be a list of strings";
     if (python.source === "GIT") {
       const git = spec["git_source"] as Record<string, unknown> | undefined;
-      if (!git || typeof git["git_url"] !== "string" || typeof git["git_provider"] !== "string") return "git_source with git_url and git_provider is required when source is GIT";
-      if (![git["git_commit"], git["git_branch"], git["git_tag"]].some((v) => typeof v === "string")) return "git_source needs one of git_commit, git_branch, git_tag";
+      if (!git || typeof git["git_url"] !== "string" || typeof git["git_provider"] !== "string")
+        return "git_source with git_url and git_provider is required when source is GIT";
+      if (![git["git_commit"], git["git_branch"], git["git_tag"]].some((v) => typeof v === "string"))
+        return "git_source needs one of git_commit, git_branch, git_tag";
     }
   }
   const token = spec["idempotency_token"];
@@ -79,7 +95,8 @@ function checkSubmit(spec: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
-const runIdOf = (v: unknown): number | undefined => (typeof v === "number" && Number.isInteger(v) ? v : typeof v === "string" && /^\d+$/.test(v) ? Number(v) : undefined);
+const runIdOf = (v: unknown): number | undefined =>
+  typeof v === "number" && Number.isInteger(v) ? v : typeof v === "string" && /^\d+$/.test(v) ? Number(v) : undefined;
 
 export async function startDatabricksServer(options: { token?: string } = {}): Promise<DatabricksServer> {
   const token = options.token ?? "dapi0123456789abcdef0123456789abcdef";
@@ -114,7 +131,14 @@ export async function startDatabricksServer(options: { token?: string } = {}): P
       run.polls++;
       return {
         status: 200,
-        body: { job_id: run.jobId, run_id: run.runId, run_name: run.spec["run_name"], state: stateOf(run), run_page_url: `https://example.cloud.databricks.com/?o=1#job/${run.jobId}/run/${run.runId}`, run_type: "SUBMIT_RUN" },
+        body: {
+          job_id: run.jobId,
+          run_id: run.runId,
+          run_name: run.spec["run_name"],
+          state: stateOf(run),
+          run_page_url: `https://example.cloud.databricks.com/?o=1#job/${run.jobId}/run/${run.runId}`,
+          run_type: "SUBMIT_RUN",
+        },
       };
     }
     if (req.method === "POST" && req.path === "/api/2.1/jobs/runs/cancel") {

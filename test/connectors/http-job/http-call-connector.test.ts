@@ -81,9 +81,15 @@ test("Flyte 1 ExecuteTaskSync: one POST rendered from the inputs, outputs read f
   const resource = await sync(task("/v1/classify"));
   expect(resource).toMatchObject({ phase: Phase.SUCCEEDED, state: State.SUCCEEDED });
   const label = resource?.outputs?.literals["label"];
-  expect(label?.value.case === "scalar" && label.value.value.value.case === "primitive" && label.value.value.value.value.value).toEqual({ case: "stringValue", value: "positive" });
+  expect(label?.value.case === "scalar" && label.value.value.value.case === "primitive" && label.value.value.value.value.value).toEqual({
+    case: "stringValue",
+    value: "positive",
+  });
   const score = resource?.outputs?.literals["score"];
-  expect(score?.value.case === "scalar" && score.value.value.value.case === "primitive" && score.value.value.value.value.value).toEqual({ case: "floatValue", value: 0.93 });
+  expect(score?.value.case === "scalar" && score.value.value.value.case === "primitive" && score.value.value.value.value.value).toEqual({
+    case: "floatValue",
+    value: 0.93,
+  });
   const sent = received.slice(before);
   expect(sent).toHaveLength(1);
   expect(JSON.parse(sent[0]!.body)).toEqual({ text: "a great day" });

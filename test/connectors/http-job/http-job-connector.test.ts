@@ -22,7 +22,13 @@ const CATEGORY = { name: "http_job", version: 0 };
 const DATETIME: LiteralTypeInit = { type: { case: "simple", value: SimpleType.DATETIME } };
 const ITEM: LiteralTypeInit = {
   type: { case: "simple", value: SimpleType.STRUCT },
-  metadata: { type: "object", title: "Item", properties: { value: { type: "integer" }, square: { type: "integer" } }, required: ["value", "square"], additionalProperties: false },
+  metadata: {
+    type: "object",
+    title: "Item",
+    properties: { value: { type: "integer" }, square: { type: "integer" } },
+    required: ["value", "square"],
+    additionalProperties: false,
+  },
   annotation: { annotations: { "cache-key-metadata": { "serialization-format": "msgpack" } } },
   structure: { tag: "Object-Dataclass-Transformer" },
 };
@@ -184,7 +190,9 @@ describe("HTTP job connector through the service, with grpc-js as the executor",
     try {
       const down = await poll(created.resourceMeta);
       expect(down.phases).toEqual(["RETRYABLE_FAILED"]);
-      expect(down.resource.message).toMatch(/^could not read the status of job job-\d+: GET http:\/\/127\.0\.0\.1:\d+\/api\/jobs\/job-\d+ failed \d+ times in [\d.]+ s; last: connect ECONNREFUSED/);
+      expect(down.resource.message).toMatch(
+        /^could not read the status of job job-\d+: GET http:\/\/127\.0\.0\.1:\d+\/api\/jobs\/job-\d+ failed \d+ times in [\d.]+ s; last: connect ECONNREFUSED/,
+      );
       // Submitting while down: CreateTask succeeds and the first GetTask reports the failure.
       const whileDown = await client.createTask(jobTask({ numbers: [1] }));
       const submitDown = await poll(whileDown.resourceMeta);

@@ -146,7 +146,7 @@ describe("PostgreSQL connector through the service, with grpc-js as the executor
     const created = await clientA.createTask(queryTask({ query: "SELECT id FROM people WHERE", outputs: { ids: listOf(INTEGER) } }));
     const { resource, phases } = await pollTask(clientA, created.resourceMeta, { category: CATEGORY, connection: db.connection() });
     expect(phases.at(-1)).toBe("FAILED");
-    expect(resource.message).toBe('query failed: syntax error at end of input (SQLSTATE 42601)');
+    expect(resource.message).toBe("query failed: syntax error at end of input (SQLSTATE 42601)");
     const missing = await clientA.createTask(queryTask({ query: "SELECT nope FROM missing_table" }));
     const second = await pollTask(clientA, missing.resourceMeta, { category: CATEGORY, connection: db.connection() });
     expect(second.phases.at(-1)).toBe("FAILED");
@@ -176,10 +176,15 @@ describe("PostgreSQL connector through the service, with grpc-js as the executor
     expect(valuesFromOutputs(polled.resource.outputs, { answer: INTEGER })).toEqual({ answer: 42n });
     await clientB.deleteTask({ taskCategory: CATEGORY, connection: db.connection(), resourceMeta: slow.resourceMeta });
     // The record and the result table are gone: nothing of a delivered job lingers.
-    expect((await db.query("SELECT count(*)::int AS n FROM flyte_connect_jobs WHERE job_id = $1", [JSON.parse(new TextDecoder().decode(slow.resourceMeta)).job_id])).rows[0]).toEqual({ n: 0 });
+    expect(
+      (await db.query("SELECT count(*)::int AS n FROM flyte_connect_jobs WHERE job_id = $1", [JSON.parse(new TextDecoder().decode(slow.resourceMeta)).job_id]))
+        .rows[0],
+    ).toEqual({ n: 0 });
 
     const long = await clientA.createTask(queryTask({ query: "SELECT pg_sleep(60)" }));
-    expect((await pollTask(clientB, long.resourceMeta, { category: CATEGORY, connection: db.connection(), maxPolls: 1, until: () => true })).phases).toEqual(["RUNNING"]);
+    expect((await pollTask(clientB, long.resourceMeta, { category: CATEGORY, connection: db.connection(), maxPolls: 1, until: () => true })).phases).toEqual([
+      "RUNNING",
+    ]);
     await clientB.deleteTask({ taskCategory: CATEGORY, connection: db.connection(), resourceMeta: long.resourceMeta });
     await eventually(async () => ((await jobBackends()).length === 0 ? true : undefined), "the query's backend ended");
     expect((await pollTask(clientA, long.resourceMeta, { category: CATEGORY, connection: db.connection() })).phases).toEqual(["ABORTED"]);
@@ -217,7 +222,9 @@ describe("PostgreSQL connector through the service, with grpc-js as the executor
     const doomed = grpcJsClient(AsyncConnectorService, replica.address);
     try {
       const created = await doomed.createTask(queryTask({ query: "SELECT 1 AS one FROM pg_sleep(60)", outputs: { one: INTEGER } }), { timeoutMs: 20_000 });
-      expect((await pollTask(clientB, created.resourceMeta, { category: CATEGORY, connection: db.connection(), maxPolls: 1, until: () => true })).phases).toEqual(["RUNNING"]);
+      expect(
+        (await pollTask(clientB, created.resourceMeta, { category: CATEGORY, connection: db.connection(), maxPolls: 1, until: () => true })).phases,
+      ).toEqual(["RUNNING"]);
       await replica.kill("SIGKILL");
       const { resource, phases } = await pollTask(clientB, created.resourceMeta, { category: CATEGORY, connection: db.connection() });
       expect(phases.at(-1)).toBe("RETRYABLE_FAILED");

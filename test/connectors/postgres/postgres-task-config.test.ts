@@ -19,13 +19,16 @@ function configOf(custom: Record<string, unknown>, outputs: Outputs = {}, inputs
 
 describe("postgresTaskConfigFrom", () => {
   test("binds named inputs, strips a trailing semicolon, and picks output kinds from the types", () => {
-    const config = configOf({ query: "select %(a)s + %(b)s as total, %(a)s;  " }, {
-      total: t.int().literalType,
-      totals: t.list(t.int()).literalType,
-      rows: t.list(t.dict()).literalType,
-      row: t.dict().literalType,
-      frame: t.dataframe().literalType,
-    });
+    const config = configOf(
+      { query: "select %(a)s + %(b)s as total, %(a)s;  " },
+      {
+        total: t.int().literalType,
+        totals: t.list(t.int()).literalType,
+        rows: t.list(t.dict()).literalType,
+        row: t.dict().literalType,
+        frame: t.dataframe().literalType,
+      },
+    );
     expect(config).toEqual({
       statement: "select $1 + $2 as total, $1",
       parameterNames: ["a", "b"],

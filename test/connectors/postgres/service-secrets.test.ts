@@ -69,7 +69,11 @@ test("the password from a mounted Secret file (secretsDir)", async () => {
   const dir = mkdtempSync(join(tmpdir(), "fc-pg-secret-"));
   writeFileSync(join(dir, "password"), `${db.password}\n`);
   const connector = new PostgresConnector();
-  const svc = await startService({ registry: createConnectorRegistry([connector]), config: { secretsDir: dir, secretsEnvPrefix: "" }, log: createLogger({ level: "debug", destination: logs }) });
+  const svc = await startService({
+    registry: createConnectorRegistry([connector]),
+    config: { secretsDir: dir, secretsEnvPrefix: "" },
+    log: createLogger({ level: "debug", destination: logs }),
+  });
   try {
     await runWith(svc, baseConfigs());
   } finally {

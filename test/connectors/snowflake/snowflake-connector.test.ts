@@ -9,7 +9,15 @@ import * as grpc from "@grpc/grpc-js";
 import { SnowflakeConnector } from "../../../src/connectors/snowflake/snowflake-connector.js";
 import { grpcStatusOf } from "../../helpers/grpc-js-client.js";
 import { FLOAT, INTEGER, STRING, floatLiteral, intLiteral, stringLiteral } from "../../support/tasks.js";
-import { DATAFRAME, pollWith, pythonDatasetLiteralJson, resultsLiteralJson, sqlTaskRequest, startWarehouseService, type WarehouseService } from "../../helpers/warehouse-service.js";
+import {
+  DATAFRAME,
+  pollWith,
+  pythonDatasetLiteralJson,
+  resultsLiteralJson,
+  sqlTaskRequest,
+  startWarehouseService,
+  type WarehouseService,
+} from "../../helpers/warehouse-service.js";
 import { startSnowflakeServer, type SnowflakeServer } from "./snowflake-server.js";
 
 type LiteralTypeInit = MessageInitShape<typeof LiteralTypeSchema>;
@@ -36,7 +44,15 @@ afterAll(async () => {
 });
 
 /** The `custom` the Python `Snowflake` task writes (SnowflakeConfig + connection_kwargs + secrets names). */
-function snowflakeTask(statement: string, options: { inputs?: Parameters<typeof sqlTaskRequest>[0]["inputs"]; outputs?: boolean; custom?: Record<string, unknown>; secrets?: Record<string, string> } = {}) {
+function snowflakeTask(
+  statement: string,
+  options: {
+    inputs?: Parameters<typeof sqlTaskRequest>[0]["inputs"];
+    outputs?: boolean;
+    custom?: Record<string, unknown>;
+    secrets?: Record<string, string>;
+  } = {},
+) {
   return sqlTaskRequest({
     type: "snowflake",
     statement,
@@ -56,7 +72,8 @@ function snowflakeTask(statement: string, options: { inputs?: Parameters<typeof 
   });
 }
 
-const deleteTask = (meta: Uint8Array) => svc.client.deleteTask({ taskCategory: CATEGORY, resourceMeta: meta, connection: { secrets: secrets(), configs: {} } }, { timeoutMs: 10_000 });
+const deleteTask = (meta: Uint8Array) =>
+  svc.client.deleteTask({ taskCategory: CATEGORY, resourceMeta: meta, connection: { secrets: secrets(), configs: {} } }, { timeoutMs: 10_000 });
 const queryIdOf = (meta: Uint8Array) => (JSON.parse(new TextDecoder().decode(meta)) as { query_id: string }).query_id;
 
 describe("Snowflake connector through the service, against a local Snowflake SQL API v2", () => {
@@ -78,12 +95,19 @@ describe("Snowflake connector through the service, against a local Snowflake SQL
     const { resource, phases } = await poll(created.resourceMeta);
     expect(phases).toEqual(["RUNNING", "SUCCEEDED"]);
     expect(resultsLiteralJson(resource)).toEqual(pythonDatasetLiteralJson(`snowflake://FLYTE_SVC/myorg-myacct/COMPUTE_WH/ANALYTICS/PUBLIC/${queryId}`));
-    expect(resource.logLinks.map((l) => [l.name, l.uri, l.ready])).toEqual([["Snowflake Dashboard", `https://app.snowflake.com/myorg/myacct/#/compute/history/queries/${queryId}/detail`, true]]);
+    expect(resource.logLinks.map((l) => [l.name, l.uri, l.ready])).toEqual([
+      ["Snowflake Dashboard", `https://app.snowflake.com/myorg/myacct/#/compute/history/queries/${queryId}/detail`, true],
+    ]);
     const body = sf.statements.get(queryId)!.body;
     // Bindings in the order of the statement's placeholders (the interface lists inputs by name).
     expect(body).toEqual({
       statement: "SELECT * FROM orders WHERE region = ? AND total > ? AND id IN (?, ?) AND note LIKE 'x%'",
-      bindings: { "1": { type: "TEXT", value: "EMEA" }, "2": { type: "REAL", value: "10.5" }, "3": { type: "FIXED", value: "1" }, "4": { type: "FIXED", value: "2" } },
+      bindings: {
+        "1": { type: "TEXT", value: "EMEA" },
+        "2": { type: "REAL", value: "10.5" },
+        "3": { type: "FIXED", value: "1" },
+        "4": { type: "FIXED", value: "2" },
+      },
       database: "ANALYTICS",
       schema: "PUBLIC",
       warehouse: "COMPUTE_WH",
@@ -99,7 +123,10 @@ describe("Snowflake connector through the service, against a local Snowflake SQL
       snowflakeTask("INSERT INTO t (a, b) VALUES (%(a)s, %(b)s)", {
         outputs: false,
         custom: { batch: true },
-        inputs: { a: { type: listOf(INTEGER), literal: list([intLiteral(1), intLiteral(2), intLiteral(3)]) }, b: { type: listOf(STRING), literal: list(["x", "y", "z"].map(stringLiteral)) } },
+        inputs: {
+          a: { type: listOf(INTEGER), literal: list([intLiteral(1), intLiteral(2), intLiteral(3)]) },
+          b: { type: listOf(STRING), literal: list(["x", "y", "z"].map(stringLiteral)) },
+        },
       }),
     );
     const { resource, phases } = await poll(created.resourceMeta);
@@ -114,7 +141,10 @@ describe("Snowflake connector through the service, against a local Snowflake SQL
       svc.client.createTask(
         snowflakeTask("INSERT INTO t (a, b) VALUES (%(a)s, %(b)s)", {
           custom: { batch: true },
-          inputs: { a: { type: listOf(INTEGER), literal: list([intLiteral(1)]) }, b: { type: listOf(STRING), literal: list([stringLiteral("x"), stringLiteral("y")]) } },
+          inputs: {
+            a: { type: listOf(INTEGER), literal: list([intLiteral(1)]) },
+            b: { type: listOf(STRING), literal: list([stringLiteral("x"), stringLiteral("y")]) },
+          },
         }),
       ),
     );
@@ -150,7 +180,9 @@ describe("Snowflake connector through the service, against a local Snowflake SQL
     const a = await svc.client.createTask(request);
     const b = await svc.client.createTask(request);
     expect(queryIdOf(b.resourceMeta)).toBe(queryIdOf(a.resourceMeta));
-    const submits = sf.requests.filter((r) => r.method === "POST" && r.path === "/api/v2/statements" && r.query.get("requestId") === sf.requests.at(-1)!.query.get("requestId"));
+    const submits = sf.requests.filter(
+      (r) => r.method === "POST" && r.path === "/api/v2/statements" && r.query.get("requestId") === sf.requests.at(-1)!.query.get("requestId"),
+    );
     expect(submits).toHaveLength(2);
     expect(submits.every((r) => r.query.get("async") === "true")).toBe(true);
   });
@@ -172,7 +204,9 @@ describe("Snowflake connector through the service, against a local Snowflake SQL
     try {
       const down = await poll(created.resourceMeta);
       expect(down.phases).toEqual(["RETRYABLE_FAILED"]);
-      expect(down.resource.message).toMatch(/^could not read the statement's status: Snowflake at .* is unavailable: GET .* failed \d+ times in [\d.]+ s; last: HTTP 503/);
+      expect(down.resource.message).toMatch(
+        /^could not read the statement's status: Snowflake at .* is unavailable: GET .* failed \d+ times in [\d.]+ s; last: HTTP 503/,
+      );
       const create = await grpcStatusOf(svc.client.createTask(snowflakeTask("SELECT 5")));
       expect(create.code).toBe(grpc.status.INTERNAL);
       svc.saw(create.details);
@@ -202,7 +236,11 @@ describe("Snowflake connector through the service, against a local Snowflake SQL
     const wrong = { details: failed.resource.message };
     const none = await grpcStatusOf(svc.client.createTask(snowflakeTask("SELECT 7", { secrets: {} })));
     expect(none.details).toContain("SNOWFLAKE_PRIVATE_KEY_PATH");
-    const badPassphrase = await grpcStatusOf(svc.client.createTask(snowflakeTask("SELECT 8", { secrets: { snowflake_private_key: sf.encryptedPrivateKeyPem, snowflake_private_key_passphrase: "wrong" } })));
+    const badPassphrase = await grpcStatusOf(
+      svc.client.createTask(
+        snowflakeTask("SELECT 8", { secrets: { snowflake_private_key: sf.encryptedPrivateKeyPem, snowflake_private_key_passphrase: "wrong" } }),
+      ),
+    );
     expect(badPassphrase.details).toContain("the Snowflake private key cannot be read");
     const noAccount = await grpcStatusOf(svc.client.createTask(snowflakeTask("SELECT 9", { custom: { account: null } })));
     expect(noAccount.code).toBe(grpc.status.INVALID_ARGUMENT);
@@ -238,7 +276,9 @@ describe("Snowflake connector through the service, against a local Snowflake SQL
   });
 
   test("credentials in connection_kwargs (which Python stores in the metadata) are neither used nor stored", async () => {
-    const created = await svc.client.createTask(snowflakeTask("SELECT 11", { custom: { connection_kwargs: { role: "ANALYST", password: "hunter2-sf-password" } } }));
+    const created = await svc.client.createTask(
+      snowflakeTask("SELECT 11", { custom: { connection_kwargs: { role: "ANALYST", password: "hunter2-sf-password" } } }),
+    );
     const meta = new TextDecoder().decode(created.resourceMeta);
     expect(meta).toContain('"connection_kwargs": {"role": "ANALYST"}');
     expect(meta).not.toContain("hunter2");

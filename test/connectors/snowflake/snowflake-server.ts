@@ -73,7 +73,9 @@ export async function startSnowflakeServer(options: { account?: string; user?: s
   const privateKeyPem = privateKey.export({ type: "pkcs8", format: "pem" }) as string;
   const encryptedPrivateKeyPem = privateKey.export({ type: "pkcs8", format: "pem", cipher: "aes-256-cbc", passphrase }) as string;
   const userKey: KeyObject = publicKey;
-  const fingerprint = `SHA256:${createHash("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("base64")}`;
+  const fingerprint = `SHA256:${createHash("sha256")
+    .update(publicKey.export({ type: "spki", format: "der" }))
+    .digest("base64")}`;
   const qualified = `${account.split(".")[0]!.toUpperCase()}.${user.toUpperCase()}`;
   const statements = new Map<string, Statement>();
   const byRequestId = new Map<string, string>();
@@ -97,13 +99,28 @@ export async function startSnowflakeServer(options: { account?: string; user?: s
     const sql = String(s.body["statement"]);
     const common = { statementHandle: s.handle, statementStatusUrl: statusUrl(s.handle) };
     if (s.cancelled) return status(422, { code: "000604", sqlState: "57014", message: "SQL execution canceled", ...common });
-    if (sql.includes("SYNTAX_ERROR")) return status(422, { code: "001003", sqlState: "42000", message: "SQL compilation error:\nsyntax error line 1 at position 0 unexpected 'SYNTAX_ERROR'.", ...common });
+    if (sql.includes("SYNTAX_ERROR"))
+      return status(422, {
+        code: "001003",
+        sqlState: "42000",
+        message: "SQL compilation error:\nsyntax error line 1 at position 0 unexpected 'SYNTAX_ERROR'.",
+        ...common,
+      });
     if (s.polls < 3 || sql.includes("RUN_LONG")) {
-      return status(202, { code: "333334", message: "Asynchronous execution in progress. Use provided query id to perform query monitoring and management.", ...common });
+      return status(202, {
+        code: "333334",
+        message: "Asynchronous execution in progress. Use provided query id to perform query monitoring and management.",
+        ...common,
+      });
     }
     if (sql.includes("DIVIDE_BY_ZERO")) return status(422, { code: "100051", sqlState: "22012", message: "Division by zero", ...common });
     return status(200, {
-      resultSetMetaData: { numRows: 1, format: "jsonv2", rowType: [{ name: "N", type: "fixed", nullable: false }], partitionInfo: [{ rowCount: 1, uncompressedSize: 8 }] },
+      resultSetMetaData: {
+        numRows: 1,
+        format: "jsonv2",
+        rowType: [{ name: "N", type: "fixed", nullable: false }],
+        partitionInfo: [{ rowCount: 1, uncompressedSize: 8 }],
+      },
       data: [["1"]],
       code: "090001",
       sqlState: "00000",
@@ -130,7 +147,8 @@ export async function startSnowflakeServer(options: { account?: string; user?: s
       const problem = checkBindings(body["statement"], body["bindings"]);
       if (problem) return status(422, { code: "002049", sqlState: "07000", message: problem });
       const requestId = req.query.get("requestId");
-      if (requestId !== null && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(requestId)) return status(400, { code: "391904", message: "requestId is not a UUID" });
+      if (requestId !== null && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(requestId))
+        return status(400, { code: "391904", message: "requestId is not a UUID" });
       const earlier = requestId !== null && req.query.get("retry") === "true" ? byRequestId.get(requestId) : undefined;
       if (earlier) return answer(statements.get(earlier)!);
       const handle = randomUUID();
@@ -138,7 +156,14 @@ export async function startSnowflakeServer(options: { account?: string; user?: s
       statements.set(handle, s);
       if (requestId !== null) byRequestId.set(requestId, handle);
       const first = answer(s);
-      return first.status === 422 ? first : status(202, { code: "333334", message: "Asynchronous execution in progress. Use provided query id to perform query monitoring and management.", statementHandle: handle, statementStatusUrl: statusUrl(handle) });
+      return first.status === 422
+        ? first
+        : status(202, {
+            code: "333334",
+            message: "Asynchronous execution in progress. Use provided query id to perform query monitoring and management.",
+            statementHandle: handle,
+            statementStatusUrl: statusUrl(handle),
+          });
     }
     const m = /^\/api\/v2\/statements\/([^/]+)(\/cancel)?$/.exec(req.path);
     const s = m ? statements.get(decodeURIComponent(m[1]!)) : undefined;
@@ -148,9 +173,16 @@ export async function startSnowflakeServer(options: { account?: string; user?: s
       return answer(s);
     }
     if (req.method === "POST" && m[2]) {
-      if (answer(s).status !== 202) return status(422, { code: "000605", message: "Identified SQL statement is not currently executing.", statementHandle: s.handle });
+      if (answer(s).status !== 202)
+        return status(422, { code: "000605", message: "Identified SQL statement is not currently executing.", statementHandle: s.handle });
       s.cancelled = true;
-      return status(200, { code: "000604", sqlState: "57014", message: "Statement aborted.", statementHandle: s.handle, statementStatusUrl: statusUrl(s.handle) });
+      return status(200, {
+        code: "000604",
+        sqlState: "57014",
+        message: "Statement aborted.",
+        statementHandle: s.handle,
+        statementStatusUrl: statusUrl(s.handle),
+      });
     }
     return status(405, { message: "method not allowed" });
   });

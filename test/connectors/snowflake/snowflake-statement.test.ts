@@ -24,7 +24,15 @@ describe("Snowflake statements", () => {
   });
 
   test("pyformat becomes positional bindings, one per occurrence, with SQL API types", () => {
-    expect(bindPyformat("SELECT %(a)s, %(a)s, %(b)s, %(c)s, %(d)s, %(e)s, 'x%%'", { a: 1n, b: 2.5, c: true, d: null, e: Datetime.fromISOString("2024-01-02T03:04:05.123456Z") })).toEqual({
+    expect(
+      bindPyformat("SELECT %(a)s, %(a)s, %(b)s, %(c)s, %(d)s, %(e)s, 'x%%'", {
+        a: 1n,
+        b: 2.5,
+        c: true,
+        d: null,
+        e: Datetime.fromISOString("2024-01-02T03:04:05.123456Z"),
+      }),
+    ).toEqual({
       statement: "SELECT ?, ?, ?, ?, ?, ?, 'x%'",
       bindings: {
         "1": { type: "FIXED", value: "1" },

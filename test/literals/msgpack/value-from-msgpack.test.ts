@@ -24,7 +24,11 @@ const portable = fc.letrec((tie) => ({
     fc.string({ unit: "binary", maxLength: 300 }),
     fc.uint8Array({ maxLength: 300 }),
     fc.array(tie("value"), { maxLength: 20 }),
-    fc.dictionary(fc.string({ unit: "binary" }).filter((k) => k !== "__proto__"), tie("value"), { maxKeys: 20 }),
+    fc.dictionary(
+      fc.string({ unit: "binary" }).filter((k) => k !== "__proto__"),
+      tie("value"),
+      { maxKeys: 20 },
+    ),
   ),
 })).value;
 
@@ -64,11 +68,19 @@ describe("valueFromMsgpack / msgpackFromValue", () => {
 
   test("Python's Dict[int,str] keys come back as a Map and re-encode identically (V24)", () => {
     const value = valueFromMsgpack(fromHex("8201a16102a162"));
-    expect(value).toEqual(new Map<unknown, unknown>([[1, "a"], [2, "b"]]));
+    expect(value).toEqual(
+      new Map<unknown, unknown>([
+        [1, "a"],
+        [2, "b"],
+      ]),
+    );
     expect(hex(plain(value))).toBe("8201a16102a162");
     // A map that switches to non-string keys midway keeps the entries read so far, in order.
     const mixed = valueFromMsgpack(fromHex("82a16101c3a162")) as Map<unknown, unknown>;
-    expect([...mixed.entries()]).toEqual([["a", 1], [true, "b"]]);
+    expect([...mixed.entries()]).toEqual([
+      ["a", 1],
+      [true, "b"],
+    ]);
   });
 
   test("a __proto__ key is an own property, not a prototype change", () => {

@@ -97,7 +97,8 @@ describe.each(CLIENT_KINDS)("Flyte 1 lifecycle over $name", (kind) => {
 
       // Logs: structured lines, and the deprecated plain lines with the same text.
       const parts = [];
-      for await (const part of tasks.client.getTaskLogs({ taskCategory: category, resourceMeta: created.resourceMeta, lines: 10n, token: "" })) parts.push(part);
+      for await (const part of tasks.client.getTaskLogs({ taskCategory: category, resourceMeta: created.resourceMeta, lines: 10n, token: "" }))
+        parts.push(part);
       const bodies = parts.flatMap((p) => (p.part.case === "body" ? [p.part.value] : []));
       expect(bodies.flatMap((b) => b.structuredLines.map((l) => l.message))).toEqual(["second 1 of 1.2", "done after 1.2 s"]);
       expect(bodies.flatMap((b) => b.results)).toEqual(["second 1 of 1.2", "done after 1.2 s"]);
@@ -240,8 +241,12 @@ describe("one task, two generations: the metadata is the same bytes", () => {
     const f2 = grpcJsClient(AsyncConnectorService, svc.address);
     const f1 = grpcJsClient(AsyncAgentService, svc.address);
     try {
-      const viaF1 = await f1.createTask(flyte1CreateRequest({ type: "echo", inputs: { x: { type: F1_FLOAT, literal: f1Float(4.25) } }, outputs: { x: F1_FLOAT } }));
-      const viaF2 = await f2.createTask(createTaskRequest({ type: "echo", inputs: { x: { type: FLOAT, literal: floatLiteral(4.25) } }, outputs: { x: FLOAT } }));
+      const viaF1 = await f1.createTask(
+        flyte1CreateRequest({ type: "echo", inputs: { x: { type: F1_FLOAT, literal: f1Float(4.25) } }, outputs: { x: F1_FLOAT } }),
+      );
+      const viaF2 = await f2.createTask(
+        createTaskRequest({ type: "echo", inputs: { x: { type: FLOAT, literal: floatLiteral(4.25) } }, outputs: { x: FLOAT } }),
+      );
       expect(Buffer.from(viaF1.resourceMeta).toString()).toBe(Buffer.from(viaF2.resourceMeta).toString());
     } finally {
       f2.close();

@@ -51,7 +51,9 @@ test("most of the spec vectors apply to Flyte 1 literals", () => {
 
 describe("echo over Flyte 1 returns each applicable vector as the same literal", () => {
   test.each(APPLICABLE.map((a) => [`${a.v.id} ${a.v.what}`, a] as const))("%s", async (_name, { type, literal, expected }) => {
-    const created = await client.createTask(flyte1CreateRequest({ type: "echo", inputs: { v: { type, literal } }, outputs: { v: type } }), { timeoutMs: 10_000 });
+    const created = await client.createTask(flyte1CreateRequest({ type: "echo", inputs: { v: { type, literal } }, outputs: { v: type } }), {
+      timeoutMs: 10_000,
+    });
     const got = await client.getTask({ taskCategory: { name: "echo", version: 0 }, resourceMeta: created.resourceMeta }, { timeoutMs: 10_000 });
     expect(got.resource?.phase).toBe(Phase.SUCCEEDED);
     expect(Object.keys(got.resource?.outputs?.literals ?? {})).toEqual(["v"]);

@@ -27,7 +27,12 @@ afterAll(async () => {
 function sync(spec: Flyte1TaskSpec, timeoutMs = 10_000) {
   const client = grpcJsClient(SyncAgentService, svc.address);
   const messages = [
-    { part: { case: "header" as const, value: { template: flytekitTemplate(spec), outputPrefix: "s3://bucket/n0/data/0", taskExecutionMetadata: PROPELLER_METADATA as never } } },
+    {
+      part: {
+        case: "header" as const,
+        value: { template: flytekitTemplate(spec), outputPrefix: "s3://bucket/n0/data/0", taskExecutionMetadata: PROPELLER_METADATA as never },
+      },
+    },
     { part: { case: "inputs" as const, value: flytekitInputs(spec) } },
   ];
   return executeTaskSync(client.raw, messages, { timeoutMs }).finally(() => client.close());

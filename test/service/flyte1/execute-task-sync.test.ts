@@ -34,7 +34,17 @@ const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 /** Propeller's shape: the header, one inputs message, half-close. */
 function propellerMessages(spec: Flyte1TaskSpec) {
   return [
-    { part: { case: "header" as const, value: { template: flytekitTemplate(spec), outputPrefix: "s3://bucket/n0/data/0", taskExecutionMetadata: PROPELLER_METADATA as never, maxDatasetSizeBytes: 1n << 20n } } },
+    {
+      part: {
+        case: "header" as const,
+        value: {
+          template: flytekitTemplate(spec),
+          outputPrefix: "s3://bucket/n0/data/0",
+          taskExecutionMetadata: PROPELLER_METADATA as never,
+          maxDatasetSizeBytes: 1n << 20n,
+        },
+      },
+    },
     { part: { case: "inputs" as const, value: flytekitInputs(spec) } },
   ];
 }
@@ -161,7 +171,9 @@ describe("the same sync connectors over Flyte 2 and locally", () => {
   test("Flyte 2 CreateTask runs it and GetTask answers the stored result", async () => {
     const c = grpcJsClient(AsyncConnectorService, svc.address);
     try {
-      const created = await c.createTask(createTaskRequest({ type: "hash", inputs: { data: { type: STRING, literal: stringLiteral("hello flyte") } }, outputs: { digest: STRING } }));
+      const created = await c.createTask(
+        createTaskRequest({ type: "hash", inputs: { data: { type: STRING, literal: stringLiteral("hello flyte") } }, outputs: { digest: STRING } }),
+      );
       const got = await c.getTask({ taskCategory: { name: "hash", version: 0 }, resourceMeta: created.resourceMeta });
       expect(got.resource?.phase).toBe(F2Phase.SUCCEEDED);
       const digest = got.resource?.outputs?.literals.find((l) => l.name === "digest")?.value;
@@ -199,4 +211,3 @@ describe("the same sync connectors over Flyte 2 and locally", () => {
     expect(failed).toMatchObject({ phase: "FAILED", message: "the model API rejected the prompt" });
   });
 });
-

@@ -48,9 +48,7 @@ const AGENTS = "/flyteidl.service.AsyncAgentService";
 const METADATA = "/flyteidl.service.AgentMetadataService";
 const FLOAT = fromJson(LiteralTypeSchema, { simple: "FLOAT" });
 const echo = flyte1CreateRequest({ type: "echo", inputs: { x: { type: FLOAT, literal: f1Float(1.25) } }, outputs: { x: FLOAT } });
-const echoMeta = new TextEncoder().encode(
-  '{"outputs_b64": "ChIKAXgSDQoLCgkRAAAAAAAA9D8=", "output_types": {"x": "CAI="}}',
-);
+const echoMeta = new TextEncoder().encode('{"outputs_b64": "ChIKAXgSDQoLCgkRAAAAAAAA9D8=", "output_types": {"x": "CAI="}}');
 
 function normalised(a: RawGrpcAnswer) {
   const all: Record<string, string> = { ...a.headers, ...a.trailers };
@@ -63,14 +61,24 @@ const CASES: readonly { name: string; path: string; body: Buffer; code: number; 
   { name: "GetAgent", path: `${METADATA}/GetAgent`, body: frame(GetAgentRequestSchema, { name: "Hash Connector" }), code: OK },
   { name: "GetAgent unknown", path: `${METADATA}/GetAgent`, body: frame(GetAgentRequestSchema, { name: "nope" }), code: Code.NotFound },
   { name: "CreateTask echo", path: `${AGENTS}/CreateTask`, body: frame(CreateTaskRequestSchema, echo), code: OK },
-  { name: "CreateTask unknown type", path: `${AGENTS}/CreateTask`, body: frame(CreateTaskRequestSchema, flyte1CreateRequest({ type: "nope" })), code: Code.NotFound },
+  {
+    name: "CreateTask unknown type",
+    path: `${AGENTS}/CreateTask`,
+    body: frame(CreateTaskRequestSchema, flyte1CreateRequest({ type: "nope" })),
+    code: Code.NotFound,
+  },
   {
     name: "GetTask echo (state and outputs)",
     path: `${AGENTS}/GetTask`,
     body: frame(GetTaskRequestSchema, { taskCategory: { name: "echo", version: 0 }, resourceMeta: echoMeta }),
     code: OK,
   },
-  { name: "GetTask by the deprecated task_type", path: `${AGENTS}/GetTask`, body: frame(GetTaskRequestSchema, { taskType: "echo", resourceMeta: echoMeta }), code: OK },
+  {
+    name: "GetTask by the deprecated task_type",
+    path: `${AGENTS}/GetTask`,
+    body: frame(GetTaskRequestSchema, { taskType: "echo", resourceMeta: echoMeta }),
+    code: OK,
+  },
   {
     name: "GetTask bad metadata",
     path: `${AGENTS}/GetTask`,
@@ -78,7 +86,12 @@ const CASES: readonly { name: string; path: string; body: Buffer; code: number; 
     code: Code.InvalidArgument,
     message: /^invalid resource_meta for task type echo/,
   },
-  { name: "DeleteTask", path: `${AGENTS}/DeleteTask`, body: frame(DeleteTaskRequestSchema, { taskCategory: { name: "echo", version: 0 }, resourceMeta: echoMeta }), code: OK },
+  {
+    name: "DeleteTask",
+    path: `${AGENTS}/DeleteTask`,
+    body: frame(DeleteTaskRequestSchema, { taskCategory: { name: "echo", version: 0 }, resourceMeta: echoMeta }),
+    code: OK,
+  },
   {
     name: "GetTaskMetrics unimplemented",
     path: `${AGENTS}/GetTaskMetrics`,

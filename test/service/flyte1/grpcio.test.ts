@@ -46,23 +46,26 @@ afterAll(async () => {
 });
 
 const NAME = "the whole Flyte 1 lifecycle and ExecuteTaskSync from Python grpcio";
-(hasGrpcio ? test : test.skip)(hasGrpcio ? NAME : `${NAME} (skipped: /usr/bin/python3 cannot import grpc; the test command installs python3-grpcio)`, async () => {
-  const dir = mkdtempSync(join(tmpdir(), "fc-grpcio-"));
-  const fds = join(dir, "agent.binpb");
-  writeFileSync(fds, descriptorSet());
-  const { stdout } = await promisify(execFile)(PYTHON, [join(__dirname, "grpcio_client.py"), svc.address, fds], { timeout: 60_000 });
-  const seen = JSON.parse(stdout) as Record<string, unknown>;
-  expect(seen["agents"]).toContainEqual(["Sleep Connector", false, ["sleep/0"]]);
-  expect(seen["agents"]).toContainEqual(["Hash Connector", true, ["hash/0"]]);
-  expect(seen["agent"]).toEqual(["Sleep Connector", false]);
-  expect(seen["resource_meta"]).toMatch(/^\{"seconds": 3, "started_at_ms": \d+\}$/);
-  // [phase, state]: RUNNING(2)/RUNNING(3) while it runs, SUCCEEDED(3)/SUCCEEDED(4) at the end.
-  const polls = seen["polls"] as [number, number][];
-  expect(polls[0]).toEqual([2, 3]);
-  expect(polls.at(-1)).toEqual([3, 4]);
-  expect(polls.every(([phase, state]) => (phase === 2 && state === 3) || (phase === 3 && state === 4))).toBe(true);
-  expect((seen["logs"] as string[][]).flat()).toEqual(["second 1 of 3", "second 2 of 3", "second 3 of 3", "done after 3 s"]);
-  expect(seen["deleted_twice"]).toBe(true);
-  expect(seen["sync"]).toEqual([["header", 3, createHash("sha256").update("hello flyte").digest("hex")]]);
-  expect(seen["unknown"]).toEqual(["NOT_FOUND", "Cannot find connector for task type: no_such_type."]);
-});
+(hasGrpcio ? test : test.skip)(
+  hasGrpcio ? NAME : `${NAME} (skipped: /usr/bin/python3 cannot import grpc; the test command installs python3-grpcio)`,
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "fc-grpcio-"));
+    const fds = join(dir, "agent.binpb");
+    writeFileSync(fds, descriptorSet());
+    const { stdout } = await promisify(execFile)(PYTHON, [join(__dirname, "grpcio_client.py"), svc.address, fds], { timeout: 60_000 });
+    const seen = JSON.parse(stdout) as Record<string, unknown>;
+    expect(seen["agents"]).toContainEqual(["Sleep Connector", false, ["sleep/0"]]);
+    expect(seen["agents"]).toContainEqual(["Hash Connector", true, ["hash/0"]]);
+    expect(seen["agent"]).toEqual(["Sleep Connector", false]);
+    expect(seen["resource_meta"]).toMatch(/^\{"seconds": 3, "started_at_ms": \d+\}$/);
+    // [phase, state]: RUNNING(2)/RUNNING(3) while it runs, SUCCEEDED(3)/SUCCEEDED(4) at the end.
+    const polls = seen["polls"] as [number, number][];
+    expect(polls[0]).toEqual([2, 3]);
+    expect(polls.at(-1)).toEqual([3, 4]);
+    expect(polls.every(([phase, state]) => (phase === 2 && state === 3) || (phase === 3 && state === 4))).toBe(true);
+    expect((seen["logs"] as string[][]).flat()).toEqual(["second 1 of 3", "second 2 of 3", "second 3 of 3", "done after 3 s"]);
+    expect(seen["deleted_twice"]).toBe(true);
+    expect(seen["sync"]).toEqual([["header", 3, createHash("sha256").update("hello flyte").digest("hex")]]);
+    expect(seen["unknown"]).toEqual(["NOT_FOUND", "Cannot find connector for task type: no_such_type."]);
+  },
+);

@@ -23,7 +23,11 @@ function shapeOf(f: DescField): Shape {
       if (f.listKind === "enum") return { kind: "repeated-enum", enumValues: f.enum.values.map((v) => `${v.number}`) };
       return { kind: "repeated-scalar", scalar: f.scalar };
     case "map":
-      return { kind: "map", mapKey: f.mapKey, ...(f.mapKind === "message" ? { message: f.message } : { scalar: f.mapKind === "scalar" ? f.scalar : undefined }) };
+      return {
+        kind: "map",
+        mapKey: f.mapKey,
+        ...(f.mapKind === "message" ? { message: f.message } : { scalar: f.mapKind === "scalar" ? f.scalar : undefined }),
+      };
   }
 }
 

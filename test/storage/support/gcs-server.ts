@@ -54,11 +54,17 @@ export async function startGcsServer(options: { buckets: readonly string[]; read
         const body = await bodyOf(req);
         if (!buckets.has(bucket)) return error(res, 404, "notFound", "The specified bucket does not exist.");
         if (readOnly.has(bucket)) {
-          return error(res, 403, "forbidden", `caller does not have storage.objects.create access to the Google Cloud Storage object. Permission 'storage.objects.create' denied on resource (or it may not exist).`);
+          return error(
+            res,
+            403,
+            "forbidden",
+            `caller does not have storage.objects.create access to the Google Cloud Storage object. Permission 'storage.objects.create' denied on resource (or it may not exist).`,
+          );
         }
         if (url.searchParams.get("uploadType") !== "multipart") return error(res, 400, "invalid", "only uploadType=multipart is served here");
         const boundary = /boundary="?([^";]+)"?/.exec(req.headers["content-type"] ?? "")?.[1];
-        if (!/^multipart\/related/.test(req.headers["content-type"] ?? "") || boundary === undefined) return error(res, 400, "invalid", "expected a multipart/related body");
+        if (!/^multipart\/related/.test(req.headers["content-type"] ?? "") || boundary === undefined)
+          return error(res, 400, "invalid", "expected a multipart/related body");
         const parts = multipartParts(body, boundary);
         if (parts.length !== 2) return error(res, 400, "invalid", `expected 2 parts (metadata, media), got ${parts.length}`);
         const metadata = JSON.parse(parts[0]!.toString("utf8")) as { name?: string };

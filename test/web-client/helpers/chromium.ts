@@ -5,7 +5,16 @@ import { chromium, type Browser } from "playwright-core";
 /** Debian's chromium package; `web-client/scripts/ensure-chromium.sh` installs it. */
 export const CHROMIUM_PATH = "/usr/bin/chromium";
 
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 /**
  * `describe` for suites that need Chromium. Without it they are skipped with a message on a developer's

@@ -29,7 +29,9 @@ async function runClientScenario(apiUrl: string, protocol: Protocol): Promise<Cl
   try {
     result.connectors = (await clients.listConnectors()).map((c) => c.name);
     step = "CreateTask";
-    const { resourceMeta } = await clients.tasks.createTask(createTaskRequest({ type: "sleep", inputs: { seconds: { type: FLOAT, literal: floatLiteral(1.1) } } }));
+    const { resourceMeta } = await clients.tasks.createTask(
+      createTaskRequest({ type: "sleep", inputs: { seconds: { type: FLOAT, literal: floatLiteral(1.1) } } }),
+    );
     step = "GetTask (followTask)";
     for await (const resource of clients.followTask({ name: "sleep" }, resourceMeta, { intervalMs: 250 })) result.phases.push(phaseName(resource.phase));
     step = "GetTaskLogs (server-streaming)";

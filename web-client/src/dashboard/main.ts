@@ -52,7 +52,11 @@ const taskView = createTaskView(
   () => clients,
 );
 
-const connectorEls = { table: byId("connectors", HTMLTableElement), taskTypes: byId("task-types", HTMLDataListElement), error: byId("connectors-error", HTMLDivElement) };
+const connectorEls = {
+  table: byId("connectors", HTMLTableElement),
+  taskTypes: byId("task-types", HTMLDataListElement),
+  error: byId("connectors-error", HTMLDivElement),
+};
 const refreshAll = () => Promise.all([showHealth(clients, healthBadge), showConnectors(clients, connectorEls), refreshRecent()]);
 const refreshRecent = () =>
   showRecentTasks(recentList, authHeaders(), (task) => {

@@ -25,7 +25,11 @@ export interface DecodeInSlicesOptions {
  * (a singular message field sent twice, which protobuf merges; maps with non-string keys) are decoded
  * with `fromBinary` as a whole, not in slices.
  */
-export async function decodeInSlices<Desc extends DescMessage>(schema: Desc, bytes: Uint8Array, options: DecodeInSlicesOptions = {}): Promise<MessageShape<Desc>> {
+export async function decodeInSlices<Desc extends DescMessage>(
+  schema: Desc,
+  bytes: Uint8Array,
+  options: DecodeInSlicesOptions = {},
+): Promise<MessageShape<Desc>> {
   const sliceMs = options.sliceMs ?? 5;
   const smallBytes = options.smallBytes ?? 64 * 1024;
   let sliceStart = performance.now();
@@ -94,7 +98,9 @@ export async function decodeInSlices<Desc extends DescMessage>(schema: Desc, byt
 }
 
 function isMessageValued(field: DescField): boolean {
-  return field.fieldKind === "message" || (field.fieldKind === "list" && field.listKind === "message") || (field.fieldKind === "map" && field.mapKind === "message");
+  return (
+    field.fieldKind === "message" || (field.fieldKind === "list" && field.listKind === "message") || (field.fieldKind === "map" && field.mapKind === "message")
+  );
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {

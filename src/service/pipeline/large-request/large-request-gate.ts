@@ -72,9 +72,15 @@ export function gateLargeRequests(app: FastifyInstance, gate: LargeRequestGate):
     const contentType = String(req.headers["content-type"] ?? "");
     if (contentType.startsWith("application/grpc")) {
       // Trailers-only: the status travels in the headers, for gRPC and gRPC-Web alike.
-      void reply.code(200).headers({ "content-type": contentType, "grpc-status": "8", "grpc-message": encodeURIComponent(LARGE_REQUEST_BUSY) }).send();
+      void reply
+        .code(200)
+        .headers({ "content-type": contentType, "grpc-status": "8", "grpc-message": encodeURIComponent(LARGE_REQUEST_BUSY) })
+        .send();
     } else {
-      void reply.code(429).header("content-type", "application/json").send(JSON.stringify({ code: "resource_exhausted", message: LARGE_REQUEST_BUSY }));
+      void reply
+        .code(429)
+        .header("content-type", "application/json")
+        .send(JSON.stringify({ code: "resource_exhausted", message: LARGE_REQUEST_BUSY }));
     }
   });
 }

@@ -48,11 +48,15 @@ export function createAgentService(flyte2: ConnectorService): AgentService {
   const f2 = flyte2.handlers;
   const handlers: AgentService["handlers"] = {
     async createTask(req, signal) {
-      const res = await viaFlyte2(admin.CreateTaskRequestSchema, req, connector.CreateTaskRequestSchema, connector.CreateTaskResponseSchema, (r) => f2.createTask(r, signal));
+      const res = await viaFlyte2(admin.CreateTaskRequestSchema, req, connector.CreateTaskRequestSchema, connector.CreateTaskResponseSchema, (r) =>
+        f2.createTask(r, signal),
+      );
       return { resourceMeta: res.resourceMeta };
     },
     async getTask(req, signal) {
-      const res = await viaFlyte2(admin.GetTaskRequestSchema, withCategory(req), connector.GetTaskRequestSchema, connector.GetTaskResponseSchema, (r) => f2.getTask(r, signal));
+      const res = await viaFlyte2(admin.GetTaskRequestSchema, withCategory(req), connector.GetTaskRequestSchema, connector.GetTaskResponseSchema, (r) =>
+        f2.getTask(r, signal),
+      );
       return { resource: flyte1ResourceFrom(res.resource) };
     },
     async deleteTask(req, signal) {
@@ -60,8 +64,12 @@ export function createAgentService(flyte2: ConnectorService): AgentService {
       return {};
     },
     async getTaskMetrics(req, signal) {
-      const res = await viaFlyte2(admin.GetTaskMetricsRequestSchema, withCategory(req), connector.GetTaskMetricsRequestSchema, connector.GetTaskMetricsResponseSchema, (r) =>
-        f2.getTaskMetrics(r, signal),
+      const res = await viaFlyte2(
+        admin.GetTaskMetricsRequestSchema,
+        withCategory(req),
+        connector.GetTaskMetricsRequestSchema,
+        connector.GetTaskMetricsResponseSchema,
+        (r) => f2.getTaskMetrics(r, signal),
       );
       return convertMessage(connector.GetTaskMetricsResponseSchema, res, admin.GetTaskMetricsResponseSchema);
     },

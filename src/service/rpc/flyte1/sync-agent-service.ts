@@ -37,21 +37,28 @@ export function createSyncAgentService(flyte2: ConnectorService, registry: Conne
       // slot and time limit are taken here, as the pipeline takes them for the unary calls.
       const call = ctx.values.get(kPipelineCall);
       const limited = <T>(work: () => Promise<T>) => (call ? call.limitConnector(template.type, work) : work());
-      const request = create(admin.CreateTaskRequestSchema, { template, inputs, outputPrefix: header.outputPrefix, taskExecutionMetadata: header.taskExecutionMetadata });
-      const resource = await limited(() => withInlineResults(async () => {
-        const created = await viaFlyte2(admin.CreateTaskRequestSchema, request, connector.CreateTaskRequestSchema, connector.CreateTaskResponseSchema, (r) =>
-          flyte2.handlers.createTask(r, signal),
-        );
-        const got = await flyte2.handlers.getTask(
-          create(connector.GetTaskRequestSchema, {
-            resourceMeta: created.resourceMeta,
-            taskCategory: { name: template.type, version: template.taskTypeVersion },
-            outputPrefix: header.outputPrefix,
-          }),
-          signal,
-        );
-        return create(connector.GetTaskResponseSchema, got).resource;
-      }));
+      const request = create(admin.CreateTaskRequestSchema, {
+        template,
+        inputs,
+        outputPrefix: header.outputPrefix,
+        taskExecutionMetadata: header.taskExecutionMetadata,
+      });
+      const resource = await limited(() =>
+        withInlineResults(async () => {
+          const created = await viaFlyte2(admin.CreateTaskRequestSchema, request, connector.CreateTaskRequestSchema, connector.CreateTaskResponseSchema, (r) =>
+            flyte2.handlers.createTask(r, signal),
+          );
+          const got = await flyte2.handlers.getTask(
+            create(connector.GetTaskRequestSchema, {
+              resourceMeta: created.resourceMeta,
+              taskCategory: { name: template.type, version: template.taskTypeVersion },
+              outputPrefix: header.outputPrefix,
+            }),
+            signal,
+          );
+          return create(connector.GetTaskResponseSchema, got).resource;
+        }),
+      );
       yield { res: { case: "header", value: { resource: flyte1ResourceFrom(resource) } } };
     },
   };
