@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync } from "node:fs";
 import * as http2 from "node:http2";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { CreateTaskRequestSchema } from "#idl/flyteidl2/connector/connector_pb.js";
@@ -19,10 +22,12 @@ const MiB = 1024 * 1024;
 const CREATE = `/${AsyncConnectorService.typeName}/CreateTask`;
 let svc: RunningService;
 const sessions: http2.ClientHttp2Session[] = [];
+const OUTPUTS = mkdtempSync(join(tmpdir(), "fc-large-outputs-"));
 beforeAll(async () => {
   svc = await startService({ config: { grpcFastPath: true, maxConcurrentLargeRequests: 2, largeRequestBytes: MiB } });
 });
 afterAll(async () => {
+  rmSync(OUTPUTS, { recursive: true, force: true });
   for (const s of sessions) s.destroy();
   await svc.close();
 });
@@ -37,7 +42,13 @@ function session(): http2.ClientHttp2Session {
 
 /** A valid echo CreateTask of about `bytes` bytes (one large string input). */
 function echoCreate(bytes: number) {
-  return createTaskRequest({ type: "echo", inputs: { s: { type: STRING, literal: stringLiteral("x".repeat(bytes)) } }, outputs: { s: STRING } });
+  // echo writes outputs above 16 KiB under the output prefix: a local folder, so no object store is needed.
+  return createTaskRequest({
+    type: "echo",
+    inputs: { s: { type: STRING, literal: stringLiteral("x".repeat(bytes)) } },
+    outputs: { s: STRING },
+    outputPrefix: join(OUTPUTS, `task-${bytes}-${Math.random().toString(36).slice(2)}`),
+  });
 }
 
 /** A large gRPC CreateTask whose body arrives only in part: its slot stays taken until the stream is reset. */
