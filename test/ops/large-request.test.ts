@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as http from "node:http";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { CreateTaskRequestSchema } from "#idl/flyteidl2/connector/connector_pb.js";
@@ -23,8 +26,17 @@ afterAll(async () => {
 
 const CREATE = `/${AsyncConnectorService.typeName}/CreateTask`;
 /** A valid echo CreateTask of about `bytes` bytes (one large string input). */
+const OUTPUTS = mkdtempSync(join(tmpdir(), "fc-large-outputs-"));
+afterAll(() => rmSync(OUTPUTS, { recursive: true, force: true }));
+
 function echoCreate(bytes: number): Uint8Array<ArrayBuffer> {
-  const req = createTaskRequest({ type: "echo", inputs: { s: { type: STRING, literal: stringLiteral("x".repeat(bytes)) } }, outputs: { s: STRING } });
+  // echo writes outputs above 16 KiB under the output prefix: a local folder, so no object store is needed.
+  const req = createTaskRequest({
+    type: "echo",
+    inputs: { s: { type: STRING, literal: stringLiteral("x".repeat(bytes)) } },
+    outputs: { s: STRING },
+    outputPrefix: join(OUTPUTS, `task-${bytes}-${Math.random().toString(36).slice(2)}`),
+  });
   return new Uint8Array(toBinary(CreateTaskRequestSchema, create(CreateTaskRequestSchema, req)));
 }
 
