@@ -8,6 +8,7 @@ import { startService, type RunningService } from "../../src/testing/start-servi
 import { curlConnect } from "../helpers/curl.js";
 import { grpcJsClient } from "../helpers/grpc-js-client.js";
 import { createTestPki, type TestPki } from "../support/certificates.js";
+import { BUILTIN_CONNECTOR_NAMES } from "../support/builtin-connectors.js";
 
 let pki: TestPki;
 let svc: RunningService;
@@ -21,17 +22,7 @@ afterAll(async () => {
   await svc.close();
 });
 
-const NAMES = [
-  "Sleep Connector",
-  "Echo Connector",
-  "PostgreSQL Connector",
-  "HTTP Job Connector",
-  "Bigquery Connector",
-  "Snowflake Connector",
-  "Databricks Connector",
-  "HTTP Call Connector",
-  "Hash Connector",
-];
+const NAMES = BUILTIN_CONNECTOR_NAMES;
 
 test("grpc-js over TLS (ALPN h2), as an executor with insecure: false", async () => {
   const creds = grpc.credentials.createSsl(Buffer.from(pki.ca.cert));

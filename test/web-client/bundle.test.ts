@@ -6,6 +6,7 @@ import { startService, type RunningService } from "../../src/testing/start-servi
 import { emitClientTypes } from "../../web-client/scripts/client-types.js";
 import { bundleClientLibrary, LIBRARY_EXTERNALS, measureBundleSizes } from "../../web-client/scripts/web-bundles.js";
 import { ROOT_DIR } from "../../web-client/scripts/web-paths.js";
+import { BUILTIN_CONNECTOR_NAMES } from "../support/builtin-connectors.js";
 
 // Inside the repository, so that the built files resolve @connectrpc/* and @bufbuild/* from its node_modules.
 const OUT = path.join(ROOT_DIR, ".tmp", `web-client-bundle-${process.pid}`);
@@ -48,17 +49,7 @@ describe("the built library", () => {
       encoding: "utf8",
       timeout: 20_000,
     });
-    const names = [
-      "Sleep Connector",
-      "Echo Connector",
-      "PostgreSQL Connector",
-      "HTTP Job Connector",
-      "Bigquery Connector",
-      "Snowflake Connector",
-      "Databricks Connector",
-      "HTTP Call Connector",
-      "Hash Connector",
-    ];
+    const names = BUILTIN_CONNECTOR_NAMES;
     expect(JSON.parse(out)).toEqual({ "grpc-web": names, "connect-json": names, "connect-binary": names });
   });
 });

@@ -8,6 +8,7 @@ import { artifactPath, describeWithChromium, launchChromium } from "./helpers/ch
 import { selfSignedCert } from "./helpers/self-signed-cert.js";
 import { serveFiles } from "./helpers/serve-files.js";
 import type { ClientScenarioResult } from "./page/client-page.js";
+import { BUILTIN_CONNECTOR_NAMES } from "../support/builtin-connectors.js";
 
 describeWithChromium("web-client in Chromium, from a page on another origin", () => {
   let pageServer: Awaited<ReturnType<typeof serveFiles>>;
@@ -50,17 +51,7 @@ describeWithChromium("web-client in Chromium, from a page on another origin", ()
 
   function expectWholeScenario({ result, alert }: { result: ClientScenarioResult; alert: string }): void {
     expect(result.failure).toBeUndefined();
-    expect(result.connectors).toEqual([
-      "Sleep Connector",
-      "Echo Connector",
-      "PostgreSQL Connector",
-      "HTTP Job Connector",
-      "Bigquery Connector",
-      "Snowflake Connector",
-      "Databricks Connector",
-      "HTTP Call Connector",
-      "Hash Connector",
-    ]);
+    expect(result.connectors).toEqual(BUILTIN_CONNECTOR_NAMES);
     expect(result.phases[0]).toBe("RUNNING");
     expect(result.phases.at(-1)).toBe("SUCCEEDED");
     // Server-streaming GetTaskLogs, one line per page: two streams, each read to its end.
