@@ -1,4 +1,5 @@
 import { pino, type Logger as PinoLogger, type LevelWithSilent } from "pino";
+import { isoTimestamp } from "./iso-timestamp.js";
 
 /**
  * The logging surface the framework hands to connectors and services. It is pino's, narrowed to what a
@@ -61,7 +62,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       level: options.level ?? "info",
       base: { service: "flyte-connect" },
       formatters: { log: (obj) => redactFields(obj), bindings: (bindings) => redactFields(bindings) },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: isoTimestamp,
     },
     options.destination ?? pino.destination({ fd: 1, sync: false }),
   );

@@ -1,12 +1,12 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Registry } from "prom-client";
 import type { Logger } from "../../log/logger.js";
+import type { MetricsRegistry } from "../pipeline/metrics.js";
 import { ServingStatus, type HealthStatus } from "../rpc/health-service.js";
 
 /** Options of {@link createMetricsServer}. */
 export interface MetricsServerOptions {
-  readonly registry: Registry;
+  readonly registry: MetricsRegistry;
   readonly health: HealthStatus;
   readonly host: string;
   /** 0 picks a free port. */

@@ -8,7 +8,7 @@ import type { ConnectorLimiter, ConnectorSlot } from "./connector-limits.js";
 import { clampTimeoutMs } from "./deadline.js";
 import type { Drain } from "./drain.js";
 import type { LoadShedder } from "./load-shedder.js";
-import type { ServiceMetrics } from "./metrics.js";
+import type { CallMeter, ServiceMetrics } from "./metrics.js";
 import { logCall } from "./rpc-log.js";
 
 /**
@@ -56,10 +56,9 @@ export interface CallPipelineOptions {
 export function createCallPipeline(options: CallPipelineOptions): CallPipeline {
   return {
     start(decoded, callOptions) {
-      const call = new Call(options, decoded, callOptions?.parent, callOptions?.deadlineMs);
-      options.metrics.started(decoded.info);
-      if (decoded.info.operation === "create" && decoded.info.inputBytes !== undefined) options.metrics.inputBytes(decoded.info, decoded.info.inputBytes);
-      return call;
+      const meter = options.metrics.started(decoded.info);
+      if (decoded.info.operation === "create" && decoded.info.inputBytes !== undefined) meter.inputBytes(decoded.info.inputBytes);
+      return new Call(options, meter, decoded, callOptions?.parent, callOptions?.deadlineMs);
     },
   };
 }
@@ -83,6 +82,7 @@ export class Call implements LazySignal {
 
   constructor(
     private readonly options: CallPipelineOptions,
+    private readonly meter: CallMeter,
     decoded: DecodedCall,
     private readonly parent: AbortSignal | undefined,
     private readonly deadlineMs: number | undefined,
@@ -193,7 +193,7 @@ export class Call implements LazySignal {
     if (this.counted) this.options.shedder.release();
     // Never run (refused, or ended before its handler started): nobody else gives the slot back.
     if (!this.running || this.holdSlot) this.slot?.release();
-    this.options.metrics.handled(this.info, err === undefined ? undefined : codeOf(err), phase);
+    this.meter.handled(this.info, err === undefined ? undefined : codeOf(err), phase);
     logCall(this.options.log, this.info, err, this.secrets);
   }
 

@@ -86,6 +86,8 @@ export function createConnectorService(options: ConnectorServiceOptions): Connec
   const storageConfig = options.storageConfig ?? DEFAULT_STORAGE_CONFIG;
   const storage = options.storage ?? createStorage(storageConfig);
   const invoker = createConnectorInvoker({ log, serviceSecrets: options.serviceSecrets, storage });
+  // A call's AbortSignal costs more than the rest of a small GetTask: storage options ask for it by a getter,
+  // so it is built only when something is read or written.
   const abortSignalOf = (signal: CallSignal): AbortSignal => (signal instanceof AbortSignal ? signal : signal.signal);
 
   /** The connector for a category, with the Python service's NOT_FOUND for an unknown one. */
@@ -108,7 +110,12 @@ export function createConnectorService(options: ConnectorServiceOptions): Connec
       try {
         // Inputs are converted before the connector sees anything: a bad literal creates nothing. Offloaded
         // literals are fetched first, so that conversion does no I/O.
-        const literals = await fetchOffloadedInputs(req.inputs, storage, { maxBytes: storageConfig.maxOffloadedLiteralBytes, signal: abortSignalOf(signal) });
+        const literals = await fetchOffloadedInputs(req.inputs, storage, {
+          maxBytes: storageConfig.maxOffloadedLiteralBytes,
+          get signal() {
+            return abortSignalOf(signal);
+          },
+        });
         inputs = connectorInputs(connector, literals, template.interface);
       } catch (e) {
         throw connectErrorFrom(e, { operation: "create", taskType: taskCategory.name, secrets: scope.secrets, signal });
@@ -152,7 +159,9 @@ export function createConnectorService(options: ConnectorServiceOptions): Connec
             storage,
             outputPrefix: req.outputPrefix,
             maxResponseBytes: options.maxResponseBytes,
-            signal: abortSignalOf(signal),
+            get signal() {
+              return abortSignalOf(signal);
+            },
           });
       return getTaskResponseFrom(stored, options.maxResponseBytes);
     },
