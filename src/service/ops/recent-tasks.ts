@@ -36,25 +36,37 @@ export const RECENT_TASKS_CAPACITY = 25;
 /** Creates an empty {@link RecentTasks} holding at most `capacity` tasks. */
 export function createRecentTasks(capacity: number = RECENT_TASKS_CAPACITY): RecentTasks {
   if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
-  const tasks: RecentTask[] = [];
+  // Every CreateTask records and few are ever listed: the metadata's base64 and the date are written when listed.
+  const entries: {
+    readonly task: Omit<RecentTask, "resourceMetaBase64" | "createdAt">;
+    readonly resourceMeta: Uint8Array;
+    readonly at: number;
+    listed?: RecentTask;
+  }[] = [];
   return {
     record(request, resourceMeta, now = new Date()) {
       const template = request.template;
       const taskExecutionId = request.taskExecutionMetadata?.taskExecutionId;
-      // Fields are picked one by one so that nothing secret-bearing (request.connection) can slip in.
-      tasks.unshift(
-        Object.freeze({
-          taskCategory: Object.freeze({ name: template?.type ?? "", version: template?.taskTypeVersion ?? 0 }),
-          resourceMetaBase64: Buffer.from(resourceMeta).toString("base64"),
-          taskName: template?.id?.name ?? "",
-          executionName: taskExecutionId?.nodeExecutionId?.executionId?.name ?? "",
-          nodeId: taskExecutionId?.nodeExecutionId?.nodeId ?? "",
-          retryAttempt: taskExecutionId?.retryAttempt ?? 0,
-          createdAt: now.toISOString(),
-        }),
-      );
-      if (tasks.length > capacity) tasks.length = capacity;
+      // Fields are picked one by one so that nothing secret-bearing (request.connection) can slip in, and
+      // nothing large (inputs, the template's body) is kept alive.
+      const task = {
+        taskCategory: Object.freeze({ name: template?.type ?? "", version: template?.taskTypeVersion ?? 0 }),
+        taskName: template?.id?.name ?? "",
+        executionName: taskExecutionId?.nodeExecutionId?.executionId?.name ?? "",
+        nodeId: taskExecutionId?.nodeExecutionId?.nodeId ?? "",
+        retryAttempt: taskExecutionId?.retryAttempt ?? 0,
+      };
+      entries.unshift({ task, resourceMeta, at: now.getTime() });
+      if (entries.length > capacity) entries.length = capacity;
     },
-    list: () => [...tasks],
+    list: () =>
+      entries.map((entry) => {
+        entry.listed ??= Object.freeze({
+          ...entry.task,
+          resourceMetaBase64: Buffer.from(entry.resourceMeta.buffer, entry.resourceMeta.byteOffset, entry.resourceMeta.byteLength).toString("base64"),
+          createdAt: new Date(entry.at).toISOString(),
+        });
+        return entry.listed;
+      }),
   };
 }

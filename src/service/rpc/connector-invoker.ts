@@ -162,9 +162,12 @@ export function createConnectorInvoker(options: ConnectorInvokerOptions = {}): C
 
     async create(connector, request, scope) {
       try {
-        const ctx = context(scope);
-        ctx.log.info({ connector: connector.name }, "start creating the job");
-        return connector.metadata.encode(await connector.create(request, ctx));
+        // The root logger with the child's fields: a child logger per CreateTask only for this line costs a third of it.
+        log.info(
+          { rpc: scope.rpc, taskType: scope.taskCategory.name, taskTypeVersion: scope.taskCategory.version, connector: connector.name },
+          "start creating the job",
+        );
+        return connector.metadata.encode(await connector.create(request, context(scope)));
       } catch (e) {
         throw failure(e, "create", scope);
       }

@@ -120,6 +120,7 @@ export function createConnectorService(options: ConnectorServiceOptions): Connec
       } catch (e) {
         throw connectErrorFrom(e, { operation: "create", taskType: taskCategory.name, secrets: scope.secrets, signal });
       }
+      let idempotencyKey: string | undefined;
       const resourceMeta = await invoker.create(
         connector,
         {
@@ -127,7 +128,11 @@ export function createConnectorService(options: ConnectorServiceOptions): Connec
           inputs,
           outputPrefix: req.outputPrefix,
           taskExecutionMetadata: req.taskExecutionMetadata,
-          idempotencyKey: idempotencyKeyFor(req.taskExecutionMetadata, req.outputPrefix),
+          // A hash, computed only for the connectors that hand it on.
+          get idempotencyKey() {
+            idempotencyKey ??= idempotencyKeyFor(req.taskExecutionMetadata, req.outputPrefix);
+            return idempotencyKey;
+          },
           outputTypes: outputTypesOf(template.interface),
         },
         scope,
