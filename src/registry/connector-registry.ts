@@ -41,6 +41,8 @@ export function createConnectorRegistry(initial: Iterable<AnyConnector> = []): C
   // Map iteration order is insertion order, and an override keeps its slot: the metadata is derived from
   // this one map, so a replaced connector never leaves a stale or duplicated category behind (Python does).
   const byCategory = new Map<string, AnyConnector>();
+  // The executor lists connectors every 10 s on every connection: the list is built once per registration.
+  let listed: readonly ConnectorInfo[] | undefined;
 
   const registry: ConnectorRegistry = {
     register(connector, options = {}) {
@@ -52,6 +54,7 @@ export function createConnectorRegistry(initial: Iterable<AnyConnector> = []): C
         throw new DuplicateConnectorError(`Duplicate connector for task type: ${name} and version: ${version}`);
       }
       byCategory.set(key, connector);
+      listed = undefined;
     },
     get(taskTypeName, taskTypeVersion = 0) {
       const found = registry.find(taskTypeName, taskTypeVersion);
@@ -64,13 +67,15 @@ export function createConnectorRegistry(initial: Iterable<AnyConnector> = []): C
       return byCategory.get(keyOf(taskTypeName, taskTypeVersion));
     },
     list() {
+      if (listed !== undefined) return listed;
       const byName = new Map<string, TaskCategory[]>();
       for (const connector of byCategory.values()) {
         const categories = byName.get(connector.name) ?? [];
         categories.push(taskCategoryOf(connector));
         byName.set(connector.name, categories);
       }
-      return [...byName].map(([name, taskCategories]) => ({ name, taskCategories }));
+      listed = Object.freeze([...byName].map(([name, taskCategories]) => Object.freeze({ name, taskCategories: Object.freeze(taskCategories) })));
+      return listed;
     },
     info(name) {
       const found = registry.list().find((c) => c.name === name);

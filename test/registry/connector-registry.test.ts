@@ -87,3 +87,16 @@ test("property: a registry built from distinct task categories finds each of the
     }),
   );
 });
+
+test("the list is built once per registration: the same frozen list until a connector is added or replaced", () => {
+  const registry = createConnectorRegistry([new Stub("A", "a")]);
+  const first = registry.list();
+  expect(registry.list()).toBe(first);
+  expect(Object.isFrozen(first)).toBe(true);
+  registry.register(new Stub("B", "b"));
+  const second = registry.list();
+  expect(second).not.toBe(first);
+  expect(second.map((c) => c.name)).toEqual(["A", "B"]);
+  registry.register(new Stub("C", "b"), { override: true });
+  expect(registry.list().map((c) => c.name)).toEqual(["A", "C"]);
+});

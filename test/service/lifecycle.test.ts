@@ -1,6 +1,7 @@
 import { TaskExecution_Phase } from "#idl/flyteidl2/core/execution_pb.js";
 import { AsyncConnectorService, ConnectorMetadataService } from "#idl/flyteidl2/connector/service_pb.js";
 import { startService, type RunningService } from "../../src/testing/start-service.js";
+import { SleepConnector } from "../../src/connectors/demo/sleep-connector.js";
 import { CLIENT_KINDS } from "../helpers/clients.js";
 import { createTaskRequest, FLOAT, floatLiteral } from "../support/tasks.js";
 
@@ -68,4 +69,18 @@ describe.each(CLIENT_KINDS)("whole lifecycle over $name", (kind) => {
       tasks.close();
     }
   });
+});
+
+test("a connector registered while the service runs is listed at once, over every client", async () => {
+  const late: SleepConnector & { name: string; taskTypeName: string } = Object.assign(new SleepConnector(), { name: "Late Connector", taskTypeName: "late" });
+  svc.registry.register(late);
+  for (const kind of CLIENT_KINDS) {
+    const meta = kind.make(ConnectorMetadataService, svc.url);
+    try {
+      const list = await meta.client.listConnectors({});
+      expect(list.connectors.at(-1)).toMatchObject({ name: "Late Connector", supportedTaskCategories: [{ name: "late", version: 0 }] });
+    } finally {
+      meta.close();
+    }
+  }
 });

@@ -1,6 +1,8 @@
+import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
+import { ListConnectorsResponseSchema, type ListConnectorsResponse } from "#idl/flyteidl2/connector/connector_pb.js";
 import { ConnectorMetadataService } from "#idl/flyteidl2/connector/service_pb.js";
-import type { ConnectorRegistry } from "../../registry/connector-registry.js";
+import type { ConnectorInfo, ConnectorRegistry } from "../../registry/connector-registry.js";
 import { connectErrorFrom } from "./error-mapping.js";
 import { connectUnary, type UnaryHandlers, type UnaryService } from "./rpc-handlers.js";
 
@@ -15,11 +17,19 @@ export interface MetadataService extends UnaryService<typeof ConnectorMetadataSe
  * endpoint and routes task types by its answer: it reads only the registry.
  */
 export function createMetadataService(registry: ConnectorRegistry): MetadataService {
+  // One answer per registry state, frozen: the gRPC fast path then encodes it once (see grpc-fast-path.ts).
+  let listed: readonly ConnectorInfo[] | undefined;
+  let answer: ListConnectorsResponse | undefined;
   const handlers: MetadataService["handlers"] = {
     listConnectors() {
-      return {
-        connectors: registry.list().map((c) => ({ name: c.name, supportedTaskCategories: [...c.taskCategories] })),
-      };
+      const list = registry.list();
+      if (list !== listed || answer === undefined) {
+        listed = list;
+        answer = Object.freeze(
+          create(ListConnectorsResponseSchema, { connectors: list.map((c) => ({ name: c.name, supportedTaskCategories: [...c.taskCategories] })) }),
+        );
+      }
+      return answer;
     },
     getConnector(req) {
       try {

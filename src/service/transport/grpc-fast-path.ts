@@ -260,8 +260,7 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
     if (call.settled) return;
     let bytes: Uint8Array;
     try {
-      const out = route.method.output;
-      bytes = toBinary(out, isMessage(response, out) ? response : create(out, response as never));
+      bytes = encodeResponse(route.method.output, response);
     } catch (e) {
       return answerError(stream, call, new ConnectError(`serialize binary: ${e instanceof Error ? e.message : String(e)}`, Code.Internal), encoding, onClose);
     }
@@ -323,6 +322,23 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
 }
 
 function ignore(): void {}
+
+/**
+ * A frozen response is one a handler gives every caller (ListConnectors' answer for a registry state): it
+ * cannot change, so it is encoded once.
+ */
+const frozenEncodings = new WeakMap<object, Uint8Array>();
+
+function encodeResponse(schema: DescMessage, response: unknown): Uint8Array {
+  const frozen = typeof response === "object" && response !== null && Object.isFrozen(response);
+  if (frozen) {
+    const cached = frozenEncodings.get(response);
+    if (cached !== undefined) return cached;
+  }
+  const bytes = toBinary(schema, isMessage(response, schema) ? response : create(schema, response as never));
+  if (frozen) frozenEncodings.set(response, bytes);
+  return bytes;
+}
 
 const NO_ERROR = 0;
 
