@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { parsePythonJson, PythonJsonSyntaxError, stringifyPythonJson } from "../../src/connectors/python-json.js";
+import { parsePythonJson, parsePythonJsonText, PythonJsonSyntaxError, stringifyPythonJson } from "../../src/connectors/python-json.js";
 
 describe("stringifyPythonJson writes what Python's json.dumps writes", () => {
   test.each<[unknown, string]>([
@@ -57,5 +57,33 @@ describe("parsePythonJson", () => {
         expect(/[^\x20-\x7e]/.test(text)).toBe(false); // ASCII only, as ensure_ascii=True
       }),
     );
+  });
+
+  test("property: the JSON.parse shortcut reads every text as the full parser does", () => {
+    const texts = fc.oneof(
+      fc.jsonValue({ maxDepth: 4 }).map((v) => stringifyPythonJson(v)),
+      fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
+      fc.json(),
+      fc.string(),
+      fc.constantFrom("-0", "[-0.0]", '{"a": 1, "a": 2}', '{"__proto__": 1}', "1e400", "9007199254740993", "[9007199254740992]", " [ ] "),
+    );
+    fc.assert(
+      fc.property(texts, (text) => {
+        let full: unknown;
+        let error: unknown;
+        try {
+          full = parsePythonJsonText(text);
+        } catch (e) {
+          error = e;
+        }
+        if (error === undefined) expect(parsePythonJson(text)).toEqual(full);
+        else expect(() => parsePythonJson(text)).toThrow(PythonJsonSyntaxError);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test("nesting past the limit is refused however short the text", () => {
+    expect(() => parsePythonJson(`${"[".repeat(600)}${"]".repeat(600)}`)).toThrow("nesting too deep");
   });
 });
