@@ -1,4 +1,5 @@
 import type * as http2 from "node:http2";
+import { constants as http2constants } from "node:http2";
 import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { compressionNegotiate, type Compression } from "@connectrpc/connect/protocol";
@@ -84,6 +85,22 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
   /** Each stream's large-request slot release, called where its call settles (and on close, whichever is first). */
   const slots = new WeakMap<http2.ServerHttp2Stream, () => void>();
 
+  // node copies the headers it is given: one frozen object per response encoding serves every call.
+  const okHeaders = new Map<string | undefined, http2.OutgoingHttpHeaders>();
+  const okHeadersFor = (encoding: Compression | null): http2.OutgoingHttpHeaders => {
+    let headers = okHeaders.get(encoding?.name);
+    if (headers === undefined) {
+      headers = Object.freeze({
+        ":status": 200,
+        "content-type": CONTENT_TYPE,
+        "grpc-accept-encoding": acceptEncoding,
+        ...(encoding === null ? {} : { "grpc-encoding": encoding.name }),
+      });
+      okHeaders.set(encoding?.name, headers);
+    }
+    return headers;
+  };
+
   return (stream, headers) => {
     if (headers[":method"] !== "POST") return false;
     const contentType = headers["content-type"];
@@ -116,9 +133,6 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
     let failed = false;
     // A large message's gate slot, held from before its body is read until the call settles or the stream closes.
     let release: (() => void) | undefined;
-    const settle = () => release?.();
-    stream.once("close", settle);
-    slots.set(stream, settle);
     const onData = (chunk: Buffer) => {
       if (failed) return;
       chunks.push(chunk);
@@ -136,7 +150,10 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
           );
         } else if (options.largeRequests !== undefined && length >= largeRequestBytes) {
           release = options.largeRequests.tryEnter(length);
-          if (release === undefined) {
+          if (release !== undefined) {
+            stream.once("close", release);
+            slots.set(stream, release);
+          } else {
             failed = true;
             refuse(stream, new ConnectError(LARGE_REQUEST_BUSY, Code.ResourceExhausted), responseEncoding);
             // The answer is out; RST_STREAM(NO_ERROR) tells the client to stop sending the rest of the body.
@@ -251,8 +268,20 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
       return;
     }
     pending.then(
-      (response) => answer(stream, call, route, response, encoding, onClose),
-      (e: unknown) => answerError(stream, call, e, encoding, onClose),
+      (response) => {
+        try {
+          answer(stream, call, route, response, encoding, onClose);
+        } catch (e) {
+          broken(stream, call, e);
+        }
+      },
+      (e: unknown) => {
+        try {
+          answerError(stream, call, e, encoding, onClose);
+        } catch (err) {
+          broken(stream, call, err);
+        }
+      },
     );
   }
 
@@ -297,10 +326,8 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
 
   function send(stream: http2.ServerHttp2Stream, frame: Uint8Array, encoding: Compression | null): void {
     if (stream.destroyed || stream.closed || stream.headersSent) return;
-    const responseHeaders: http2.OutgoingHttpHeaders = { ":status": 200, "content-type": CONTENT_TYPE, "grpc-accept-encoding": acceptEncoding };
-    if (encoding !== null) responseHeaders["grpc-encoding"] = encoding.name;
-    stream.respond(responseHeaders, { waitForTrailers: true });
-    stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+    stream.respond(okHeadersFor(encoding), RESPOND_WITH_TRAILERS);
+    stream.once("wantTrailers", sendOkTrailers);
     // Flow control is node's: a client that does not read holds this write, not the call's accounting.
     stream.end(frame);
   }
@@ -322,6 +349,19 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
 }
 
 function ignore(): void {}
+
+/** A bug of ours while answering: the call is settled and the stream reset, so the client is not left waiting. */
+function broken(stream: http2.ServerHttp2Stream, call: Call, e: unknown): void {
+  call.end(e);
+  if (!stream.destroyed) stream.close(http2constants.NGHTTP2_INTERNAL_ERROR);
+}
+
+const RESPOND_WITH_TRAILERS: http2.ServerStreamResponseOptions = Object.freeze({ waitForTrailers: true });
+const OK_TRAILERS: http2.OutgoingHttpHeaders = Object.freeze({ "grpc-status": "0" });
+
+function sendOkTrailers(this: http2.ServerHttp2Stream): void {
+  this.sendTrailers(OK_TRAILERS);
+}
 
 /**
  * A frozen response is one a handler gives every caller (ListConnectors' answer for a registry state): it
