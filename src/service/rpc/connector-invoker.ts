@@ -235,19 +235,34 @@ export function createConnectorInvoker(options: ConnectorInvokerOptions = {}): C
  * declared type makes the job FAILED with a message that names the output: the user can act on it, and the
  * executor does not burn its few GetTask errors on it.
  */
+const NO_LOG_LINKS: readonly LogLink[] = Object.freeze([]);
+
 function jobStateOf(resource: Resource, connector: AnyConnector, secrets: Readonly<Record<string, string>>): JobState {
   if (!PHASES.includes(resource.phase)) {
     throw new InvalidResourceError(`connector ${connector.name} returned an unknown phase ${JSON.stringify(resource.phase)}`);
   }
-  const base = { logLinks: resource.logLinks ?? [], customInfo: resource.customInfo, ...(resource.offloadOutputs ? { offloadOutputs: true } : {}) };
-  if (resource.outputs === undefined) return { ...base, phase: resource.phase, message: redactSecrets(resource.message ?? "", secrets) };
+  const logLinks = resource.logLinks ?? NO_LOG_LINKS;
+  const offload = resource.offloadOutputs === true ? { offloadOutputs: true } : undefined;
+  if (resource.outputs === undefined) {
+    // Every poll of a running job comes here: one object, no spreads.
+    const state: JobState = { phase: resource.phase, message: redactSecrets(resource.message ?? "", secrets), logLinks, customInfo: resource.customInfo };
+    return offload ? { ...state, ...offload } : state;
+  }
   const types = resource.outputTypes ?? connector.outputTypes ?? {};
   try {
     const outputs = outputsFromValues(resource.outputs as Readonly<Record<string, unknown>>, types);
-    return { ...base, phase: resource.phase, message: redactSecrets(resource.message ?? "", secrets), outputs, outputTypes: types };
+    return {
+      phase: resource.phase,
+      message: redactSecrets(resource.message ?? "", secrets),
+      logLinks,
+      customInfo: resource.customInfo,
+      ...offload,
+      outputs,
+      outputTypes: types,
+    };
   } catch (e) {
     if (!(e instanceof LiteralError)) throw e;
     const message = `connector ${connector.name} returned outputs that do not fit the task interface: ${e.message}`;
-    return { ...base, phase: "FAILED", message: redactSecrets(message, secrets) };
+    return { phase: "FAILED", message: redactSecrets(message, secrets), logLinks, customInfo: resource.customInfo, ...offload };
   }
 }

@@ -158,9 +158,9 @@ export function createConnectorService(options: ConnectorServiceOptions): Connec
         signal,
       });
       // ExecuteTaskSync answers its outputs inline, in the same call: nothing is offloaded for it.
-      const stored = runsWithInlineResults()
+      const offloaded = runsWithInlineResults()
         ? state
-        : await offloadJobOutputs(state, {
+        : offloadJobOutputs(state, {
             storage,
             outputPrefix: req.outputPrefix,
             maxResponseBytes: options.maxResponseBytes,
@@ -168,7 +168,7 @@ export function createConnectorService(options: ConnectorServiceOptions): Connec
               return abortSignalOf(signal);
             },
           });
-      return getTaskResponseFrom(stored, options.maxResponseBytes);
+      return getTaskResponseFrom(offloaded instanceof Promise ? await offloaded : offloaded, options.maxResponseBytes);
     },
 
     // DeleteTask must not fail forever: the executor retries a failing delete every 10 s without limit while

@@ -9,11 +9,20 @@ import { getTaskResponseFrom } from "./get-task-response.js";
  * connector asked for it): the job's state without inline outputs once the file is durable, or
  * RETRYABLE_FAILED naming the URI when it could not be written (see src/storage/output-offload.ts).
  */
-export async function offloadJobOutputs(
-  state: JobState,
-  options: { readonly storage: Storage; readonly outputPrefix: string; readonly maxResponseBytes: number; readonly signal: AbortSignal },
-): Promise<JobState> {
+export function offloadJobOutputs(state: JobState, options: OffloadOptions): JobState | Promise<JobState> {
+  // Most polls have no outputs: they get the state back as it is, without a promise to wait for.
   if (state.outputs === undefined || state.phase !== "SUCCEEDED") return state;
+  return offload(state, options);
+}
+
+interface OffloadOptions {
+  readonly storage: Storage;
+  readonly outputPrefix: string;
+  readonly maxResponseBytes: number;
+  readonly signal: AbortSignal;
+}
+
+async function offload(state: JobState, options: OffloadOptions): Promise<JobState> {
   const response = getTaskResponseFrom(state, Number.MAX_SAFE_INTEGER);
   const after = await offloadOutputs(response, { ...options, always: state.offloadOutputs === true });
   if (after === response) return state;
