@@ -63,18 +63,20 @@ const NOT_BUILT_PAGE = `<!doctype html><html lang="en"><meta charset="utf-8"><ti
 
 /**
  * Serves the status dashboard: the page at `/`, its prebuilt assets under `/dashboard/`, and the recent
- * tasks as JSON. Assets are read once, at registration: they are a few tens of kB and never change while
- * the service runs. Without built assets the service still starts, and `/` says how to build them.
+ * tasks as JSON. The asset names are listed at registration and each file is read on its first request and
+ * kept: they never change while the service runs, and most services never show the page (the script and its
+ * source map, read at start-up, were 1.2 MiB of idle memory). Without built assets the service still
+ * starts, and `/` says how to build them.
  */
 export const dashboardPlugin: FastifyPluginAsync<DashboardPluginOptions> = async (app, options) => {
   const log = options.log ?? silentLogger();
-  const assets = readAssets(options.assetsDir ?? DEFAULT_ASSETS_DIR);
+  const assets = listAssets(options.assetsDir ?? DEFAULT_ASSETS_DIR);
   const page = assets.get("index.html");
   if (!page) log.warn({ assetsDir: options.assetsDir ?? DEFAULT_ASSETS_DIR }, "dashboard assets are not built: run npm run build:web");
 
   app.get(DASHBOARD_PATHS.page, (request, reply) => {
     if (!page) return reply.code(503).headers(PAGE_HEADERS).type(CONTENT_TYPES[".html"]!).send(NOT_BUILT_PAGE);
-    return sendAsset(request, reply.headers(PAGE_HEADERS), page);
+    return sendAsset(request, reply.headers(PAGE_HEADERS), page());
   });
 
   const authorized = bearerTokenCheck(options.authTokens ?? []);
@@ -88,10 +90,10 @@ export const dashboardPlugin: FastifyPluginAsync<DashboardPluginOptions> = async
   });
 
   app.get<{ Params: { file: string } }>(`${DASHBOARD_PATHS.assets}:file`, (request, reply) => {
-    // Only names read at startup are served: no path from the request ever reaches the file system.
+    // Only names listed at startup are served: no path from the request ever reaches the file system.
     const asset = request.params.file === "index.html" ? undefined : assets.get(request.params.file);
     if (!asset) return reply.code(404).type("text/plain; charset=utf-8").send("not found");
-    return sendAsset(request, reply, asset);
+    return sendAsset(request, reply, asset());
   });
 };
 
@@ -113,16 +115,22 @@ function bearerTokenCheck(tokens: readonly string[]): (header: string | undefine
   };
 }
 
-function readAssets(dir: string): ReadonlyMap<string, Asset> {
-  const assets = new Map<string, Asset>();
+/** The assets by file name, each read on first use. */
+function listAssets(dir: string): ReadonlyMap<string, () => Asset> {
+  const assets = new Map<string, () => Asset>();
   if (!existsSync(dir)) return assets;
   for (const name of readdirSync(dir)) {
     const type = CONTENT_TYPES[extname(name)];
     if (!type) continue;
-    const body = readFileSync(join(dir, name));
-    let gzipped: Buffer | undefined;
-    const gzip = () => (gzipped ??= gzipSync(body, { level: 9 }));
-    assets.set(name, { body, gzip, type, etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"` });
+    let asset: Asset | undefined;
+    assets.set(name, () => {
+      if (asset) return asset;
+      const body = readFileSync(join(dir, name));
+      let gzipped: Buffer | undefined;
+      const gzip = () => (gzipped ??= gzipSync(body, { level: 9 }));
+      asset = { body, gzip, type, etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"` };
+      return asset;
+    });
   }
   return assets;
 }

@@ -26,7 +26,9 @@ export function createDrain(): Drain {
   // connect links every call's signal to this one (and unlinks it when the call ends): with more than ten
   // calls in flight node would print a false "possible EventTarget memory leak" warning.
   setMaxListeners(0, shutdown.signal);
-  const reason = new ConnectError("server is shutting down", Code.Unavailable);
+  // Made when draining starts: a ConnectError's metadata is a fetch Headers, and the first Headers loads
+  // node's whole fetch implementation (about 11 MiB of idle memory for a service that never uses it).
+  let reason: ConnectError | undefined;
   let timer: NodeJS.Timeout | undefined;
   return {
     get draining() {
@@ -36,6 +38,7 @@ export function createDrain(): Drain {
     started: started.signal,
     start(graceMs) {
       if (started.signal.aborted) return;
+      reason = new ConnectError("server is shutting down", Code.Unavailable);
       started.abort(reason);
       timer = setTimeout(() => shutdown.abort(reason), graceMs);
       // A pending grace timer must not keep the process alive.
@@ -43,10 +46,11 @@ export function createDrain(): Drain {
     },
     finish() {
       clearTimeout(timer);
+      reason ??= new ConnectError("server is shutting down", Code.Unavailable);
       if (!shutdown.signal.aborted) shutdown.abort(reason);
     },
     check(service) {
-      if (started.signal.aborted && service !== Health.typeName) throw reason;
+      if (started.signal.aborted && service !== Health.typeName) throw started.signal.reason as ConnectError;
     },
   };
 }
