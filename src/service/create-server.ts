@@ -159,6 +159,7 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
         acceptCompression: ACCEPTED_COMPRESSIONS,
         largeRequests,
         largeRequestBytes: config.largeRequestBytes,
+        log,
       }),
     );
   }

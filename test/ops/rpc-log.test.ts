@@ -7,6 +7,8 @@ import { FlakyConnector } from "../fixtures/ops-connectors.js";
 import { CLIENT_KINDS } from "../helpers/clients.js";
 import { createTaskRequest, FLOAT, floatLiteral } from "../support/tasks.js";
 import { captureLogs, type CapturedLogs } from "../support/log-capture.js";
+import { grpcFrame, grpcStatusOfAnswer, rawGrpcCall } from "../support/raw-clients.js";
+import * as http2 from "node:http2";
 
 let svc: RunningService;
 let logs: CapturedLogs;
@@ -132,5 +134,29 @@ describe("one JSON log line per RPC", () => {
       [`/${AsyncConnectorService.typeName}/GetTask`, 200, "grpc-web"],
     ]);
     expect(JSON.stringify(lines)).not.toContain("c2VjcmV0");
+  });
+
+  test("the gRPC fast path logs the requests it refuses before the pipeline, with their status", async () => {
+    const before = logs.records().length;
+    const session = http2.connect(svc.url);
+    try {
+      const path = `/${AsyncConnectorService.typeName}/GetTask`;
+      const badTimeout = await rawGrpcCall(session, path, grpcFrame(new Uint8Array()), { "grpc-timeout": "soon" });
+      const garbage = await rawGrpcCall(session, path, grpcFrame(Buffer.from([0xff, 0xff, 0xff])));
+      expect([grpcStatusOfAnswer(badTimeout)["grpc-status"], grpcStatusOfAnswer(garbage)["grpc-status"]]).toEqual(["3", "3"]);
+    } finally {
+      session.close();
+    }
+    const lines = logs
+      .records()
+      .slice(before)
+      .filter((r) => r["msg"] === "http request");
+    expect(lines.map((l) => [l["path"], l["protocol"], l["http"], l["code"], l["level"]])).toEqual([
+      [`/${AsyncConnectorService.typeName}/GetTask`, "grpc", "2.0", "invalid_argument", 30],
+      [`/${AsyncConnectorService.typeName}/GetTask`, "grpc", "2.0", "invalid_argument", 30],
+    ]);
+    expect(lines[0]!["error"]).toBe("protocol error: invalid grpc timeout value: soon");
+    expect(String(lines[1]!["error"])).toMatch(/^parse binary: /);
+    expect(typeof lines[0]!["durationMs"]).toBe("number");
   });
 });

@@ -46,12 +46,32 @@ function errorText(err: unknown): string {
   return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS)}…` : text;
 }
 
+/** A request that never reached the call pipeline, as its log line describes it. */
+export interface UnhandledRequest {
+  readonly path: string;
+  readonly httpMethod: string;
+  readonly protocol: string;
+  readonly http: string;
+  readonly httpStatus: number;
+  readonly durationMs: number;
+  /** The status it was refused with, where the server knows it (the gRPC fast path). */
+  readonly code?: string;
+  readonly error?: string;
+}
+
+/**
+ * The `"http request"` line of a request the call pipeline never saw. Failures log at info, so a broken client
+ * shows up; the rest at debug. The query string is never part of `path`: Connect GET requests carry the whole
+ * request message there.
+ */
+export function logUnhandledRequest(log: Logger, request: UnhandledRequest, failed: boolean): void {
+  (failed ? log.info : log.debug).call(log, { ...request, durationMs: Math.round(request.durationMs * 100) / 100 }, "http request");
+}
+
 /**
  * Logs the HTTP requests that never reached an interceptor: a body that does not parse, an unknown method
- * or content type, a request cut short, but also CORS preflights and other plugins' pages. Failures (and
- * gRPC requests, whose status the trailers carry) log at info, so a broken client shows up; the rest at debug.
- * The query string is left out: Connect GET requests carry the whole request message there. `seen` holds the
- * raw requests the call pipeline handled.
+ * or content type, a request cut short, but also CORS preflights and other plugins' pages. `seen` holds the
+ * raw requests the call pipeline handled. (The gRPC fast path logs its own refusals the same way.)
  */
 export function logUnhandledRequests(app: FastifyInstance, log: Logger, seen: WeakSet<object>): void {
   app.addHook("onResponse", async (request, reply) => {
@@ -60,17 +80,17 @@ export function logUnhandledRequests(app: FastifyInstance, log: Logger, seen: We
     const protocol = protocolFrom(typeof header === "string" ? header : null);
     // gRPC answers 200 and puts the status in trailers: a gRPC request no interceptor saw has failed.
     const failed = reply.statusCode >= 400 || protocol !== "connect";
-    (failed ? log.info : log.debug).call(
+    logUnhandledRequest(
       log,
       {
-        path: request.url.split("?")[0],
+        path: request.url.split("?")[0] ?? "/",
         httpMethod: request.method,
         protocol,
         http: request.raw.httpVersion,
         httpStatus: reply.statusCode,
-        durationMs: Math.round(reply.elapsedTime * 100) / 100,
+        durationMs: reply.elapsedTime,
       },
-      "http request",
+      failed,
     );
   });
 }

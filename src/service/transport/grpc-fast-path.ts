@@ -3,6 +3,7 @@ import { constants as http2constants } from "node:http2";
 import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { compressionNegotiate, type Compression } from "@connectrpc/connect/protocol";
+import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { connectorOperationOf, decodedCall } from "../pipeline/call-info.js";
 import type { Call, CallPipeline } from "../pipeline/call-pipeline.js";
@@ -12,6 +13,8 @@ import { LARGE_REQUEST_BUSY, type LargeRequestGate } from "../pipeline/large-req
 import { lengthDelimitedFieldBytes } from "../pipeline/wire-size.js";
 import type { CallSignal } from "../rpc/connector-invoker.js";
 import type { UnaryService } from "../rpc/rpc-handlers.js";
+import type { Logger } from "../../log/logger.js";
+import { logUnhandledRequest } from "../pipeline/rpc-log.js";
 
 /**
  * Unary gRPC served straight from node:http2, by the same service implementations and the same call
@@ -44,6 +47,8 @@ export interface GrpcFastPathOptions {
   readonly largeRequests?: LargeRequestGate;
   /** Messages at least this large take a gate slot before they are read and are decoded in slices. */
   readonly largeRequestBytes?: number;
+  /** Where requests refused before the call pipeline (framing, encoding, size, parse errors) are logged. */
+  readonly log?: Logger;
 }
 
 /** Handles a new HTTP/2 stream if it is a fast-path call; false leaves it to connect. */
@@ -114,6 +119,27 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
   function serve(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, route: Route): void {
     // A stream reset or cut with its session reports an error; the 'close' that follows settles the call.
     stream.on("error", ignore);
+    const startedAt = performance.now();
+    /** Refused before the call pipeline saw it: answered, and logged as connect's path logs such requests. */
+    const reject = (e: unknown, encoding: Compression | null) => {
+      refuse(stream, e, encoding);
+      if (options.log === undefined) return;
+      const err = e instanceof ConnectError ? e : undefined;
+      logUnhandledRequest(
+        options.log,
+        {
+          path: headers[":path"] ?? "",
+          httpMethod: "POST",
+          protocol: "grpc",
+          http: "2.0",
+          httpStatus: 200,
+          durationMs: performance.now() - startedAt,
+          code: codeToString(err?.code ?? Code.Internal),
+          error: err?.rawMessage ?? "internal error",
+        },
+        true,
+      );
+    };
     const compression = compressionNegotiate(
       acceptCompression,
       header(headers, "grpc-encoding"),
@@ -122,11 +148,10 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
     );
     const responseEncoding = compression.response;
     // connect raises these before it reads the body; so do we, in its order.
-    if (compression.error) return refuse(stream, compression.error, responseEncoding);
+    if (compression.error) return reject(compression.error, responseEncoding);
     const timeout = header(headers, "grpc-timeout");
     const deadlineMs = parseGrpcTimeoutMs(timeout ?? undefined);
-    if (deadlineMs === null)
-      return refuse(stream, new ConnectError(`protocol error: invalid grpc timeout value: ${timeout}`, Code.InvalidArgument), responseEncoding);
+    if (deadlineMs === null) return reject(new ConnectError(`protocol error: invalid grpc timeout value: ${timeout}`, Code.InvalidArgument), responseEncoding);
 
     const chunks: Buffer[] = [];
     let received = 0;
@@ -143,8 +168,7 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
         const length = first.readUInt32BE(1);
         if (length > options.readMaxBytes) {
           failed = true;
-          refuse(
-            stream,
+          reject(
             new ConnectError(`message size ${length} is larger than configured readMaxBytes ${options.readMaxBytes}`, Code.ResourceExhausted),
             responseEncoding,
           );
@@ -155,7 +179,7 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
             slots.set(stream, release);
           } else {
             failed = true;
-            refuse(stream, new ConnectError(LARGE_REQUEST_BUSY, Code.ResourceExhausted), responseEncoding);
+            reject(new ConnectError(LARGE_REQUEST_BUSY, Code.ResourceExhausted), responseEncoding);
             // The answer is out; RST_STREAM(NO_ERROR) tells the client to stop sending the rest of the body.
             stream.close(NO_ERROR);
           }
@@ -171,10 +195,10 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
       if (isThenable(decoded)) {
         decoded.then(
           (request) => invoke(stream, route, request, deadlineMs, responseEncoding, headers),
-          (e: unknown) => refuse(stream, e, responseEncoding),
+          (e: unknown) => reject(e, responseEncoding),
         );
       } else if (decoded instanceof ConnectError) {
-        refuse(stream, decoded, responseEncoding);
+        reject(decoded, responseEncoding);
       } else {
         invoke(stream, route, decoded, deadlineMs, responseEncoding, headers);
       }
