@@ -53,9 +53,10 @@ export async function connectRoutes(app: FastifyInstance, options: ConnectRoutes
         }
         await universalResponseToNodeResponse(response, reply.raw);
       } catch (e) {
-        // The client went away; there is nobody to answer.
-        if (ConnectError.from(e).code === Code.Aborted) return;
-        options.log.error({ err: e instanceof Error ? e.message : String(e), rpc: `${method.parent.typeName}/${method.name}` }, "rpc handler failed");
+        const line = { err: e instanceof Error ? e.message : String(e), rpc: `${method.parent.typeName}/${method.name}` };
+        // A response that could not be written because the client went away is no fault of the service.
+        if (ConnectError.from(e).code === Code.Aborted || reply.raw.destroyed) options.log.debug(line, "rpc response not written: the client left");
+        else options.log.error(line, "rpc handler failed");
       }
     });
   }

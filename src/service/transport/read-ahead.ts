@@ -60,7 +60,12 @@ export function framingOf(method: DescMethod, httpMethod: string, contentType: s
  * envelope, a client that left mid-body) is handed to connect as it arrived, bytes already read first, and
  * connect answers it with its own words, as before.
  */
-export async function readAhead(request: UniversalServerRequest, framing: Framing, method: DescMethod, options: ReadAheadOptions): Promise<UniversalServerRequest> {
+export async function readAhead(
+  request: UniversalServerRequest,
+  framing: Framing,
+  method: DescMethod,
+  options: ReadAheadOptions,
+): Promise<UniversalServerRequest> {
   const compression = compressionNegotiate(
     [...options.acceptCompression],
     request.header.get(framing.encodingHeader),
