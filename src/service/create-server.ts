@@ -72,8 +72,8 @@ const COMPRESS_MIN_BYTES = 1024;
 /**
  * Builds the one-port service: gRPC (h2c, or TLS with ALPN), gRPC-Web and Connect (JSON and binary) for the
  * connector services, plus health and reflection. Unary gRPC calls take the fast path (node:http2 directly)
- * unless it is turned off; everything else goes through connect's handlers as fastify routes. Both run the same call pipeline
- * and the same service implementations.
+ * unless it is turned off; everything else goes through connect's handlers, served as fastify routes. Both
+ * run the same call pipeline and the same service implementations.
  */
 export async function createServer(config: Config, registry: ConnectorRegistry, options: CreateServerOptions = {}): Promise<ConnectorServer> {
   const log = options.log ?? silentLogger();

@@ -31,9 +31,11 @@ export function contextValuesFor(raw: IncomingMessage | Http2ServerRequest): Con
 const clientLeft = () => new ConnectError("the client went away", Code.Canceled);
 
 /**
- * connect's whole share of the call pipeline, as its only interceptor: the request connect decoded is read
- * once into the call's information, and the pipeline does the rest. A server-streaming connector request
- * (GetTaskLogs) is read here, as the handler would read it, to learn its task type.
+ * connect's whole share of the call pipeline, as its only interceptor: the request is read once into the
+ * call's information, and the pipeline does the rest. A binary request was decoded ahead of connect
+ * ({@link kDecodedRequest}): its message replaces connect's empty stand-in here, or its parse error is thrown
+ * where connect throws JSON's. A server-streaming connector request (GetTaskLogs) is read here, as the
+ * handler would read it, to learn its task type.
  *
  * The call settles when the client leaves even if the response never finishes: connect-node's write waits
  * for 'drain' or 'error', and a closed HTTP/2 stream emits neither, so a stream whose client stopped reading
