@@ -203,6 +203,7 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
     writeMaxBytes: config.maxMessageBytes,
     compressMinBytes: COMPRESS_MIN_BYTES,
     largeRequestBytes: config.largeRequestBytes,
+    largeRequests,
     shutdownSignal: drain.signal,
     log,
   });

@@ -5,12 +5,13 @@ import { Health } from "../../src/gen/health/v1/health_pb.js";
 import { startService, type RunningService } from "../../src/testing/start-service.js";
 import { grpcJsClient } from "../helpers/grpc-js-client.js";
 import { largeMapCreate } from "../support/large-requests.js";
-import { grpcFrame } from "../support/raw-clients.js";
+import { grpcFrame, rawGrpcCall } from "../support/raw-clients.js";
 
 /**
  * The sliced decode on connect's binary paths (gRPC with the fast path off, gRPC-Web, Connect binary): a
  * ~12 MB CreateTask is read and decoded ahead of connect in slices, so health (here on connect's path too)
  * answers again and again while it is decoded. Before, connect decoded it in one go inside its handler.
+ * And the large-request gate counts bodies sent without content-length there too (gRPC clients on HTTP/2).
  */
 const MiB = 1024 * 1024;
 const CREATE = `/${AsyncConnectorService.typeName}/CreateTask`;
@@ -127,3 +128,43 @@ test.each([
   },
   120_000,
 );
+
+test("with the fast path off, a large gRPC body without content-length is gated once its length is known", async () => {
+  const gated = await startService({ config: { grpcFastPath: false, largeRequestBytes: MiB, maxConcurrentLargeRequests: 1 } });
+  const sessions: http2.ClientHttp2Session[] = [];
+  const session = () => {
+    const s = http2.connect(gated.url);
+    s.on("error", () => {});
+    sessions.push(s);
+    return s;
+  };
+  const large = grpcFrame(largeMapCreate(30_000));
+  expect(large.length).toBeGreaterThan(MiB);
+  try {
+    // The slot is held by a body that arrives only in part: the envelope declares 4 MiB, 1 MiB is sent.
+    const held = session().request({ ":method": "POST", ":path": CREATE, "content-type": "application/grpc", te: "trailers" });
+    held.on("error", () => {});
+    await new Promise<void>((resolve) => held.write(grpcFrame(Buffer.alloc(MiB), 4 * MiB), () => setTimeout(resolve, 200)));
+    const refused = await rawGrpcCall(session(), CREATE, large);
+    const status = { ...refused.headers, ...refused.trailers };
+    expect(status["grpc-status"]).toBe("8");
+    expect(decodeURIComponent(status["grpc-message"] ?? "")).toMatch(/busy with other large requests/);
+    // A small call is not a large one.
+    const small = await rawGrpcCall(session(), `/${Health.typeName}/Check`, grpcFrame(new Uint8Array(0)));
+    expect({ ...small.headers, ...small.trailers }["grpc-status"]).toBe("0");
+    held.close(http2.constants.NGHTTP2_CANCEL);
+    // The slot comes back once the held call is gone: the next large call is decoded and reaches the connector.
+    let code = "8";
+    for (let i = 0; i < 50 && code === "8"; i++) {
+      const next = await rawGrpcCall(session(), CREATE, large);
+      code = { ...next.headers, ...next.trailers }["grpc-status"] ?? "";
+      if (code === "8") await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(code).toBe("3"); // the sleep task declares no input `m`
+    const exposition = await (await fetch(gated.metricsUrl!)).text();
+    expect(Number(/^flyte_connect_calls_shed_total\{reason="large_requests"\} (\d+)/m.exec(exposition)?.[1] ?? 0)).toBeGreaterThanOrEqual(1);
+  } finally {
+    for (const s of sessions) s.destroy();
+    await gated.close();
+  }
+}, 60_000);

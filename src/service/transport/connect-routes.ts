@@ -1,9 +1,12 @@
 import { Code, ConnectError, createConnectRouter, type ConnectRouter, type ConnectRouterOptions, type ContextValues } from "@connectrpc/connect";
 import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
 import type { Compression } from "@connectrpc/connect/protocol";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { IncomingMessage } from "node:http";
+import * as http2 from "node:http2";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "../../log/logger.js";
-import { framingOf, readAhead } from "./read-ahead.js";
+import type { LargeRequestGate } from "../pipeline/large-request/large-request-gate.js";
+import { framingOf, readAhead, type AdmitLarge } from "./read-ahead.js";
 
 /** Options of {@link connectRoutes}. */
 export interface ConnectRoutesOptions extends Pick<ConnectRouterOptions, "interceptors" | "writeMaxBytes" | "compressMinBytes" | "shutdownSignal"> {
@@ -14,6 +17,11 @@ export interface ConnectRoutesOptions extends Pick<ConnectRouterOptions, "interc
   readonly readMaxBytes: number;
   /** Binary messages at least this large are decoded in slices. */
   readonly largeRequestBytes: number;
+  /**
+   * The large-request gate, for binary bodies sent without `content-length` (gRPC clients on HTTP/2), which
+   * its `onRequest` hook cannot count: they take a slot once the message's declared length is known.
+   */
+  readonly largeRequests?: LargeRequestGate;
   /** Where a handler that failed outside the RPC (a write to a closed response, say) is reported. */
   readonly log: Logger;
 }
@@ -44,14 +52,18 @@ export async function connectRoutes(app: FastifyInstance, options: ConnectRoutes
     app.all(handler.requestPath, async (request, reply) => {
       try {
         let universal = universalRequestFromNodeRequest(request.raw, reply.raw, undefined, options.contextValues(request));
+        let refused = false;
         const framing = framingOf(method, universal.method, universal.header.get("content-type"));
-        if (framing !== undefined) universal = await readAhead(universal, framing, method, options);
+        if (framing !== undefined) ({ request: universal, refused } = await readAhead(universal, framing, method, options, admitLarge(request, reply.raw)));
         const response = await handler(universal);
         // Headers set on the reply (CORS) move to the raw response only in reply.send, which is not used here.
         for (const [key, value] of Object.entries(reply.getHeaders())) {
           if (value !== undefined) reply.raw.setHeader(key, value);
         }
         await universalResponseToNodeResponse(response, reply.raw);
+        // RST_STREAM(NO_ERROR) after the answer tells an HTTP/2 client to stop sending the body it was refused.
+        const raw: IncomingMessage | http2.Http2ServerRequest = request.raw;
+        if (refused && raw instanceof http2.Http2ServerRequest && !raw.stream.closed) raw.stream.close(http2.constants.NGHTTP2_NO_ERROR);
       } catch (e) {
         const line = { err: e instanceof Error ? e.message : String(e), rpc: `${method.parent.typeName}/${method.name}` };
         // A response that could not be written because the client went away is no fault of the service.
@@ -59,6 +71,18 @@ export async function connectRoutes(app: FastifyInstance, options: ConnectRoutes
         else options.log.error(line, "rpc handler failed");
       }
     });
+  }
+
+  /** A body with a `content-length` was counted by the gate's hook already; one without takes its slot here. */
+  function admitLarge(request: FastifyRequest, raw: FastifyReply["raw"]): AdmitLarge {
+    const gate = options.largeRequests;
+    if (gate === undefined || request.headers["content-length"] !== undefined) return () => true;
+    return (bytes) => {
+      const release = gate.tryEnter(bytes);
+      if (release === undefined) return false;
+      raw.once("close", release);
+      return true;
+    };
   }
 }
 

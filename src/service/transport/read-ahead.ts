@@ -1,17 +1,31 @@
 import type { DescMethod } from "@bufbuild/protobuf";
-import { ConnectError, createContextValues } from "@connectrpc/connect";
+import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import { compressionNegotiate, type Compression, type UniversalServerRequest } from "@connectrpc/connect/protocol";
 import { decodeRequestMessage } from "../pipeline/decode-request.js";
 import { kDecodedRequest, type DecodedRequest } from "../pipeline/connect-interceptor.js";
+import { LARGE_REQUEST_BUSY } from "../pipeline/large-request/large-request-gate.js";
 
 /** Options of {@link readAhead}: the same limits and compressions connect's handlers are built with. */
 export interface ReadAheadOptions {
   /** The largest request message, before and after decompression. */
   readonly readMaxBytes: number;
   readonly acceptCompression: readonly Compression[];
-  /** Messages at least this large are decoded in slices. */
+  /** Messages at least this large are decoded in slices, and go through `admitLarge` first. */
   readonly largeRequestBytes: number;
 }
+
+/** What {@link readAhead} hands connect, and whether the client's upload was refused before its end. */
+export interface ReadAheadResult {
+  readonly request: UniversalServerRequest;
+  /** A large body was refused while it was arriving: the rest of it should be stopped once answered. */
+  readonly refused: boolean;
+}
+
+/**
+ * Takes a slot of the large-request gate for a body of at least `largeRequestBytes` whose size was not known
+ * before it arrived (no `content-length`: the gate's `onRequest` hook could not count it); false: no slot.
+ */
+export type AdmitLarge = (bytes: number) => boolean;
 
 /** How a binary request carries its one message. */
 export interface Framing {
@@ -53,7 +67,9 @@ export function framingOf(method: DescMethod, httpMethod: string, contentType: s
  * or its INVALID_ARGUMENT parse error, goes to the call pipeline's interceptor through the request's context
  * values, and connect is handed an empty message in its place, so nothing is decoded twice; connect still
  * checks the request's headers (timeout, compression) and raises its own errors first, and the interceptor
- * raises the parse error where connect raises JSON's. Large messages are decoded in slices.
+ * raises the parse error where connect raises JSON's. Large messages are decoded in slices, and take a slot of
+ * the large-request gate (`admitLarge`) as soon as they are known to be large; without one, the call is
+ * RESOURCE_EXHAUSTED the same way, before the rest of the body is read.
  *
  * Only a well-formed request is taken over: one whose size, compression and framing connect would accept.
  * Anything else (too large, an unknown compression, a body that does not inflate, a truncated or second
@@ -65,26 +81,38 @@ export async function readAhead(
   framing: Framing,
   method: DescMethod,
   options: ReadAheadOptions,
-): Promise<UniversalServerRequest> {
+  admitLarge: AdmitLarge,
+): Promise<ReadAheadResult> {
   const compression = compressionNegotiate(
     [...options.acceptCompression],
     request.header.get(framing.encodingHeader),
     request.header.get(framing.acceptEncodingHeader),
     framing.acceptEncodingHeader,
   );
-  if (compression.error) return request;
+  const asIs = { request, refused: false };
+  if (compression.error) return asIs;
   const lengthHint = framing.enveloped ? undefined : contentLength(request.header.get("content-length"));
-  if (lengthHint !== undefined && lengthHint > options.readMaxBytes) return request;
+  if (lengthHint !== undefined && lengthHint > options.readMaxBytes) return asIs;
 
   const source = (request.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
   const chunks: Uint8Array[] = [];
   let received = 0;
-  const replay = (failure?: { error: unknown }): UniversalServerRequest => ({ ...request, body: replayed(chunks, source, failure) });
+  let admitted = false;
+  const replay = (failure?: { error: unknown }): ReadAheadResult => ({ request: { ...request, body: replayed(chunks, source, failure) }, refused: false });
   try {
     for (let next = await source.next(); next.done !== true; next = await source.next()) {
       chunks.push(next.value);
       received += next.value.byteLength;
-      if (received > limitOf(framing, chunks, received, options.readMaxBytes)) return replay();
+      // The message's size as far as it is known: the envelope's declared length, or a unary body's bytes so far.
+      const size = framing.enveloped ? envelopeLength(chunks, received) : received;
+      if (size === undefined) continue;
+      // Over the limit, or bytes past the first envelope (a second message): connect's to refuse.
+      if (size > options.readMaxBytes || (framing.enveloped && received > ENVELOPE_HEADER + size)) return replay();
+      // A large body takes its slot as soon as it is known to be large, before the rest is read.
+      if (!admitted && size >= options.largeRequestBytes) {
+        if (!admitLarge(size)) return standingIn(request, framing, { error: new ConnectError(LARGE_REQUEST_BUSY, Code.ResourceExhausted) }, true);
+        admitted = true;
+      }
     }
   } catch (error) {
     return replay({ error });
@@ -125,21 +153,23 @@ export async function readAhead(
     if (!(e instanceof ConnectError)) throw e;
     decoded = { error: e };
   }
+  return standingIn(request, framing, decoded, false);
+}
+
+/** The request connect gets: an empty stand-in for the body, and what was decoded (or refused) in the context. */
+function standingIn(request: UniversalServerRequest, framing: Framing, decoded: DecodedRequest, refused: boolean): ReadAheadResult {
   const contextValues = request.contextValues ?? createContextValues();
   contextValues.set(kDecodedRequest, decoded);
   const header = request.header;
   // connect would check the original length against the empty stand-in.
   if (!framing.enveloped) header.delete("content-length");
-  return { ...request, header, contextValues, body: standIn(framing) };
+  return { request: { ...request, header, contextValues, body: standIn(framing) }, refused };
 }
 
-/** The most bytes worth reading before the request is left to connect's own limits and errors. */
-function limitOf(framing: Framing, chunks: readonly Uint8Array[], received: number, readMaxBytes: number): number {
-  if (!framing.enveloped) return readMaxBytes;
-  if (received < ENVELOPE_HEADER) return Number.POSITIVE_INFINITY;
-  const length = declaredLength(chunks[0]!.byteLength >= ENVELOPE_HEADER ? chunks[0]! : concat(chunks, received));
-  // A first envelope over the limit, or bytes past it (a second message), are connect's to refuse.
-  return length > readMaxBytes ? 0 : ENVELOPE_HEADER + length;
+/** The first envelope's declared length, once its 5-byte prefix is in. */
+function envelopeLength(chunks: readonly Uint8Array[], received: number): number | undefined {
+  if (received < ENVELOPE_HEADER) return undefined;
+  return declaredLength(chunks[0]!.byteLength >= ENVELOPE_HEADER ? chunks[0]! : concat(chunks, received));
 }
 
 function declaredLength(bytes: Uint8Array): number {
