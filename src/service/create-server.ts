@@ -3,7 +3,6 @@ import type * as http2 from "node:http2";
 import type { AddressInfo, Socket } from "node:net";
 import fastifyCors from "@fastify/cors";
 import { cors as connectCors, type ConnectRouter } from "@connectrpc/connect";
-import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import { fastify, type FastifyInstance } from "fastify";
 import { AsyncConnectorService, ConnectorMetadataService } from "#idl/flyteidl2/connector/service_pb.js";
 import type { Config } from "../config/config.js";
@@ -33,6 +32,7 @@ import { createFlyte1Services, FLYTE1_SERVICES } from "./rpc/flyte1/flyte1-servi
 import { createMetadataService } from "./rpc/metadata-service.js";
 import { reflectionRoutes } from "./rpc/reflection-service.js";
 import { http2ServerOptions, limitHttp1, limitHttp2Streams } from "./transport/connection-limits.js";
+import { connectRoutes } from "./transport/connect-routes.js";
 import { fallbackRoutes } from "./transport/fallback-routes.js";
 import { createGrpcFastPath } from "./transport/grpc-fast-path.js";
 import { gateHttp2Streams } from "./transport/http2-stream-gate.js";
@@ -72,8 +72,8 @@ const COMPRESS_MIN_BYTES = 1024;
 /**
  * Builds the one-port service: gRPC (h2c, or TLS with ALPN), gRPC-Web and Connect (JSON and binary) for the
  * connector services, plus health and reflection. Unary gRPC calls take the fast path (node:http2 directly)
- * unless it is turned off; everything else goes through connect-fastify. Both run the same call pipeline
- * and the same service implementations.
+ * unless it is turned off; everything else goes through connect's handlers, served as fastify routes. Both
+ * run the same call pipeline and the same service implementations.
  */
 export async function createServer(config: Config, registry: ConnectorRegistry, options: CreateServerOptions = {}): Promise<ConnectorServer> {
   const log = options.log ?? silentLogger();
@@ -170,7 +170,7 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
   }
   limitHttp2Streams(http2Server, config);
 
-  // connect-fastify serves the rest, through the same pipeline (its only interceptor).
+  // connect serves the rest (src/service/transport/connect-routes.ts), through the same pipeline (its only interceptor).
   const seen = new WeakSet<object>();
   logUnhandledRequests(app, log, seen);
   gateLargeRequests(app, largeRequests);
@@ -189,7 +189,7 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
     });
   }
   await app.register(fallbackRoutes); // before the Connect routes, whose plugin then carries its hook
-  await app.register(fastifyConnectPlugin, {
+  await app.register(connectRoutes, {
     routes: (router: ConnectRouter) => {
       router.service(AsyncConnectorService, connectorService.connect);
       router.service(ConnectorMetadataService, metadataService.connect);
@@ -199,11 +199,14 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
     },
     interceptors: [connectPipelineInterceptor(pipeline, seen)],
     contextValues: (request) => contextValuesFor(request.raw),
-    acceptCompression: [...ACCEPTED_COMPRESSIONS],
+    acceptCompression: ACCEPTED_COMPRESSIONS,
     readMaxBytes: config.maxMessageBytes,
     writeMaxBytes: config.maxMessageBytes,
     compressMinBytes: COMPRESS_MIN_BYTES,
+    largeRequestBytes: config.largeRequestBytes,
+    largeRequests,
     shutdownSignal: drain.signal,
+    log,
   });
   // The page, its assets and a JSON route; its paths never start with "/flyteidl2." or "/grpc.".
   if (recentTasks) await app.register(dashboardPlugin, { recentTasks, authTokens: config.authTokens, log });

@@ -72,7 +72,7 @@ describe("malformed requests are refused with a status, never a crash", () => {
     const grpc = await h2Request(svc.url, { ":path": CREATE, "content-type": "application/grpc", te: "trailers" }, { chunks: [grpcFrame(garbage)] });
     expect(grpc.status).toBe(200);
     // The status is in the trailers, or in the headers of a trailers-only response (the gRPC fast path's errors).
-    // The fast path (on by default) says INVALID_ARGUMENT; connect's binary paths below still say INTERNAL (docs/errors.md).
+    // INVALID_ARGUMENT on every binary path: the fast path (on by default) and connect's below (docs/errors.md).
     expect(grpc.trailers["grpc-status"] ?? grpc.headers["grpc-status"]).toBe(String(status.INVALID_ARGUMENT));
     expect(decodeURIComponent(String(grpc.trailers["grpc-message"] ?? grpc.headers["grpc-message"]))).toMatch(/^parse binary: /);
     const web = await fetch(`${svc.url}${CREATE}`, {
@@ -81,10 +81,10 @@ describe("malformed requests are refused with a status, never a crash", () => {
       body: bytes(grpcFrame(garbage)),
     });
     expect(web.status).toBe(200);
-    expect(Buffer.from(await web.arrayBuffer()).toString("latin1")).toMatch(/grpc-status: ?13/);
+    expect(Buffer.from(await web.arrayBuffer()).toString("latin1")).toMatch(/grpc-status: ?3\r\n/);
     const connect = await fetch(`${svc.url}${CREATE}`, { method: "POST", headers: { "content-type": "application/proto" }, body: bytes(garbage) });
-    expect(connect.status).toBe(500);
-    expect(await connect.json()).toMatchObject({ code: "internal" });
+    expect(connect.status).toBe(400);
+    expect(await connect.json()).toMatchObject({ code: "invalid_argument", message: expect.stringMatching(/^parse binary: /) });
     await stillServing();
   });
 

@@ -5,7 +5,7 @@ import { grpcJsClient, type GrpcJsClient } from "../helpers/grpc-js-client.js";
 import { Code } from "@connectrpc/connect";
 import { headersFloodInChild } from "../support/flood.js";
 import { watchingClient, type WatchingClient } from "../support/half-open.js";
-import { grpcFrame, h2Request } from "../support/raw-clients.js";
+import { grpcFrame, H2_PREFACE_AND_SETTINGS, h2Request, rawExchange } from "../support/raw-clients.js";
 
 /**
  * Cheap floods: 900 HEADERS per short connection for 5 s, with and without RST_STREAM after each. The issue
@@ -124,4 +124,47 @@ test("an empty body sent as its own END_STREAM frame is answered, not left waiti
   const malformed = await h2Request(svc.url, { ...GET_TASK, "content-type": "application/json" }, { chunks: [Buffer.alloc(0)] }, 5_000);
   expect(malformed.closed).toBe(true);
   expect(malformed.status).toBe(400);
+});
+
+/** An HTTP/2 frame: 9-byte header, then the payload. */
+function h2Frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
+  const head = Buffer.alloc(9);
+  head.writeUIntBE(payload.length, 0, 3);
+  head[3] = type;
+  head[4] = flags;
+  head.writeUInt32BE(streamId, 5);
+  return Buffer.concat([head, payload]);
+}
+
+/** HPACK literal header field without indexing, new name, no Huffman coding (RFC 7541 §6.2.2). */
+const literal = (name: string, value: string) =>
+  Buffer.concat([Buffer.from([0, name.length]), Buffer.from(name), Buffer.from([value.length]), Buffer.from(value)]);
+
+test("HEADERS and an empty END_STREAM DATA in the same read: the request is handed on with its end, and answered", async () => {
+  // :method POST and :scheme http from HPACK's static table; the rest literal.
+  const block = Buffer.concat([
+    Buffer.from([0x83, 0x86]),
+    literal(":path", "/flyteidl2.connector.ConnectorMetadataService/ListConnectors"),
+    literal(":authority", "localhost"),
+    literal("content-type", "application/proto"),
+  ]);
+  const END_STREAM = 0x1;
+  const END_HEADERS = 0x4;
+  const request = Buffer.concat([H2_PREFACE_AND_SETTINGS, h2Frame(0x1, END_HEADERS, 1, block), h2Frame(0x0, END_STREAM, 1, Buffer.alloc(0))]);
+  const got = await rawExchange(svc.port, [request], { waitMs: 2_000 });
+  // The server's frames on stream 1: response HEADERS (":status: 200", HPACK static index 8), and an END_STREAM.
+  const frames: { type: number; flags: number; stream: number; payload: Buffer }[] = [];
+  for (let at = 0; at + 9 <= got.data.length; ) {
+    const length = got.data.readUIntBE(at, 3);
+    frames.push({
+      type: got.data[at + 3]!,
+      flags: got.data[at + 4]!,
+      stream: got.data.readUInt32BE(at + 5) & 0x7fffffff,
+      payload: got.data.subarray(at + 9, at + 9 + length),
+    });
+    at += 9 + length;
+  }
+  const onStream = frames.filter((f) => f.stream === 1);
+  expect(onStream.find((f) => f.type === 0x1)?.payload[0]).toBe(0x88);
+  expect(onStream.some((f) => (f.flags & END_STREAM) !== 0)).toBe(true);
 });

@@ -9,7 +9,8 @@ import { AsyncConnectorService } from "#idl/flyteidl2/connector/service_pb.js";
 import { Health } from "../../src/gen/health/v1/health_pb.js";
 import { startService, type RunningService } from "../../src/testing/start-service.js";
 import { grpcJsClient, grpcStatusOf } from "../helpers/grpc-js-client.js";
-import { createTaskRequest, intLiteral, STRING, stringLiteral } from "../support/tasks.js";
+import { largeMapCreate } from "../support/large-requests.js";
+import { createTaskRequest, STRING, stringLiteral } from "../support/tasks.js";
 import { grpcFrame, rawGrpcCall } from "../support/raw-clients.js";
 
 /**
@@ -85,20 +86,6 @@ test("with two slots, a third concurrent large CreateTask is RESOURCE_EXHAUSTED;
   client.close();
   expect(ok).toBe(true);
 }, 60_000);
-
-/** A CreateTask of about 12 MB whose cost is decoding: a literal map of many small entries. */
-function largeMapCreate(entries: number): Uint8Array {
-  const request = createTaskRequest({ type: "sleep" });
-  const map: Record<string, unknown> = {};
-  for (let i = 0; i < entries; i++) map[`key-${i}-${"p".repeat(24)}`] = intLiteral(i);
-  const literalSchema = CreateTaskRequestSchema.field.inputs.message!.field.literals.message!.field.value.message!;
-  request.inputs!.literals.push({
-    $typeName: "flyteidl2.task.NamedLiteral",
-    name: "m",
-    value: create(literalSchema, { value: { case: "map", value: { literals: map as never } } }),
-  } as never);
-  return toBinary(CreateTaskRequestSchema, create(CreateTaskRequestSchema, request));
-}
 
 test("health Check answers while a ~12 MB CreateTask is decoded on the fast path", async () => {
   const bytes = largeMapCreate(250_000);

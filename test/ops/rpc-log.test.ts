@@ -125,10 +125,10 @@ describe("one JSON log line per RPC", () => {
       .records()
       .slice(before)
       .filter((r) => r["msg"] === "http request");
-    // Unparseable binary protobuf is INTERNAL (500), as grpc-go and connect-es answer it; GET is only for
-    // methods marked idempotent (405).
+    // Unparseable binary protobuf is INVALID_ARGUMENT (400, docs/errors.md) and never becomes a call; GET is
+    // only for methods marked idempotent (405).
     expect(lines.map((l) => [l["path"], l["httpStatus"], l["protocol"]])).toEqual([
-      [`/${AsyncConnectorService.typeName}/GetTask`, 500, "connect"],
+      [`/${AsyncConnectorService.typeName}/GetTask`, 400, "connect"],
       [`/${AsyncConnectorService.typeName}/GetTask`, 405, "connect"],
       ["/no.such.Service/Method", 404, "connect"],
       [`/${AsyncConnectorService.typeName}/GetTask`, 200, "grpc-web"],

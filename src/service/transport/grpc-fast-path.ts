@@ -8,6 +8,7 @@ import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { connectorOperationOf, decodedCall } from "../pipeline/call-info.js";
 import type { Call, CallPipeline } from "../pipeline/call-pipeline.js";
 import { parseGrpcTimeoutMs } from "../pipeline/deadline.js";
+import { parseError } from "../pipeline/decode-request.js";
 import { decodeInSlices } from "../pipeline/large-request/decode-in-slices.js";
 import { LARGE_REQUEST_BUSY, type LargeRequestGate } from "../pipeline/large-request/large-request-gate.js";
 import { lengthDelimitedFieldBytes } from "../pipeline/wire-size.js";
@@ -27,9 +28,10 @@ import { logUnhandledRequest } from "../pipeline/rpc-log.js";
  * is left to connect. The wire behaviour follows connect's gRPC handler, including its error messages and
  * status codes, so that a client sees the same answers with the fast path on or off; it differs only where
  * connect falls short of the gRPC protocol: errors are trailers-only responses, and responses say which
- * encodings the server accepts (`grpc-accept-encoding`); and a message that does not parse is the client's
- * INVALID_ARGUMENT, where connect says INTERNAL (docs/errors.md). Large messages take a slot of the shared
- * large-request gate before their body is read and are decoded in slices (docs/operations.md).
+ * encodings the server accepts (`grpc-accept-encoding`). A message that does not parse is the client's
+ * INVALID_ARGUMENT, with the error connect's binary paths use too (src/service/pipeline/decode-request.ts).
+ * Large messages take a slot of the shared large-request gate before their body is read and are decoded in
+ * slices (docs/operations.md).
  */
 
 /** Options of {@link createGrpcFastPath}. */
@@ -405,14 +407,6 @@ function encodeResponse(schema: DescMessage, response: unknown): Uint8Array {
 }
 
 const NO_ERROR = 0;
-
-/**
- * A request message that does not parse is the client's fault: INVALID_ARGUMENT, as protobuf-es's JSON parse
- * errors already are (connect's binary serialization says INTERNAL; see docs/errors.md).
- */
-function parseError(e: unknown): ConnectError {
-  return new ConnectError(`parse binary: ${e instanceof Error ? e.message : String(e)}`, Code.InvalidArgument);
-}
 
 /** A promise from any realm (zlib's callbacks may resolve one made outside this module's). */
 function isThenable<T>(value: unknown): value is PromiseLike<T> {

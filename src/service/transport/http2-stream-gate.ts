@@ -35,14 +35,20 @@ interface SessionCounts {
  * - `maxStreamsPerConnection` streams over its life → GOAWAY NO_ERROR: the streams in flight finish and the
  *   client reconnects, as grpc-go does transparently.
  *
- * It replaces node's own compatibility listener (the one that turns a stream into request and response) by
- * a gated call to it, so it must be applied once, to a server created with a request handler.
+ * The gate needs the request handler's own listeners of the server's 'stream' event: node's compatibility
+ * layer, which turns a stream into a request and a response for the handler, is one (node adds it with the
+ * first 'request' listener). The gate takes the 'stream' listeners present when it is applied, through
+ * EventEmitter's public methods and by no name, and calls them when a stream is due; so it is applied
+ * once, right after the server is created with its request handler, and listeners added later (the gRPC
+ * fast path, connection limits) see every stream as before.
  */
 export function gateHttp2Streams(server: http2.Http2Server | http2.Http2SecureServer, options: Http2StreamGateOptions): void {
-  const listeners = server.listeners("stream") as StreamListener[];
-  const compat = listeners.find((l) => l.name === "bound onServerStream");
-  if (!compat) throw new Error("the HTTP/2 server has no request handler to gate");
-  server.removeListener("stream", compat);
+  const handlers = server.listeners("stream") as StreamListener[];
+  if (server.listenerCount("request") === 0 || handlers.length === 0) throw new Error("the HTTP/2 server has no request handler to gate");
+  server.removeAllListeners("stream");
+  const dispatch: StreamListener = (stream, headers, flags, rawHeaders) => {
+    for (const handler of handlers) handler.call(server, stream, headers, flags, rawHeaders);
+  };
   // Counted on the session: a stream reset in the same read as its HEADERS has already lost its session
   // when the server sees it.
   const limited = new WeakSet<http2.ServerHttp2Stream>();
@@ -53,42 +59,33 @@ export function gateHttp2Streams(server: http2.Http2Server | http2.Http2SecureSe
     });
   });
 
-  server.prependListener("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[]) => {
+  server.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[]) => {
     if (limited.has(stream) || stream.destroyed || stream.closed) return;
     if ((flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0 || stream.endAfterHeaders) {
-      compat(stream, headers, flags, rawHeaders);
+      dispatch(stream, headers, flags, rawHeaders);
       return;
     }
-    // Waiting for 'readable' buffers the body without reading it. Once the listener is gone (`once`),
-    // node puts the stream back into its initial mode on the next tick, so the request handler reads it
-    // from the start: hence the handler runs after that tick.
+    // Waiting for 'readable' buffers the body without reading it: the handler reads it from the start.
+    // The handler is called from within the 'readable' event, not later: an empty body sent as a separate
+    // END_STREAM frame (connect-node does so for an empty message) ends the stream on the next tick, and
+    // the compatibility layer's 'end' listener has to be in place by then, or the request would wait for ever.
     let opened = false;
     const open = () => {
       if (opened) return;
       opened = true;
       clearTimeout(fallback);
-      stream.removeListener("readable", onReadable);
-      process.nextTick(() => {
-        if (stream.destroyed || stream.closed) return;
-        const endedAlready = stream.readableEnded;
-        compat(stream, headers, flags, rawHeaders);
-        // An empty body sent as a separate END_STREAM frame (connect-node does so for an empty message)
-        // ends the stream while the 'readable' wait is being undone, before node's compatibility layer
-        // listens for the end: hand it the end it missed, or the request would wait for ever.
-        if (endedAlready) {
-          const onEnd = stream.listeners("end").find((l) => l.name === "onStreamEnd");
-          if (onEnd) onEnd.call(stream);
-          else stream.close(http2.constants.NGHTTP2_CANCEL);
-        }
-      });
+      stream.removeListener("readable", open);
+      stream.removeListener("close", onClose);
+      if (stream.destroyed || stream.closed) return;
+      dispatch(stream, headers, flags, rawHeaders);
     };
-    const onReadable = () => open();
-    stream.once("readable", onReadable);
+    stream.on("readable", open);
     // A client may wait for the response headers before it sends anything (a bidi stream): a stream whose
     // body has not started is dispatched after a short wait anyway.
     // A flood's streams are reset or dropped long before, so their work is still never queued.
     const fallback = setTimeout(open, DISPATCH_ANYWAY_MS);
-    stream.once("close", () => clearTimeout(fallback));
+    const onClose = () => clearTimeout(fallback);
+    stream.once("close", onClose);
   });
 
   function overLimit(session: http2.Http2Session, c: SessionCounts): boolean {
