@@ -24,5 +24,5 @@ function limited(inner: Compression): Compression {
   };
 }
 
-/** The compressions both transports accept, in preference order (gzip, then br, as connect-fastify's default). */
+/** The compressions both transports accept, in preference order (gzip, then br, connect's own default order). */
 export const ACCEPTED_COMPRESSIONS: readonly Compression[] = [limited(compressionGzip), limited(compressionBrotli)];

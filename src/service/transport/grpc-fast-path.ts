@@ -1,6 +1,6 @@
 import type * as http2 from "node:http2";
 import { constants as http2constants } from "node:http2";
-import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethod } from "@bufbuild/protobuf";
+import { create, isMessage, toBinary, type DescMessage, type DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { compressionNegotiate, type Compression } from "@connectrpc/connect/protocol";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
@@ -8,8 +8,7 @@ import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { connectorOperationOf, decodedCall } from "../pipeline/call-info.js";
 import type { Call, CallPipeline } from "../pipeline/call-pipeline.js";
 import { parseGrpcTimeoutMs } from "../pipeline/deadline.js";
-import { parseError } from "../pipeline/decode-request.js";
-import { decodeInSlices } from "../pipeline/large-request/decode-in-slices.js";
+import { decodeRequestMessage } from "../pipeline/decode-request.js";
 import { LARGE_REQUEST_BUSY, type LargeRequestGate } from "../pipeline/large-request/large-request-gate.js";
 import { lengthDelimitedFieldBytes } from "../pipeline/wire-size.js";
 import type { CallSignal } from "../rpc/connector-invoker.js";
@@ -227,15 +226,18 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
     const parse = (data: Uint8Array): DecodedRequest | ConnectError | Promise<DecodedRequest | ConnectError> => {
       if (data.byteLength > options.readMaxBytes)
         return new ConnectError(`message size ${data.byteLength} is larger than configured readMaxBytes ${options.readMaxBytes}`, Code.ResourceExhausted);
-      // Below the threshold fromBinary is faster; above it, the decode gives the event loop back every few ms.
-      if (data.byteLength >= largeRequestBytes) {
-        return decodeInSlices(schema, data).then((message) => ({ message, bytes: data }) satisfies DecodedRequest, parseError);
-      }
+      let message: unknown;
       try {
-        return { message: fromBinary(schema, data), bytes: data } satisfies DecodedRequest;
+        message = decodeRequestMessage(schema, data, largeRequestBytes);
       } catch (e) {
-        return parseError(e);
+        return e as ConnectError;
       }
+      return message instanceof Promise
+        ? message.then(
+            (m: unknown) => ({ message: m, bytes: data }) satisfies DecodedRequest,
+            (e: unknown) => e as ConnectError,
+          )
+        : ({ message, bytes: data } satisfies DecodedRequest);
     };
     const finish = (first: DecodedRequest | ConnectError): DecodedRequest | ConnectError => {
       if (first instanceof ConnectError) return first;

@@ -50,11 +50,11 @@ export function createLargeRequestGate(options: LargeRequestGateOptions): LargeR
 export const LARGE_REQUEST_BUSY = "server is busy with other large requests; try again shortly";
 
 /**
- * The gate on the connect-fastify path, as an `onRequest` hook: connect reads and decodes the body inside its
- * handler, synchronously, so the one place to refuse a large body before it costs anything is here, by its
- * declared `content-length` (curl, browsers and connect-node over HTTP/1.1 always send it; a gRPC client on
- * HTTP/2 may not, and those requests are admitted — the gRPC fast path counts bytes as they arrive instead).
- * The refusal is RESOURCE_EXHAUSTED in the caller's protocol.
+ * The gate on connect's path, as an `onRequest` hook: a large body is refused before it costs anything by
+ * its declared `content-length` (curl, browsers and connect-node over HTTP/1.1 always send it). A body sent
+ * without one (a gRPC client on HTTP/2) takes its slot in the read-ahead (src/service/transport/read-ahead.ts)
+ * once its envelope's length is known, as the gRPC fast path does. The refusal is RESOURCE_EXHAUSTED in the
+ * caller's protocol.
  */
 export function gateLargeRequests(app: FastifyInstance, gate: LargeRequestGate): void {
   app.addHook("onRequest", (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
