@@ -1,7 +1,8 @@
 import type { TypedInterface } from "#idl/flyteidl2/core/interface_pb.js";
 import { BlobType_BlobDimensionality, SimpleType, type LiteralType } from "#idl/flyteidl2/core/types_pb.js";
 import type { Inputs } from "#idl/flyteidl2/task/common_pb.js";
-import { valuesFromInputs } from "../literals/convert.js";
+import type { SliceOptions } from "../literals/conversion-steps.js";
+import { valuesFromInputs, valuesFromInputsInSlices } from "../literals/convert.js";
 import { declaredInputTypes } from "../literals/define-interface.js";
 import { describeType } from "../literals/describe.js";
 import { LiteralError } from "../literals/errors.js";
@@ -17,7 +18,26 @@ import type { AnyConnector } from "./connector.js";
  */
 export function connectorInputs(connector: AnyConnector, inputs: Inputs | undefined, iface: TypedInterface | undefined): Record<string, unknown> {
   checkTaskInputs(connector, iface);
-  const values = valuesFromInputs(inputs, iface);
+  return withDeclaredNulls(connector, valuesFromInputs(inputs, iface));
+}
+
+/**
+ * {@link connectorInputs} as the service's CreateTask runs it: a conversion that outlasts one slice (a
+ * maximum-size request) continues in slices, giving the event loop back, and the result is then a promise;
+ * small inputs are converted at once, without one (see {@link valuesFromInputsInSlices}).
+ */
+export function connectorInputsInSlices(
+  connector: AnyConnector,
+  inputs: Inputs | undefined,
+  iface: TypedInterface | undefined,
+  options?: SliceOptions,
+): Record<string, unknown> | Promise<Record<string, unknown>> {
+  checkTaskInputs(connector, iface);
+  const values = valuesFromInputsInSlices(inputs, iface, options);
+  return values instanceof Promise ? values.then((v) => withDeclaredNulls(connector, v)) : withDeclaredNulls(connector, values);
+}
+
+function withDeclaredNulls(connector: AnyConnector, values: Record<string, unknown>): Record<string, unknown> {
   for (const name of Object.keys(declaredInputTypes(connector) ?? {})) if (!Object.hasOwn(values, name)) setEntry(values, name, null);
   return values;
 }

@@ -11,7 +11,7 @@ import { AsyncConnectorService } from "#idl/flyteidl2/connector/service_pb.js";
 import type { Connection } from "#idl/flyteidl2/core/security_pb.js";
 import { LogLineOriginator, type LogLineSchema } from "#idl/flyteidl2/logs/dataplane/payload_pb.js";
 import type { LogsPage, TaskCategory } from "../../connectors/connector.js";
-import { connectorInputs } from "../../connectors/connector-inputs.js";
+import { connectorInputsInSlices } from "../../connectors/connector-inputs.js";
 import { outputTypesOf } from "../../literals/convert.js";
 import type { Logger } from "../../log/logger.js";
 import type { ConnectorRegistry } from "../../registry/connector-registry.js";
@@ -116,7 +116,14 @@ export function createConnectorService(options: ConnectorServiceOptions): Connec
             return abortSignalOf(signal);
           },
         });
-        inputs = connectorInputs(connector, literals, template.interface);
+        // A maximum-size request converts for seconds: past one slice it continues in slices (a promise), so
+        // that health and other calls are answered meanwhile; small inputs come back at once, no promise.
+        const converted = connectorInputsInSlices(connector, literals, template.interface, {
+          get signal() {
+            return abortSignalOf(signal);
+          },
+        });
+        inputs = converted instanceof Promise ? await converted : converted;
       } catch (e) {
         throw connectErrorFrom(e, { operation: "create", taskType: taskCategory.name, secrets: scope.secrets, signal });
       }
