@@ -9,9 +9,15 @@ import { watchingClient } from "./half-open.js";
 import { maxSizeMapCreateTask } from "./max-size-request.js";
 import { grpcFrame, rawGrpcCall } from "./raw-clients.js";
 
+/** The kinds of abuse {@link runHostileClient} commits. */
+export const HOSTILE_PARTS = ["zeroWindow", "fin", "reset", "maxSize"] as const;
+export type HostilePart = (typeof HOSTILE_PARTS)[number];
+
 /** Options of {@link runHostileClient}. */
 export interface HostileOptions {
   readonly durationMs: number;
+  /** Which kinds of abuse; default all of them (a benchmark takes them apart to see what costs). */
+  readonly parts?: readonly HostilePart[];
   /** A new zero-window connection this often, holding `zeroWindowStreams` GetTaskLogs streams it never reads. */
   readonly zeroWindowEveryMs?: number;
   readonly zeroWindowStreams?: number;
@@ -74,7 +80,8 @@ async function every(everyMs: number, until: number, once: () => Promise<void>):
  * rapid RST_STREAM bursts, and a maximum-size CreateTask every second. Every part runs at once.
  */
 export async function runHostileClient(url: string, options: HostileOptions, onStarted: () => void = () => {}): Promise<HostileResult> {
-  const maxSizeFrame = grpcFrame(maxSizeMapCreateTask().bytes);
+  const parts = new Set(options.parts ?? HOSTILE_PARTS);
+  const maxSizeFrame = parts.has("maxSize") ? grpcFrame(maxSizeMapCreateTask().bytes) : Buffer.alloc(0);
   const until = Date.now() + options.durationMs;
   onStarted();
   let zeroWindowConnections = 0;
@@ -136,10 +143,10 @@ export async function runHostileClient(url: string, options: HostileOptions, onS
   };
 
   await Promise.all([
-    every(options.zeroWindowEveryMs ?? 500, until, zeroWindow),
-    every(options.finEveryMs ?? 200, until, finWithoutGoaway),
-    every(options.resetEveryMs ?? 250, until, rapidReset),
-    every(options.maxSizeEveryMs ?? 1_000, until, maxSizeRequest),
+    parts.has("zeroWindow") && every(options.zeroWindowEveryMs ?? 500, until, zeroWindow),
+    parts.has("fin") && every(options.finEveryMs ?? 200, until, finWithoutGoaway),
+    parts.has("reset") && every(options.resetEveryMs ?? 250, until, rapidReset),
+    parts.has("maxSize") && every(options.maxSizeEveryMs ?? 1_000, until, maxSizeRequest),
   ]);
   return { zeroWindowConnections, zeroWindowStreams, finClients, finEndedByServer, resetStreams, maxSizeSent, maxSizeAnswers };
 }
@@ -149,8 +156,13 @@ export async function runHostileClient(url: string, options: HostileOptions, onS
  * floods) is not the service's event loop's when the service runs in the test process. Resolves when it is
  * done; `started` resolves once it has built its request and begun.
  */
-export function hostileClientInChild(url: string, options: HostileOptions): { started: Promise<void>; done: Promise<HostileResult> } {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(__dirname, "hostile-cli.ts"), url, JSON.stringify(options)], {
+export function hostileClientInChild(
+  url: string,
+  options: HostileOptions,
+  // An ES module (the benchmarks) has no __dirname and passes the path.
+  cli: string = path.join(__dirname, "hostile-cli.ts"),
+): { started: Promise<void>; done: Promise<HostileResult> } {
+  const child = spawn(process.execPath, ["--import", "tsx", cli, url, JSON.stringify(options)], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   let out = "";
