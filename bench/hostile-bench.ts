@@ -24,7 +24,11 @@ interface Run {
   readonly hostileResult?: HostileResult;
 }
 
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length === 0 ? Number.NaN : sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
 const pooled = (run: Run): number[] => STEADY_METHODS.flatMap((m) => run.tallies[m].latencies);
 const lost = (run: Run): number => STEADY_METHODS.reduce((n, m) => n + run.tallies[m].sent - run.tallies[m].ok, 0);
 

@@ -52,13 +52,17 @@ const LOGS_PATH = `/${AsyncConnectorService.typeName}/GetTaskLogs`;
 const CREATE_PATH = `/${AsyncConnectorService.typeName}/CreateTask`;
 const GRPC = { "content-type": "application/grpc", te: "trailers" };
 
-/** A GetTaskLogs for an hour-old sleep task: the first page (1000 lines) is far more than a zero window lets through. */
+/**
+ * A GetTaskLogs for an hour-old sleep task, a page of 10 lines: a zero window lets no byte of it through.
+ * (The largest page, 1000 lines, costs the service milliseconds to build: asking for it at will is a CPU
+ * flood, which the stream-rate limits answer, not a stuck stream.)
+ */
 function logsRequest(): Buffer {
   const meta = JSON.stringify({ seconds: 3600, started_at_ms: Date.now() - 3_600_000 });
   const request = create(GetTaskLogsRequestSchema, {
     taskCategory: { name: "sleep", version: 0 },
     resourceMeta: new TextEncoder().encode(meta),
-    lines: 1000n,
+    lines: 10n,
   });
   return grpcFrame(toBinary(GetTaskLogsRequestSchema, request));
 }
