@@ -38,8 +38,8 @@ export function finishConversion<T>(conversion: Conversion<T>): T {
 export interface SliceOptions {
   /** Longest stretch of converting between two yields to the event loop; default 5 ms. */
   readonly sliceMs?: number;
-  /** Stops the conversion between slices (its reason is thrown) when the call is gone. */
-  readonly signal?: AbortSignal;
+  /** Stops the conversion between slices (its reason is thrown) when the call is gone; an AbortSignal will do. */
+  readonly signal?: { readonly aborted: boolean; readonly reason: unknown };
 }
 
 /**
@@ -54,12 +54,12 @@ export function finishConversionInSlices<T>(conversion: Conversion<T>, options: 
   return step.done ? step.value : continueInSlices(conversion, sliceMs, options.signal);
 }
 
-async function continueInSlices<T>(conversion: Conversion<T>, sliceMs: number, signal: AbortSignal | undefined): Promise<T> {
+async function continueInSlices<T>(conversion: Conversion<T>, sliceMs: number, signal: SliceOptions["signal"]): Promise<T> {
   for (;;) {
     await new Promise<void>((resolve) => setImmediate(resolve));
     if (signal?.aborted) {
       conversion.return(undefined as T);
-      signal.throwIfAborted();
+      throw signal.reason;
     }
     const step = runSlice(conversion, sliceMs);
     if (step.done) return step.value;

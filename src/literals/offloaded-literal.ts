@@ -41,10 +41,24 @@ export async function fetchOffloadedLiterals(literals: readonly NamedLiteral[], 
   );
 }
 
+/** The errors {@link unfetchedOffloadedLiteral} made, however far they travelled (`within` keeps the object). */
+const unfetched = new WeakSet<LiteralError>();
+
 /** The error for an offloaded literal that reached conversion unfetched. */
 export function unfetchedOffloadedLiteral(literal: Literal): LiteralError {
   const uri = literal.value.case === "offloadedMetadata" ? literal.value.value.uri : "";
-  return new LiteralError(`offloaded literal at ${uri} was not fetched before conversion (see fetchOffloadedLiterals)`);
+  const err = new LiteralError(`offloaded literal at ${uri} was not fetched before conversion (see fetchOffloadedLiterals)`);
+  unfetched.add(err);
+  return err;
+}
+
+/**
+ * Whether conversion failed only because it met an offloaded literal: the service converts first and fetches
+ * only then (and converts again), so that inputs without offloaded literals are walked once. A plain
+ * {@link LiteralError} to everyone else (FC_BAD_LITERAL), as it always was.
+ */
+export function isUnfetchedOffloadedLiteral(err: unknown): boolean {
+  return err instanceof LiteralError && unfetched.has(err);
 }
 
 function* anyOffloaded(literals: readonly NamedLiteral[]): Conversion<boolean> {

@@ -18,7 +18,7 @@ import { MSGPACK_TAG, PICKLE_FORMAT } from "./flyte-names.js";
 import { isInt64 } from "./int64.js";
 import { setEntry } from "./plain-record.js";
 import { valueFromMsgpack } from "./msgpack/value-from-msgpack.js";
-import { unfetchedOffloadedLiteral } from "./offloaded-literal.js";
+import { isUnfetchedOffloadedLiteral, unfetchedOffloadedLiteral } from "./offloaded-literal.js";
 import { pickledValueFromLiteral } from "./pickle-literal.js";
 import { valueFromStructLiteral } from "./struct-values.js";
 import { finishConversion, newStepCounter, pauseDue, type Conversion, type StepCounter } from "./conversion-steps.js";
@@ -253,7 +253,8 @@ function* readOneOf(literal: Literal, variants: readonly LiteralType[], type: Li
     try {
       fits.push(yield* read(literal, variant, steps));
     } catch (err) {
-      if (!(err instanceof LiteralError)) throw err;
+      // An unfetched offloaded literal is not a variant that does not fit: the caller fetches it and starts over.
+      if (!(err instanceof LiteralError) || isUnfetchedOffloadedLiteral(err)) throw err;
       errors.push(`${variantTag(variant) || describeType(variant)}: ${err.message}`);
     }
   }

@@ -4,6 +4,7 @@ import { InputsSchema, type Inputs } from "#idl/flyteidl2/task/common_pb.js";
 import { LITERALS_PER_STEP } from "../../src/literals/conversion-steps.js";
 import { valuesFromInputs, valuesFromInputsInSlices } from "../../src/literals/convert.js";
 import { LiteralError } from "../../src/literals/errors.js";
+import { isUnfetchedOffloadedLiteral } from "../../src/literals/offloaded-literal.js";
 import { SPEC_VECTORS } from "./fixtures/spec-vectors.js";
 
 /**
@@ -140,4 +141,27 @@ test("a sliced conversion stops between slices when the call is aborted", async 
   expect(converting).toBeInstanceOf(Promise);
   controller.abort(new Error("cancelled by the client"));
   await expect(converting).rejects.toThrow("cancelled by the client");
+});
+
+test("an offloaded literal deep in an Optional list is reported as unfetched (the service then fetches it), not as a variant that does not fit", async () => {
+  const offloaded = { offloadedMetadata: { uri: "s3://bucket/x", sizeBytes: "10", inferredType: INT } };
+  const optionalList: JsonValue = {
+    unionType: {
+      variants: [
+        { collectionType: INT, structure: { tag: "list" } },
+        { simple: "NONE", structure: { tag: "none" } },
+      ],
+    },
+  };
+  const given = inputs({ xs: listWithBad(2 * COPIES - 2, offloaded) });
+  const sync = errorOf(() => valuesFromInputs(given, iface({ xs: optionalList })));
+  const inSlices = await rejectionOf(() => valuesFromInputsInSlices(given, iface({ xs: optionalList }), { sliceMs: 0 }));
+  expect(isUnfetchedOffloadedLiteral(sync)).toBe(true);
+  expect(isUnfetchedOffloadedLiteral(inSlices)).toBe(true);
+  expect(inSlices.message).toBe(sync.message);
+  expect(inSlices.message).toMatch(/^input 'xs'\[4108\]: offloaded literal at s3:\/\/bucket\/x was not fetched/);
+  // Any other bad literal is not mistaken for one.
+  expect(
+    isUnfetchedOffloadedLiteral(errorOf(() => valuesFromInputs(inputs({ xs: listWithBad(5, P({ stringValue: "x" })) }), iface({ xs: optionalList })))),
+  ).toBe(false);
 });

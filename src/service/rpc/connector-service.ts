@@ -109,19 +109,12 @@ export function createConnectorService(options: ConnectorServiceOptions): Connec
       let inputs: Record<string, unknown>;
       try {
         // Inputs are converted before the connector sees anything: a bad literal creates nothing. Offloaded
-        // literals are fetched first, so that conversion does no I/O.
-        const literals = await fetchOffloadedInputs(req.inputs, storage, {
-          maxBytes: storageConfig.maxOffloadedLiteralBytes,
-          get signal() {
-            return abortSignalOf(signal);
-          },
-        });
-        // A maximum-size request converts for seconds: past one slice it continues in slices (a promise), so
+        // literals are fetched when conversion meets one (conversion does no I/O), then it starts over. A
+        // maximum-size request converts for seconds: past one slice it continues in slices (a promise), so
         // that health and other calls are answered meanwhile; small inputs come back at once, no promise.
-        const converted = connectorInputsInSlices(connector, literals, template.interface, {
-          get signal() {
-            return abortSignalOf(signal);
-          },
+        const converted = connectorInputsInSlices(connector, req.inputs, template.interface, {
+          signal,
+          fetchOffloaded: (given) => fetchOffloadedInputs(given, storage, { maxBytes: storageConfig.maxOffloadedLiteralBytes, signal: abortSignalOf(signal) }),
         });
         inputs = converted instanceof Promise ? await converted : converted;
       } catch (e) {
