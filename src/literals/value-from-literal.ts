@@ -76,7 +76,7 @@ function* read(literal: Literal, type: LiteralType, steps: StepCounter): Convers
 
 /** The literal to read for `type`: never an offloaded one, and a union-wrapped literal for a plain type is its value. */
 function unwrapped(literal: Literal, type: LiteralType): Literal {
-  // The caller fetches offloaded literals first (fetchOffloadedLiterals): conversion does no I/O.
+  // Conversion does no I/O: the caller fetches offloaded literals (fetchOffloadedLiterals) first, or when this error says so.
   if (literal.value.case === "offloadedMetadata") throw unfetchedOffloadedLiteral(literal);
   if (type.type.case === "unionType") return literal;
   // A union-wrapped literal for a plain type (a Python `Optional[T]` output read as T) is read as its value.
