@@ -1,6 +1,7 @@
-// `npm run bench [service|literals|postgres|storage]`: every benchmark, each printed as a table. Figures are ratios
+// `npm run bench [service|literals|postgres|storage|hostile]`: every benchmark, each printed as a table. Figures are ratios
 // measured side by side in one run; absolute numbers move with the machine's load. Results: docs/benchmarks.md.
 // The service tables take ROUNDS, DURATION, WARMUP, CONCURRENCY and METHODS from the environment.
+import { runHostileBench } from "./hostile-bench.js";
 import { runLiteralsBench } from "./literals-bench.js";
 import { runPostgresBench } from "./postgres-bench.js";
 import { runServiceBench } from "./service-bench.js";
@@ -25,4 +26,10 @@ if (want("postgres")) {
 }
 if (want("storage")) {
   printTable("Offloading a 50 MiB output to outputs.pb (GetTask's path), next to encoding the same LiteralMap", await runStorageBench());
+}
+if (only.includes("hostile")) {
+  // Not in the default set: it takes a minute and more, and it is about abuse, not speed.
+  const { runs, summary, notes } = await runHostileBench();
+  printTable("Normal clients beside a hostile client (zero-window streams, FIN without GOAWAY, rapid resets, a 16 MiB CreateTask a second)", runs, notes);
+  printTable("Normal clients' latency with the hostile client, next to without it", summary);
 }

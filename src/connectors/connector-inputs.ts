@@ -1,10 +1,12 @@
 import type { TypedInterface } from "#idl/flyteidl2/core/interface_pb.js";
 import { BlobType_BlobDimensionality, SimpleType, type LiteralType } from "#idl/flyteidl2/core/types_pb.js";
 import type { Inputs } from "#idl/flyteidl2/task/common_pb.js";
-import { valuesFromInputs } from "../literals/convert.js";
+import type { SliceOptions } from "../literals/conversion-steps.js";
+import { valuesFromInputs, valuesFromInputsInSlices } from "../literals/convert.js";
 import { declaredInputTypes } from "../literals/define-interface.js";
 import { describeType } from "../literals/describe.js";
 import { LiteralError } from "../literals/errors.js";
+import { isUnfetchedOffloadedLiteral } from "../literals/offloaded-literal.js";
 import { setEntry } from "../literals/plain-record.js";
 import { admitsNone } from "../literals/union-type.js";
 import type { AnyConnector } from "./connector.js";
@@ -17,7 +19,50 @@ import type { AnyConnector } from "./connector.js";
  */
 export function connectorInputs(connector: AnyConnector, inputs: Inputs | undefined, iface: TypedInterface | undefined): Record<string, unknown> {
   checkTaskInputs(connector, iface);
-  const values = valuesFromInputs(inputs, iface);
+  return withDeclaredNulls(connector, valuesFromInputs(inputs, iface));
+}
+
+/** Options of {@link connectorInputsInSlices}. */
+export interface ConnectorInputsOptions extends SliceOptions {
+  /**
+   * Fetches the inputs' offloaded literals. Conversion does no I/O: when it meets an offloaded literal, this
+   * is called and conversion starts over on what it returns. Without it, an offloaded literal is an error.
+   */
+  readonly fetchOffloaded?: (inputs: Inputs) => Promise<Inputs | undefined>;
+}
+
+/**
+ * {@link connectorInputs} as the service's CreateTask runs it: a conversion that outlasts one slice (a
+ * maximum-size request) continues in slices, giving the event loop back, and the result is then a promise;
+ * small inputs are converted at once, without one (see {@link valuesFromInputsInSlices}). Offloaded literals
+ * are fetched only when conversion meets one, so inputs without any (nearly all) are walked once.
+ */
+export function connectorInputsInSlices(
+  connector: AnyConnector,
+  inputs: Inputs | undefined,
+  iface: TypedInterface | undefined,
+  options: ConnectorInputsOptions = {},
+): Record<string, unknown> | Promise<Record<string, unknown>> {
+  checkTaskInputs(connector, iface);
+  const convert = (given: Inputs | undefined) => {
+    const values = valuesFromInputsInSlices(given, iface, options);
+    return values instanceof Promise ? values.then((v) => withDeclaredNulls(connector, v)) : withDeclaredNulls(connector, values);
+  };
+  const { fetchOffloaded } = options;
+  if (fetchOffloaded === undefined || inputs === undefined) return convert(inputs);
+  const fetchAndConvert = async (err: unknown) => {
+    if (!isUnfetchedOffloadedLiteral(err)) throw err;
+    return convert(await fetchOffloaded(inputs));
+  };
+  try {
+    const values = convert(inputs);
+    return values instanceof Promise ? values.catch(fetchAndConvert) : values;
+  } catch (err) {
+    return fetchAndConvert(err);
+  }
+}
+
+function withDeclaredNulls(connector: AnyConnector, values: Record<string, unknown>): Record<string, unknown> {
   for (const name of Object.keys(declaredInputTypes(connector) ?? {})) if (!Object.hasOwn(values, name)) setEntry(values, name, null);
   return values;
 }

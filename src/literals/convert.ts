@@ -9,7 +9,8 @@ import { LiteralError, literalErrorWithin } from "./errors.js";
 import { literalFromValue } from "./literal-from-value.js";
 import { admitsNone } from "./union-type.js";
 import { setEntry } from "./plain-record.js";
-import { valueFromLiteral } from "./value-from-literal.js";
+import { convertsAtOnce, valueFromLiteral, valueFromLiteralInSteps } from "./value-from-literal.js";
+import { finishConversion, finishConversionInSlices, newStepCounter, type Conversion, type SliceOptions } from "./conversion-steps.js";
 
 /**
  * The service's side of the type engine: CreateTask inputs become values by the template's interface, and a
@@ -26,7 +27,21 @@ import { valueFromLiteral } from "./value-from-literal.js";
  * const values = valuesFromInputs(request.inputs, request.template?.interface); // { n: 42n, name: "x" }
  */
 export function valuesFromInputs(inputs: Inputs | undefined, iface: TypedInterface | undefined): Record<string, unknown> {
-  return valuesFromNamedLiterals(inputs?.literals ?? [], typesOf(iface?.inputs?.variables, "input"), "input");
+  return finishConversion(valuesFromNamedLiterals(inputs?.literals ?? [], typesOf(iface?.inputs?.variables, "input"), "input"));
+}
+
+/**
+ * {@link valuesFromInputs} for the service's CreateTask: the same values and errors, but a conversion that
+ * takes longer than one slice (a maximum-size request: a literal map of a million entries converts for
+ * seconds) continues in slices that give the event loop back, and the result is then a promise. Small
+ * inputs are converted at once and their values returned directly, as {@link valuesFromInputs} does.
+ */
+export function valuesFromInputsInSlices(
+  inputs: Inputs | undefined,
+  iface: TypedInterface | undefined,
+  options?: SliceOptions,
+): Record<string, unknown> | Promise<Record<string, unknown>> {
+  return finishConversionInSlices(valuesFromNamedLiterals(inputs?.literals ?? [], typesOf(iface?.inputs?.variables, "input"), "input"), options);
 }
 
 /**
@@ -57,7 +72,7 @@ export function outputsFromValues(values: Readonly<Record<string, unknown>>, typ
  * by the declared output types, as the local runner shows a connector's results.
  */
 export function valuesFromOutputs(outputs: Outputs | undefined, types: OutputTypes): Record<string, unknown> {
-  return valuesFromNamedLiterals(outputs?.literals ?? [], new Map(Object.entries(types)), "output");
+  return finishConversion(valuesFromNamedLiterals(outputs?.literals ?? [], new Map(Object.entries(types)), "output"));
 }
 
 type Kind = "input" | "output";
@@ -71,8 +86,13 @@ function typesOf(variables: readonly VariableEntry[] | undefined, kind: Kind): M
   return types;
 }
 
-function valuesFromNamedLiterals(literals: readonly NamedLiteral[], types: ReadonlyMap<string, LiteralType | undefined>, kind: Kind): Record<string, unknown> {
+function* valuesFromNamedLiterals(
+  literals: readonly NamedLiteral[],
+  types: ReadonlyMap<string, LiteralType | undefined>,
+  kind: Kind,
+): Conversion<Record<string, unknown>> {
   const values: Record<string, unknown> = {};
+  const steps = newStepCounter();
   const seen = new Set<string>();
   for (const { name, value } of literals) {
     const where = `${kind} '${name}'`;
@@ -83,7 +103,7 @@ function valuesFromNamedLiterals(literals: readonly NamedLiteral[], types: Reado
     if (type === undefined) throw new LiteralError("the task interface declares it without a type").within(where);
     if (value === undefined) throw new LiteralError("has no literal").within(where);
     try {
-      setEntry(values, name, valueFromLiteral(value, type));
+      setEntry(values, name, convertsAtOnce(type) ? valueFromLiteral(value, type) : yield* valueFromLiteralInSteps(value, type, steps));
     } catch (err) {
       throw literalErrorWithin(err, where);
     }

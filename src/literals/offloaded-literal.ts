@@ -1,12 +1,13 @@
 import { create, fromBinary } from "@bufbuild/protobuf";
 import { LiteralSchema, type Literal } from "#idl/flyteidl2/core/literals_pb.js";
 import type { NamedLiteral } from "#idl/flyteidl2/task/common_pb.js";
+import { finishConversion, finishConversionInSlices, newStepCounter, pauseDue, type Conversion, type StepCounter } from "./conversion-steps.js";
 import { LiteralError, literalErrorWithin } from "./errors.js";
 
 /**
  * Offloaded literals: a `core.Literal` the platform stored at a URI because it was too large to send inline
  * (docs/flyte-literals.md §5.9). flyte-sdk reads them at any nesting level. Here they are fetched before conversion,
- * so that the type engine stays synchronous and knows nothing of object stores: the caller passes a
+ * so that the type engine does no I/O and knows nothing of object stores: the caller passes a
  * `fetch` that reads a URI (the service's storage, with its size limit and the call's signal).
  */
 
@@ -25,7 +26,9 @@ const MAX_OFFLOAD_HOPS = 8;
  * const literals = await fetchOffloadedLiterals(request.inputs.literals, (uri) => storage.read(uri, { maxBytes }));
  */
 export async function fetchOffloadedLiterals(literals: readonly NamedLiteral[], fetch: FetchBytes, kind = "input"): Promise<readonly NamedLiteral[]> {
-  if (!literals.some((l) => l.value !== undefined && containsOffloaded(l.value))) return literals;
+  // Looking for offloaded literals walks every literal: in slices, as conversion does, for a maximum-size request.
+  const found = finishConversionInSlices(anyOffloaded(literals));
+  if (!(found instanceof Promise ? await found : found)) return literals;
   return Promise.all(
     literals.map(async (named) => {
       if (named.value === undefined || !containsOffloaded(named.value)) return named;
@@ -38,23 +41,58 @@ export async function fetchOffloadedLiterals(literals: readonly NamedLiteral[], 
   );
 }
 
+/** The errors {@link unfetchedOffloadedLiteral} made, however far they travelled (`within` keeps the object). */
+const unfetched = new WeakSet<LiteralError>();
+
 /** The error for an offloaded literal that reached conversion unfetched. */
 export function unfetchedOffloadedLiteral(literal: Literal): LiteralError {
   const uri = literal.value.case === "offloadedMetadata" ? literal.value.value.uri : "";
-  return new LiteralError(`offloaded literal at ${uri} was not fetched before conversion (see fetchOffloadedLiterals)`);
+  const err = new LiteralError(`offloaded literal at ${uri} was not fetched before conversion (see fetchOffloadedLiterals)`);
+  unfetched.add(err);
+  return err;
+}
+
+/**
+ * Whether conversion failed only because it met an offloaded literal: the service converts first and fetches
+ * only then (and converts again), so that inputs without offloaded literals are walked once. A plain
+ * {@link LiteralError} to everyone else (FC_BAD_LITERAL), as it always was.
+ */
+export function isUnfetchedOffloadedLiteral(err: unknown): boolean {
+  return err instanceof LiteralError && unfetched.has(err);
+}
+
+function* anyOffloaded(literals: readonly NamedLiteral[]): Conversion<boolean> {
+  const steps = newStepCounter();
+  for (const l of literals) if (l.value !== undefined && (yield* offloadedWithin(l.value, steps))) return true;
+  return false;
 }
 
 function containsOffloaded(literal: Literal): boolean {
+  return finishConversion(offloadedWithin(literal, newStepCounter()));
+}
+
+function* offloadedWithin(literal: Literal, steps: StepCounter): Conversion<boolean> {
   const v = literal.value;
   switch (v.case) {
     case "offloadedMetadata":
       return true;
     case "collection":
-      return v.value.literals.some(containsOffloaded);
-    case "map":
-      return Object.values(v.value.literals).some(containsOffloaded);
+      for (const l of v.value.literals) {
+        if (yield* offloadedWithin(l, steps)) return true;
+        if (pauseDue(steps)) yield;
+      }
+      return false;
+    case "map": {
+      // Keys, then lookups: Object.values of a map of a million entries costs three times as long, in one go.
+      const map = v.value.literals;
+      for (const key of Object.keys(map)) {
+        if (yield* offloadedWithin(map[key]!, steps)) return true;
+        if (pauseDue(steps)) yield;
+      }
+      return false;
+    }
     case "scalar":
-      return v.value.value.case === "union" && v.value.value.value.value !== undefined && containsOffloaded(v.value.value.value.value);
+      return v.value.value.case === "union" && v.value.value.value.value !== undefined && (yield* offloadedWithin(v.value.value.value.value, steps));
     default:
       return false;
   }

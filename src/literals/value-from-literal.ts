@@ -18,9 +18,10 @@ import { MSGPACK_TAG, PICKLE_FORMAT } from "./flyte-names.js";
 import { isInt64 } from "./int64.js";
 import { setEntry } from "./plain-record.js";
 import { valueFromMsgpack } from "./msgpack/value-from-msgpack.js";
-import { unfetchedOffloadedLiteral } from "./offloaded-literal.js";
+import { isUnfetchedOffloadedLiteral, unfetchedOffloadedLiteral } from "./offloaded-literal.js";
 import { pickledValueFromLiteral } from "./pickle-literal.js";
 import { valueFromStructLiteral } from "./struct-values.js";
+import { finishConversion, newStepCounter, pauseDue, type Conversion, type StepCounter } from "./conversion-steps.js";
 import { isPickleUnion, sameTypeIgnoringTag, variantTag } from "./union-type.js";
 
 /**
@@ -33,27 +34,63 @@ import { isPickleUnion, sameTypeIgnoringTag, variantTag } from "./union-type.js"
  * valueFromLiteral(literal, create(LiteralTypeSchema, { type: { case: "simple", value: SimpleType.INTEGER } })); // 42n
  */
 export function valueFromLiteral(literal: Literal, type: LiteralType): unknown {
-  return read(literal, type);
+  return convertsAtOnce(type) ? readLeaf(literal, type) : finishConversion(read(literal, type, newStepCounter()));
 }
 
-function read(literal: Literal, type: LiteralType): unknown {
+/**
+ * Whether a literal of `type` is converted by a plain call, never pausing: anything but a collection, map or
+ * union. Most task inputs are; {@link valueFromLiteral} converts them without a generator.
+ */
+export function convertsAtOnce(type: LiteralType): boolean {
+  const c = type.type.case;
+  return c !== "collectionType" && c !== "mapValueType" && c !== "unionType";
+}
+
+/**
+ * {@link valueFromLiteral} as a {@link Conversion}: the same walk, pausing every few thousand literals of
+ * collections and maps so that a driver can give the event loop back (see conversion-steps.ts).
+ * `steps` counts for the whole walk when several literals are converted in one (all of a call's inputs).
+ */
+export function valueFromLiteralInSteps(literal: Literal, type: LiteralType, steps: StepCounter = newStepCounter()): Conversion<unknown> {
+  return read(literal, type, steps);
+}
+
+/**
+ * Collections, maps and unions are walked as generators, so that the walk can pause inside them; every other
+ * type is read by a plain function ({@link readLeaf}): most literals are such leaves, and a generator for
+ * each would slow the synchronous conversion down.
+ */
+function* read(literal: Literal, type: LiteralType, steps: StepCounter): Conversion<unknown> {
   const t = type.type;
-  // The caller fetches offloaded literals first (fetchOffloadedLiterals): conversion does no I/O.
-  if (literal.value.case === "offloadedMetadata") throw unfetchedOffloadedLiteral(literal);
-  if (t.case !== "unionType") {
-    // A union-wrapped literal for a plain type (a Python `Optional[T]` output read as T) is read as its value.
-    const scalar = scalarOf(literal);
-    if (scalar?.case === "union" && scalar.value.value !== undefined) return read(scalar.value.value, type);
+  switch (t.case) {
+    case "collectionType":
+      return yield* readCollection(unwrapped(literal, type), t.value, type, steps);
+    case "mapValueType":
+      return yield* readMap(unwrapped(literal, type), t.value, type, steps);
+    case "unionType":
+      return yield* readUnion(unwrapped(literal, type), t.value.variants, type, steps);
+    default:
+      return readLeaf(literal, type);
   }
+}
+
+/** The literal to read for `type`: never an offloaded one, and a union-wrapped literal for a plain type is its value. */
+function unwrapped(literal: Literal, type: LiteralType): Literal {
+  // Conversion does no I/O: the caller fetches offloaded literals (fetchOffloadedLiterals) first, or when this error says so.
+  if (literal.value.case === "offloadedMetadata") throw unfetchedOffloadedLiteral(literal);
+  if (type.type.case === "unionType") return literal;
+  // A union-wrapped literal for a plain type (a Python `Optional[T]` output read as T) is read as its value.
+  const scalar = scalarOf(literal);
+  if (scalar?.case === "union" && scalar.value.value !== undefined) return unwrapped(scalar.value.value, type);
+  return literal;
+}
+
+function readLeaf(given: Literal, type: LiteralType): unknown {
+  const literal = unwrapped(given, type);
+  const t = type.type;
   switch (t.case) {
     case "simple":
       return readSimple(literal, t.value, type);
-    case "collectionType":
-      return readCollection(literal, t.value, type);
-    case "mapValueType":
-      return readMap(literal, t.value, type);
-    case "unionType":
-      return readUnion(literal, t.value.variants, type);
     case "enumType":
       return readEnum(literal, t.value.values, type);
     case "blob":
@@ -138,27 +175,35 @@ function primitiveFromMsgpack(bytes: Uint8Array, simple: SimpleType, type: Liter
   throw new LiteralError(`expected ${describeType(type)}, got a msgpack binary holding ${describeValue(value)}`);
 }
 
-function readCollection(literal: Literal, element: LiteralType, type: LiteralType): unknown[] {
+function* readCollection(literal: Literal, element: LiteralType, type: LiteralType, steps: StepCounter): Conversion<unknown[]> {
   if (literal.value.case !== "collection") throw mismatch(describeType(type), literal);
   const literals = literal.value.value.literals;
   const out = new Array<unknown>(literals.length);
+  const leaf = convertsAtOnce(element);
   let i = 0;
   try {
-    for (; i < literals.length; i++) out[i] = read(literals[i]!, element);
+    for (; i < literals.length; i++) {
+      out[i] = leaf ? readLeaf(literals[i]!, element) : yield* read(literals[i]!, element, steps);
+      if (pauseDue(steps)) yield;
+    }
   } catch (err) {
     throw literalErrorWithin(err, `[${i}]`);
   }
   return out;
 }
 
-function readMap(literal: Literal, valueType: LiteralType, type: LiteralType): Record<string, unknown> {
+function* readMap(literal: Literal, valueType: LiteralType, type: LiteralType, steps: StepCounter): Conversion<Record<string, unknown>> {
   if (literal.value.case !== "map") throw mismatch(describeType(type), literal);
   const out: Record<string, unknown> = {};
   const literals = literal.value.value.literals;
+  const leaf = convertsAtOnce(valueType);
   let key = "";
   try {
     // Own keys only: a "__proto__" entry must not make the map's prototype enumerable.
-    for (key of Object.keys(literals)) setEntry(out, key, read(literals[key]!, valueType));
+    for (key of Object.keys(literals)) {
+      setEntry(out, key, leaf ? readLeaf(literals[key]!, valueType) : yield* read(literals[key]!, valueType, steps));
+      if (pauseDue(steps)) yield;
+    }
   } catch (err) {
     throw literalErrorWithin(err, `[${JSON.stringify(key)}]`);
   }
@@ -178,7 +223,7 @@ function readEnum(literal: Literal, values: readonly string[], type: LiteralType
  * tag equals `union.type.structure.tag`; a raw literal (e.g. a plain integer for `Optional[int]`) is tried
  * against every variant and must fit exactly one.
  */
-function readUnion(literal: Literal, variants: readonly LiteralType[], type: LiteralType): unknown {
+function* readUnion(literal: Literal, variants: readonly LiteralType[], type: LiteralType, steps: StepCounter): Conversion<unknown> {
   if (isPickleUnion(type)) return pickledValueFromLiteral(literal, type);
   const scalar = scalarOf(literal);
   if (scalar?.case === "union") {
@@ -195,20 +240,21 @@ function readUnion(literal: Literal, variants: readonly LiteralType[], type: Lit
           : `union literal of type ${describeType(scalar.value.type)} without a tag matches no variant of ${describeType(type)}`,
       );
     }
-    if (candidates.length === 1) return read(inner, candidates[0]!);
-    return readOneOf(inner, candidates, type);
+    if (candidates.length === 1) return yield* read(inner, candidates[0]!, steps);
+    return yield* readOneOf(inner, candidates, type, steps);
   }
-  return readOneOf(literal, variants, type);
+  return yield* readOneOf(literal, variants, type, steps);
 }
 
-function readOneOf(literal: Literal, variants: readonly LiteralType[], type: LiteralType): unknown {
+function* readOneOf(literal: Literal, variants: readonly LiteralType[], type: LiteralType, steps: StepCounter): Conversion<unknown> {
   const fits: unknown[] = [];
   const errors: string[] = [];
   for (const variant of variants) {
     try {
-      fits.push(read(literal, variant));
+      fits.push(yield* read(literal, variant, steps));
     } catch (err) {
-      if (!(err instanceof LiteralError)) throw err;
+      // An unfetched offloaded literal is not a variant that does not fit: the caller fetches it and starts over.
+      if (!(err instanceof LiteralError) || isUnfetchedOffloadedLiteral(err)) throw err;
       errors.push(`${variantTag(variant) || describeType(variant)}: ${err.message}`);
     }
   }

@@ -11,7 +11,7 @@ import { AsyncConnectorService } from "#idl/flyteidl2/connector/service_pb.js";
 import type { Connection } from "#idl/flyteidl2/core/security_pb.js";
 import { LogLineOriginator, type LogLineSchema } from "#idl/flyteidl2/logs/dataplane/payload_pb.js";
 import type { LogsPage, TaskCategory } from "../../connectors/connector.js";
-import { connectorInputs } from "../../connectors/connector-inputs.js";
+import { connectorInputsInSlices } from "../../connectors/connector-inputs.js";
 import { outputTypesOf } from "../../literals/convert.js";
 import type { Logger } from "../../log/logger.js";
 import type { ConnectorRegistry } from "../../registry/connector-registry.js";
@@ -109,14 +109,14 @@ export function createConnectorService(options: ConnectorServiceOptions): Connec
       let inputs: Record<string, unknown>;
       try {
         // Inputs are converted before the connector sees anything: a bad literal creates nothing. Offloaded
-        // literals are fetched first, so that conversion does no I/O.
-        const literals = await fetchOffloadedInputs(req.inputs, storage, {
-          maxBytes: storageConfig.maxOffloadedLiteralBytes,
-          get signal() {
-            return abortSignalOf(signal);
-          },
+        // literals are fetched when conversion meets one (conversion does no I/O), then it starts over. A
+        // maximum-size request converts for seconds: past one slice it continues in slices (a promise), so
+        // that health and other calls are answered meanwhile; small inputs come back at once, no promise.
+        const converted = connectorInputsInSlices(connector, req.inputs, template.interface, {
+          signal,
+          fetchOffloaded: (given) => fetchOffloadedInputs(given, storage, { maxBytes: storageConfig.maxOffloadedLiteralBytes, signal: abortSignalOf(signal) }),
         });
-        inputs = connectorInputs(connector, literals, template.interface);
+        inputs = converted instanceof Promise ? await converted : converted;
       } catch (e) {
         throw connectErrorFrom(e, { operation: "create", taskType: taskCategory.name, secrets: scope.secrets, signal });
       }
