@@ -30,6 +30,8 @@ export interface HostileOptions {
   readonly resetStreams?: number;
   /** A maximum-size CreateTask (16 MiB, an 800k-entry literal map) this often. */
   readonly maxSizeEveryMs?: number;
+  /** The service's message limit, when it is not the default 16 MiB: the "maximum size" sent is just under it. */
+  readonly maxMessageBytes?: number;
 }
 
 /** What the hostile client did, and what the server answered to its maximum-size requests. */
@@ -85,7 +87,8 @@ async function every(everyMs: number, until: number, once: () => Promise<void>):
  */
 export async function runHostileClient(url: string, options: HostileOptions, onStarted: () => void = () => {}): Promise<HostileResult> {
   const parts = new Set(options.parts ?? HOSTILE_PARTS);
-  const maxSizeFrame = parts.has("maxSize") ? grpcFrame(maxSizeMapCreateTask().bytes) : Buffer.alloc(0);
+  const maxBytes = options.maxMessageBytes === undefined ? undefined : options.maxMessageBytes - 1024;
+  const maxSizeFrame = parts.has("maxSize") ? grpcFrame(maxSizeMapCreateTask(maxBytes).bytes) : Buffer.alloc(0);
   const until = Date.now() + options.durationMs;
   onStarted();
   let zeroWindowConnections = 0;
