@@ -10,10 +10,11 @@ export type PythonJsonValue = null | boolean | number | bigint | string | readon
 
 /** Writes a value as Python's `json.dumps(value)` would. Object keys keep insertion order. */
 export function stringifyPythonJson(value: unknown): string {
-  return write(value, "$");
+  return write(value, []);
 }
 
-function write(value: unknown, path: string): string {
+/** `where` is the path to `value`, joined into text only for an error (metadata is written on every CreateTask). */
+function write(value: unknown, where: (string | number)[]): string {
   if (value === null) return "null";
   switch (typeof value) {
     case "boolean":
@@ -25,20 +26,34 @@ function write(value: unknown, path: string): string {
     case "string":
       return pythonString(value);
     case "object": {
-      if (Array.isArray(value)) return `[${value.map((v, i) => write(v ?? null, `${path}[${i}]`)).join(", ")}]`;
+      if (Array.isArray(value)) {
+        const items: string[] = [];
+        for (let i = 0; i < value.length; i++) {
+          where.push(i);
+          items.push(write(value[i] ?? null, where));
+          where.pop();
+        }
+        return `[${items.join(", ")}]`;
+      }
       if (value instanceof Date || value instanceof Uint8Array || value instanceof Map || value instanceof Set) {
-        throw new TypeError(`${path}: ${value.constructor.name} is not JSON serializable`);
+        throw new TypeError(`${pathText(where)}: ${value.constructor.name} is not JSON serializable`);
       }
       const parts: string[] = [];
       for (const [k, v] of Object.entries(value)) {
         if (v === undefined) continue;
-        parts.push(`${pythonString(k)}: ${write(v, `${path}.${k}`)}`);
+        where.push(k);
+        parts.push(`${pythonString(k)}: ${write(v, where)}`);
+        where.pop();
       }
       return `{${parts.join(", ")}}`;
     }
     default:
-      throw new TypeError(`${path}: ${typeof value} is not JSON serializable`);
+      throw new TypeError(`${pathText(where)}: ${typeof value} is not JSON serializable`);
   }
+}
+
+function pathText(where: readonly (string | number)[]): string {
+  return `$${where.map((k) => (typeof k === "number" ? `[${k}]` : `.${k}`)).join("")}`;
 }
 
 function pythonNumber(n: number): string {
@@ -67,7 +82,11 @@ function pythonFloatRepr(n: number): string {
   return Number.isInteger(n) ? `${s}.0` : s;
 }
 
+/** Printable ASCII but `"` and `\`: written as it is. */
+const PLAIN_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
 function pythonString(s: string): string {
+  if (PLAIN_STRING.test(s)) return `"${s}"`;
   let out = '"';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
