@@ -91,7 +91,7 @@ describe("one JSON log line per RPC", () => {
     expect(lines.find((l) => l["method"] === "GetTaskLogs")).toMatchObject({ level: 30, taskType: "sleep", code: "ok" });
   });
 
-  test("at level info, probes leave no lines", async () => {
+  test("at level info, probes and connector listings leave no lines; a failed listing does", async () => {
     const quiet = captureLogs("info");
     const other = await startService({ registry: createConnectorRegistry([new SleepConnector()]), log: quiet.log });
     const health = CLIENT_KINDS[0]!.make(Health, other.url);
@@ -99,6 +99,8 @@ describe("one JSON log line per RPC", () => {
     try {
       for (let i = 0; i < 5; i++) await health.client.check({ service: "" });
       await meta.client.listConnectors({});
+      await meta.client.getConnector({ name: "Sleep Connector" });
+      await expect(meta.client.getConnector({ name: "No Such Connector" })).rejects.toThrow();
     } finally {
       health.close();
       meta.close();
@@ -108,8 +110,8 @@ describe("one JSON log line per RPC", () => {
       quiet
         .records()
         .filter((r) => r["msg"] === "rpc")
-        .map((r) => r["method"]),
-    ).toEqual(["ListConnectors"]);
+        .map((r) => [r["method"], r["code"]]),
+    ).toEqual([["GetConnector", "not_found"]]);
   });
 
   test("requests that never reach a handler get a line too, without the query string", async () => {

@@ -85,8 +85,8 @@ test("SIGTERM under load: every accepted call is answered, later ones are refuse
     .split("\n")
     .filter((l) => l.startsWith("{"))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
-  // "Accepted": the connector started on it (connector-service logs that line as it calls create).
-  const accepted = lines.filter((l) => l["msg"] === "start creating the job" && l["taskType"] === "slow").length;
+  // "Accepted": the connector started on it (the slow connector logs that line as its create begins).
+  const accepted = lines.filter((l) => l["msg"] === "slow create started" && l["taskType"] === "slow").length;
   const ok = outcomes.filter((o) => o.code === 0);
   const inFlightAtSignal = outcomes.filter((o) => o.startedAt < signalledAt && o.endedAt >= signalledAt);
   const refused = outcomes.filter((o) => o.code !== 0);

@@ -1,6 +1,8 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import type { FastifyInstance } from "fastify";
+import { AgentMetadataService } from "#idl1/flyteidl/service/agent_pb.js";
+import { ConnectorMetadataService } from "#idl/flyteidl2/connector/service_pb.js";
 import { Health } from "../../gen/health/v1/health_pb.js";
 import type { Logger } from "../../log/logger.js";
 import { codeOf, protocolFrom, type CallInfo } from "./call-info.js";
@@ -9,6 +11,9 @@ import { redactSecrets } from "./redact.js";
 /** Error messages in log lines are cut here: a connector may put a whole upstream body in one. */
 const MAX_ERROR_CHARS = 1000;
 
+/** Flyte 2's and Flyte 1's connector listings: polled by the executor, logged at debug when they succeed. */
+const METADATA_SERVICES: ReadonlySet<string> = new Set([ConnectorMetadataService.typeName, AgentMetadataService.typeName]);
+
 /** Codes that say the service failed, not the caller: logged at warn. */
 const SERVER_FAULTS: ReadonlySet<Code> = new Set([Code.Internal, Code.Unknown, Code.DataLoss]);
 
@@ -16,12 +21,14 @@ const SERVER_FAULTS: ReadonlySet<Code> = new Set([Code.Internal, Code.Unknown, C
  * One JSON log line per RPC, when it ends:
  * `{"msg":"rpc","rpcService":"…AsyncConnectorService","method":"GetTask","protocol":"grpc","http":"2.0",
  *   "taskType":"sleep","code":"ok","durationMs":1.8}`, plus `error` (already free of the call's secrets,
- * see error-mapping.ts) when it failed. Health and reflection calls log at debug (probes every few seconds
- * would drown the rest), server faults at warn, everything else at info. Nothing from the request body or
+ * see error-mapping.ts) when it failed. Health and reflection calls, and connector listings that succeed, log
+ * at debug (probes and the executor's polls would drown the rest), server faults at warn, everything else at
+ * info. Nothing from the request body or
  * headers is logged.
  */
 export function logCall(log: Logger, info: CallInfo, err: unknown, secrets: Readonly<Record<string, string>> | undefined): void {
-  const debug = info.service === Health.typeName || info.service.startsWith("grpc.reflection.");
+  // Probes and the executor's ListConnectors poll (every 10 s on every connection) would drown the rest.
+  const debug = info.service === Health.typeName || info.service.startsWith("grpc.reflection.") || (err === undefined && METADATA_SERVICES.has(info.service));
   // "service" is taken by the root logger's base field (always "flyte-connect").
   const line: Record<string, unknown> = {
     rpcService: info.service,
