@@ -97,27 +97,34 @@ export class SummarySeries {
   }
 }
 
-export class CounterFamily<L extends string> extends Family<L, CounterSeries> {
-  constructor(name: string, help: string, labelNames: readonly L[]) {
-    super(name, help, labelNames, "counter");
+/** A family whose series are one number each: counters and gauges. */
+class ValueFamily<L extends string, S extends { readonly value: number }> extends Family<L, S> {
+  constructor(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    type: "counter" | "gauge",
+    private readonly make: () => S,
+  ) {
+    super(name, help, labelNames, type);
   }
-  protected create(): CounterSeries {
-    return new CounterSeries();
+  protected create(): S {
+    return this.make();
   }
-  protected sample(lines: string[], labels: string, series: CounterSeries): void {
+  protected sample(lines: string[], labels: string, series: S): void {
     lines.push(this.line(this.name, labels, series.value));
   }
 }
 
-export class GaugeFamily<L extends string> extends Family<L, GaugeSeries> {
+export class CounterFamily<L extends string> extends ValueFamily<L, CounterSeries> {
   constructor(name: string, help: string, labelNames: readonly L[]) {
-    super(name, help, labelNames, "gauge");
+    super(name, help, labelNames, "counter", () => new CounterSeries());
   }
-  protected create(): GaugeSeries {
-    return new GaugeSeries();
-  }
-  protected sample(lines: string[], labels: string, series: GaugeSeries): void {
-    lines.push(this.line(this.name, labels, series.value));
+}
+
+export class GaugeFamily<L extends string> extends ValueFamily<L, GaugeSeries> {
+  constructor(name: string, help: string, labelNames: readonly L[]) {
+    super(name, help, labelNames, "gauge", () => new GaugeSeries());
   }
 }
 

@@ -121,26 +121,6 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
     // A stream reset or cut with its session reports an error; the 'close' that follows settles the call.
     stream.on("error", ignore);
     const startedAt = performance.now();
-    /** Refused before the call pipeline saw it: answered, and logged as connect's path logs such requests. */
-    const reject = (e: unknown, encoding: Compression | null) => {
-      refuse(stream, e, encoding);
-      if (options.log === undefined) return;
-      const err = e instanceof ConnectError ? e : undefined;
-      logUnhandledRequest(
-        options.log,
-        {
-          path: headers[":path"] ?? "",
-          httpMethod: "POST",
-          protocol: "grpc",
-          http: "2.0",
-          httpStatus: 200,
-          durationMs: performance.now() - startedAt,
-          code: codeToString(err?.code ?? Code.Internal),
-          error: err?.rawMessage ?? "internal error",
-        },
-        true,
-      );
-    };
     const compression = compressionNegotiate(
       acceptCompression,
       header(headers, "grpc-encoding"),
@@ -149,10 +129,17 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
     );
     const responseEncoding = compression.response;
     // connect raises these before it reads the body; so do we, in its order.
-    if (compression.error) return reject(compression.error, responseEncoding);
+    if (compression.error) return refuseEarly(stream, headers, startedAt, compression.error, responseEncoding);
     const timeout = header(headers, "grpc-timeout");
     const deadlineMs = parseGrpcTimeoutMs(timeout ?? undefined);
-    if (deadlineMs === null) return reject(new ConnectError(`protocol error: invalid grpc timeout value: ${timeout}`, Code.InvalidArgument), responseEncoding);
+    if (deadlineMs === null)
+      return refuseEarly(
+        stream,
+        headers,
+        startedAt,
+        new ConnectError(`protocol error: invalid grpc timeout value: ${timeout}`, Code.InvalidArgument),
+        responseEncoding,
+      );
 
     const chunks: Buffer[] = [];
     let received = 0;
@@ -169,7 +156,10 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
         const length = first.readUInt32BE(1);
         if (length > options.readMaxBytes) {
           failed = true;
-          reject(
+          refuseEarly(
+            stream,
+            headers,
+            startedAt,
             new ConnectError(`message size ${length} is larger than configured readMaxBytes ${options.readMaxBytes}`, Code.ResourceExhausted),
             responseEncoding,
           );
@@ -180,7 +170,7 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
             slots.set(stream, release);
           } else {
             failed = true;
-            reject(new ConnectError(LARGE_REQUEST_BUSY, Code.ResourceExhausted), responseEncoding);
+            refuseEarly(stream, headers, startedAt, new ConnectError(LARGE_REQUEST_BUSY, Code.ResourceExhausted), responseEncoding);
             // The answer is out; RST_STREAM(NO_ERROR) tells the client to stop sending the rest of the body.
             stream.close(NO_ERROR);
           }
@@ -196,10 +186,10 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
       if (isThenable(decoded)) {
         decoded.then(
           (request) => invoke(stream, route, request, deadlineMs, responseEncoding, headers),
-          (e: unknown) => reject(e, responseEncoding),
+          (e: unknown) => refuseEarly(stream, headers, startedAt, e, responseEncoding),
         );
       } else if (decoded instanceof ConnectError) {
-        reject(decoded, responseEncoding);
+        refuseEarly(stream, headers, startedAt, decoded, responseEncoding);
       } else {
         invoke(stream, route, decoded, deadlineMs, responseEncoding, headers);
       }
@@ -358,6 +348,27 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
     stream.once("wantTrailers", sendOkTrailers);
     // Flow control is node's: a client that does not read holds this write, not the call's accounting.
     stream.end(frame);
+  }
+
+  /** Refused before the call pipeline saw it: answered, and logged as connect's path logs such requests. */
+  function refuseEarly(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, startedAt: number, e: unknown, encoding: Compression | null): void {
+    refuse(stream, e, encoding);
+    if (options.log === undefined) return;
+    const err = e instanceof ConnectError ? e : undefined;
+    logUnhandledRequest(
+      options.log,
+      {
+        path: headers[":path"] ?? "",
+        httpMethod: "POST",
+        protocol: "grpc",
+        http: "2.0",
+        httpStatus: 200,
+        durationMs: performance.now() - startedAt,
+        code: codeToString(err?.code ?? Code.Internal),
+        error: err?.rawMessage ?? "internal error",
+      },
+      true,
+    );
   }
 
   /** A trailers-only error response, with connect's grpc-status, grpc-message and grpc-status-details-bin. */
