@@ -1,3 +1,4 @@
+import { mapFieldEntries } from "./deferred-map-field.js";
 import { create, fromBinary } from "@bufbuild/protobuf";
 import { LiteralSchema, type Literal } from "#idl/flyteidl2/core/literals_pb.js";
 import type { NamedLiteral } from "#idl/flyteidl2/task/common_pb.js";
@@ -83,10 +84,9 @@ function* offloadedWithin(literal: Literal, steps: StepCounter): Conversion<bool
       }
       return false;
     case "map": {
-      // Keys, then lookups: Object.values of a map of a million entries costs three times as long, in one go.
-      const map = v.value.literals;
-      for (const key of Object.keys(map)) {
-        if (yield* offloadedWithin(map[key]!, steps)) return true;
+      const entries = mapFieldEntries<Literal>(v.value, "literals");
+      for (let i = 0; i < entries.keys.length; i++) {
+        if (yield* offloadedWithin(entries.valueAt(i), steps)) return true;
         if (pauseDue(steps)) yield;
       }
       return false;

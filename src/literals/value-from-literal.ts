@@ -1,3 +1,4 @@
+import { mapFieldEntries } from "./deferred-map-field.js";
 import type { Literal } from "#idl/flyteidl2/core/literals_pb.js";
 import { SimpleType, type LiteralType } from "#idl/flyteidl2/core/types_pb.js";
 import { describeLiteral, describeType, describeValue } from "./describe.js";
@@ -195,13 +196,17 @@ function* readCollection(literal: Literal, element: LiteralType, type: LiteralTy
 function* readMap(literal: Literal, valueType: LiteralType, type: LiteralType, steps: StepCounter): Conversion<Record<string, unknown>> {
   if (literal.value.case !== "map") throw mismatch(describeType(type), literal);
   const out: Record<string, unknown> = {};
-  const literals = literal.value.value.literals;
+  // Own keys only (a "__proto__" entry must not make the map's prototype enumerable), and without building
+  // the map's object when the sliced decoder deferred it.
+  const entries = mapFieldEntries<Literal>(literal.value.value, "literals");
+  const { keys } = entries;
   const leaf = convertsAtOnce(valueType);
   let key = "";
   try {
-    // Own keys only: a "__proto__" entry must not make the map's prototype enumerable.
-    for (key of Object.keys(literals)) {
-      setEntry(out, key, leaf ? readLeaf(literals[key]!, valueType) : yield* read(literals[key]!, valueType, steps));
+    for (let i = 0; i < keys.length; i++) {
+      key = keys[i]!;
+      const value = entries.valueAt(i);
+      setEntry(out, key, leaf ? readLeaf(value, valueType) : yield* read(value, valueType, steps));
       if (pauseDue(steps)) yield;
     }
   } catch (err) {

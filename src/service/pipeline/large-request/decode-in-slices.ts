@@ -1,5 +1,7 @@
-import { fromBinary, type DescField, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import { create, fromBinary, ScalarType, type DescField, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
+import { deferMapField, type MapEntries } from "../../../literals/deferred-map-field.js";
+import { asciiString, decoderFor } from "./primitive-literal-decoder.js";
 
 /** Options of {@link decodeInSlices}. */
 export interface DecodeInSlicesOptions {
@@ -23,7 +25,9 @@ export interface DecodeInSlicesOptions {
  *
  * The result equals `fromBinary(schema, bytes)` for every well-formed message. Less common encodings
  * (a singular message field sent twice, which protobuf merges; maps with non-string keys) are decoded
- * with `fromBinary` as a whole, not in slices.
+ * with `fromBinary` as a whole, not in slices, and so are well-known types (a task's `custom` Struct).
+ * A large map of messages is not built here: its entries are kept as read, and each small value is decoded
+ * when it is read (see deferMapField in src/literals/deferred-map-field.ts).
  */
 export async function decodeInSlices<Desc extends DescMessage>(
   schema: Desc,
@@ -33,18 +37,37 @@ export async function decodeInSlices<Desc extends DescMessage>(
   const sliceMs = options.sliceMs ?? 5;
   const smallBytes = options.smallBytes ?? 64 * 1024;
   let sliceStart = performance.now();
-  const yieldIfDue = async () => {
-    if (performance.now() - sliceStart < sliceMs) return;
+  const due = () => performance.now() - sliceStart >= sliceMs;
+  const pause = async () => {
     await new Promise<void>((resolve) => setImmediate(resolve));
     sliceStart = performance.now();
   };
 
-  async function decode(desc: DescMessage, data: Uint8Array): Promise<Record<string, unknown>> {
-    await yieldIfDue();
-    if (data.length < smallBytes) return fromBinary(desc, data) as Record<string, unknown>;
+  /**
+   * A part below `smallBytes`, in one go: a primitive literal by hand (most parts of a large map), else
+   * `fromBinary`, with what is left of the recursion limit below `parentDepth`.
+   */
+  function decodeSmall(desc: DescMessage, data: Uint8Array, from: number, to: number, parentDepth: number): Record<string, unknown> {
+    const primitive = parentDepth + PRIMITIVE_LITERAL_DEPTH <= RECURSION_LIMIT ? decoderFor(desc)?.(data, from, to) : undefined;
+    return primitive ?? (fromBinary(desc, data.subarray(from, to), { recursionLimit: RECURSION_LIMIT - parentDepth }) as Record<string, unknown>);
+  }
+
+  /** Small parts are decoded synchronously (a promise per part would cost more than its decode); large ones recurse. */
+  async function decodePart(desc: DescMessage, data: Uint8Array, from: number, to: number, depth: number): Promise<Record<string, unknown>> {
+    if (to - from >= smallBytes) return decode(desc, data.subarray(from, to), depth + 1);
+    const part = decodeSmall(desc, data, from, to, depth);
+    if (due()) await pause();
+    return part;
+  }
+
+  async function decode(desc: DescMessage, data: Uint8Array, depth: number): Promise<Record<string, unknown>> {
+    // fromBinary's own limit; each small part gets what is left of it.
+    if (depth > RECURSION_LIMIT) throw new Error(`cannot decode ${desc} from binary: maximum recursion depth of ${RECURSION_LIMIT} reached`);
+    if (due()) await pause();
     const byNumber = new Map<number, DescField>(desc.fields.map((f) => [f.number, f]));
     const rest: Uint8Array[] = [];
-    const large: Array<{ field: DescField; key?: string; value: Record<string, unknown> }> = [];
+    const parts: Array<{ field: DescField; value: Record<string, unknown> }> = [];
+    const maps = new Map<DescField & { fieldKind: "map" }, DeferredEntries>();
     const seenSingular = new Set<number>();
     const reader = new BinaryReader(data);
     while (reader.pos < reader.len) {
@@ -56,51 +79,122 @@ export async function decodeInSlices<Desc extends DescMessage>(
         rest.push(data.subarray(start, reader.pos));
         continue;
       }
-      const body = reader.bytes();
+      const length = reader.uint32();
+      const from = reader.pos;
+      const to = from + length;
+      if (to > reader.len) throw new RangeError("premature EOF");
+      reader.pos = to;
       if (field.fieldKind === "message") {
         if (seenSingular.has(number)) return fromBinary(desc, data) as Record<string, unknown>;
         seenSingular.add(number);
-        large.push({ field, value: await decode(field.message, body) });
+        parts.push({ field, value: await decodePart(field.message, data, from, to, depth) });
       } else if (field.fieldKind === "list") {
-        large.push({ field, value: await decode(field.message!, body) });
+        parts.push({ field, value: await decodePart(field.message!, data, from, to, depth) });
       } else if (field.fieldKind === "map") {
-        const entry = await mapEntry(field, body);
-        if (entry === undefined) return fromBinary(desc, data) as Record<string, unknown>;
-        large.push({ field, key: entry.key, value: entry.value });
+        if (field.mapKey !== ScalarType.STRING) return fromBinary(desc, data) as Record<string, unknown>;
+        const entries = maps.get(field) ?? new DeferredEntries(field.message!, data, depth);
+        maps.set(field, entries);
+        await entries.read(from, to);
+        if (due()) await pause();
       }
     }
     const message = fromBinary(desc, concat(rest)) as Record<string, unknown>;
-    for (const { field, key, value } of large) {
-      await yieldIfDue();
+    for (const { field, value } of parts) {
       if (field.fieldKind === "list") (message[field.localName] as unknown[]).push(value);
-      else if (field.fieldKind === "map") (message[field.localName] as Record<string, unknown>)[key!] = value;
       else if (field.oneof) message[field.oneof.localName] = { case: field.localName, value };
       else message[field.localName] = value;
+      if (due()) await pause();
     }
+    for (const [field, entries] of maps) deferMapField(message, field.localName, entries);
     return message;
   }
 
-  async function mapEntry(field: DescField & { fieldKind: "map" }, body: Uint8Array): Promise<{ key: string; value: Record<string, unknown> } | undefined> {
-    if (field.mapKey !== 9 /* ScalarType.STRING */) return undefined;
-    const reader = new BinaryReader(body);
-    let key = "";
-    let valueBytes: Uint8Array = new Uint8Array(0);
-    while (reader.pos < reader.len) {
-      const [n, wt] = reader.tag();
-      if (n === 1 && wt === WireType.LengthDelimited) key = reader.string();
-      else if (n === 2 && wt === WireType.LengthDelimited) valueBytes = reader.bytes();
-      else reader.skip(wt, n);
+  /**
+   * The entries of one map-of-messages field (see deferMapField): keys read now, small values decoded when
+   * read (from their place in the request's bytes), large ones decoded now, in slices.
+   */
+  class DeferredEntries implements MapEntries<Record<string, unknown>> {
+    readonly keys: string[] = [];
+    private readonly from: number[] = [];
+    private readonly to: number[] = [];
+    /** Values decoded up front (large ones, and default values of entries without one), by entry. */
+    private readonly decoded = new Map<number, Record<string, unknown>>();
+
+    constructor(
+      private readonly valueDesc: DescMessage,
+      private readonly data: Uint8Array,
+      private readonly depth: number,
+    ) {}
+
+    valueAt(i: number): Record<string, unknown> {
+      return this.decoded.get(i) ?? decodeSmall(this.valueDesc, this.data, this.from[i]!, this.to[i]!, this.depth);
     }
-    return { key, value: await decode(field.message!, valueBytes) };
+
+    /** Reads the map entry at `from`..`to` of the data: `{1: key, 2: value}`, each optional, in any order. */
+    async read(from: number, to: number): Promise<void> {
+      const { data } = this;
+      // The usual entry, parsed by hand: a key tag, a one-byte length, an ASCII key, a value tag, a one-byte length.
+      const keyEnd = from + 2 + (data[from + 1] ?? 0x80);
+      if (data[from] === KEY_TAG && data[from + 1]! < 0x80 && data[keyEnd] === VALUE_TAG && data[keyEnd + 1]! < 0x80 && keyEnd + 2 + data[keyEnd + 1]! === to) {
+        const key = asciiString(data, from + 2, keyEnd);
+        if (key !== undefined) return this.add(key, keyEnd + 2, to);
+      }
+      const reader = new BinaryReader(data.subarray(from, to));
+      let key = "";
+      let value: [number, number] | undefined;
+      while (reader.pos < reader.len) {
+        const [n, wt] = reader.tag();
+        if (n === 1 && wt === WireType.LengthDelimited) key = reader.string();
+        else if (n === 2 && wt === WireType.LengthDelimited) {
+          const length = reader.uint32();
+          value = [from + reader.pos, from + reader.pos + length];
+          reader.pos += length;
+          if (reader.pos > reader.len) throw new RangeError("premature EOF");
+        } else reader.skip(wt, n);
+      }
+      // An entry without a value holds the message's default, as fromBinary decodes it.
+      if (value === undefined) this.addDecoded(key, create(this.valueDesc) as Record<string, unknown>);
+      else await this.add(key, value[0], value[1]);
+    }
+
+    private async add(key: string, from: number, to: number): Promise<void> {
+      if (to - from >= smallBytes) return this.addDecoded(key, await decodePart(this.valueDesc, this.data, from, to, this.depth));
+      this.keys.push(key);
+      this.from.push(from);
+      this.to.push(to);
+    }
+
+    private addDecoded(key: string, value: Record<string, unknown>): void {
+      this.decoded.set(this.keys.length, value);
+      this.keys.push(key);
+      this.from.push(0);
+      this.to.push(0);
+    }
   }
 
-  return (await decode(schema, bytes)) as MessageShape<Desc>;
+  if (bytes.length < smallBytes) return fromBinary(schema, bytes);
+  return (await decode(schema, bytes, 1)) as MessageShape<Desc>;
 }
 
+/** protobuf-es's default recursion limit for binary decoding, which counts the top message as 1. */
+const RECURSION_LIMIT = 100;
+/** A map entry's key (field 1) and value (field 2), both length-delimited. */
+const KEY_TAG = (1 << 3) | WireType.LengthDelimited;
+const VALUE_TAG = (2 << 3) | WireType.LengthDelimited;
+/** Messages in a primitive literal: Literal, Scalar, Primitive. */
+const PRIMITIVE_LITERAL_DEPTH = 3;
+
+/**
+ * Fields decoded part by part: those whose values are messages as they are, not well-known types that
+ * protobuf-es holds in another form (a Struct field is a JSON object, a wrapper its scalar), which are
+ * decoded with the rest of their message.
+ */
 function isMessageValued(field: DescField): boolean {
-  return (
+  const message =
     field.fieldKind === "message" || (field.fieldKind === "list" && field.listKind === "message") || (field.fieldKind === "map" && field.mapKind === "message")
-  );
+      ? field.message
+      : undefined;
+  return message !== undefined && !message.typeName.startsWith("google.protobuf.");
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
