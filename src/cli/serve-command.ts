@@ -31,7 +31,7 @@ Options:
   --auth-token-file <file>       require "Authorization: Bearer <token>", tokens one per line (the token
                                  itself may come from FLYTE_CONNECT_AUTH_TOKEN); health stays open
   --cors-origin <origin>         allow browsers from this origin; repeat; "*" for any
-  --max-message-bytes <n>        largest request accepted (default 16777216)
+  --max-message-bytes <n>        largest request accepted (default 4194304)
   --max-response-bytes <n>       largest GetTask response (default 4194304, the executor's limit); larger
                                  outputs are written to <output_prefix>/outputs.pb
   --max-resource-meta-bytes <n>  largest resource metadata CreateTask returns (default 65536)

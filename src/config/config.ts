@@ -113,6 +113,12 @@ export interface Config {
   readonly largeRequestBytes: number;
   /** Large request bodies taken at once; more are refused with RESOURCE_EXHAUSTED before they are read. 0: no limit. */
   readonly maxConcurrentLargeRequests: number;
+  /**
+   * The share of the event loop, in percent, that large requests' decoding and conversion take while other
+   * work waits: after each slice of that work the loop is left to other calls for as long again at 50.
+   * 100: slices follow each other with one event-loop turn between them (docs/operations.md, "Large requests").
+   */
+  readonly largeRequestCpuPercent: number;
 
   /** A directory of secret files, one per secret, as Kubernetes mounts a Secret. Empty: none (docs/secrets.md). */
   readonly secretsDir: string;
@@ -129,7 +135,7 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   host: "0.0.0.0",
   port: 8000,
   corsOrigins: Object.freeze([]) as readonly string[],
-  maxMessageBytes: 16 * MiB,
+  maxMessageBytes: 4 * MiB,
   maxResponseBytes: 4 * MiB,
   maxResourceMetaBytes: 64 * 1024,
   storage: DEFAULT_STORAGE_CONFIG,
@@ -161,6 +167,7 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   readinessMaxEventLoopDelayMs: 2000,
   largeRequestBytes: MiB,
   maxConcurrentLargeRequests: 2,
+  largeRequestCpuPercent: 50,
   secretsDir: "",
   secretsEnvPrefix: "FLYTE_CONNECT_SECRET_",
   secretsCacheTtlMs: 5000,
@@ -290,6 +297,7 @@ function operationsProblems(c: Config, problems: string[], int: (name: keyof Con
   int("readinessMaxEventLoopDelayMs", 0, 600_000);
   int("largeRequestBytes", 1024, 2 ** 31 - 1);
   int("maxConcurrentLargeRequests", 0, 1_000_000);
+  int("largeRequestCpuPercent", 1, 100);
   if (typeof c.secretsDir !== "string") problems.push("secretsDir must be a directory path or empty");
   if (typeof c.secretsEnvPrefix !== "string" || !/^[A-Za-z0-9_]*$/.test(c.secretsEnvPrefix))
     problems.push("secretsEnvPrefix must be letters, digits and underscores, or empty");

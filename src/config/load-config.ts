@@ -200,6 +200,7 @@ function configInputFrom(s: Settings, origins: Map<keyof Settings, Origin>, cwd:
     secretsEnvPrefix: s.secretsEnvPrefix,
     largeRequestBytes: s.largeRequestBytes,
     maxConcurrentLargeRequests: s.maxConcurrentLargeRequests,
+    largeRequestCpuPercent: s.largeRequestCpuPercent,
     secretsCacheTtlMs: s.secretsCacheTtlMs,
   };
 }

@@ -55,6 +55,7 @@ export interface Settings {
   readinessMaxEventLoopDelayMs?: number;
   largeRequestBytes?: number;
   maxConcurrentLargeRequests?: number;
+  largeRequestCpuPercent?: number;
   secretsDir?: string;
   secretsEnvPrefix?: string;
   secretsCacheTtlMs?: number;
@@ -119,6 +120,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: "readinessMaxEventLoopDelayMs", kind: "int", env: `${E}READINESS_MAX_EVENT_LOOP_DELAY_MS`, flag: "readiness-max-event-loop-delay-ms" },
   { key: "largeRequestBytes", kind: "int", env: `${E}LARGE_REQUEST_BYTES`, flag: "large-request-bytes" },
   { key: "maxConcurrentLargeRequests", kind: "int", env: `${E}MAX_CONCURRENT_LARGE_REQUESTS`, flag: "max-concurrent-large-requests" },
+  { key: "largeRequestCpuPercent", kind: "int", env: `${E}LARGE_REQUEST_CPU_PERCENT`, flag: "large-request-cpu-percent" },
   { key: "secretsDir", kind: "string", env: `${E}SECRETS_DIR`, flag: "secrets-dir" },
   { key: "secretsEnvPrefix", kind: "string", env: `${E}SECRETS_ENV_PREFIX`, flag: "secrets-env-prefix" },
   { key: "secretsCacheTtlMs", kind: "int", env: `${E}SECRETS_CACHE_TTL_MS`, flag: "secrets-cache-ttl-ms" },

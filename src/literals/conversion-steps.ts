@@ -7,8 +7,12 @@
  */
 export type Conversion<T> = Generator<void, T, void>;
 
-/** Literals converted between two pauses: a few hundred microseconds of work, so pausing costs nothing measurable. */
-export const LITERALS_PER_STEP = 2048;
+/**
+ * Literals converted between two pauses: a few hundred microseconds of work (a literal of a large map costs
+ * up to 2 µs: its decoding, which the sliced decoder leaves to the conversion, and its entry in the result),
+ * so pausing costs nothing measurable and a slice ends within half a millisecond of its time.
+ */
+export const LITERALS_PER_STEP = 256;
 
 /** Literals left before the next pause, shared by one whole walk (all the inputs of a call). */
 export interface StepCounter {
@@ -40,7 +44,19 @@ export interface SliceOptions {
   readonly sliceMs?: number;
   /** Stops the conversion between slices (its reason is thrown) when the call is gone; an AbortSignal will do. */
   readonly signal?: { readonly aborted: boolean; readonly reason: unknown };
+  /**
+   * Gives the event loop back between two slices, told how long the last one ran; resolves when the next may
+   * run. Default: one turn of the event loop (`setImmediate`). The service shares the loop between large
+   * requests and everything else here (src/service/pipeline/large-request/large-work-share.ts).
+   */
+  readonly pause?: SlicePause;
 }
+
+/** See {@link SliceOptions.pause}. */
+export type SlicePause = (busyMs: number) => Promise<void>;
+
+/** The default pause: one turn of the event loop. */
+export const nextTurn: SlicePause = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Runs a conversion to its end as {@link finishConversion} does, but one that takes longer than a slice
@@ -51,25 +67,28 @@ export interface SliceOptions {
 export function finishConversionInSlices<T>(conversion: Conversion<T>, options: SliceOptions = {}): T | Promise<T> {
   const sliceMs = options.sliceMs ?? 5;
   const step = runSlice(conversion, sliceMs);
-  return step.done ? step.value : continueInSlices(conversion, sliceMs, options.signal);
+  return step.done ? step.value : continueInSlices(conversion, sliceMs, options, step.busyMs);
 }
 
-async function continueInSlices<T>(conversion: Conversion<T>, sliceMs: number, signal: SliceOptions["signal"]): Promise<T> {
-  for (;;) {
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    if (signal?.aborted) {
+async function continueInSlices<T>(conversion: Conversion<T>, sliceMs: number, options: SliceOptions, firstBusyMs: number): Promise<T> {
+  const pause = options.pause ?? nextTurn;
+  for (let busyMs = firstBusyMs; ; ) {
+    await pause(busyMs);
+    if (options.signal?.aborted) {
       conversion.return(undefined as T);
-      throw signal.reason;
+      throw options.signal.reason;
     }
     const step = runSlice(conversion, sliceMs);
     if (step.done) return step.value;
+    busyMs = step.busyMs;
   }
 }
 
-function runSlice<T>(conversion: Conversion<T>, sliceMs: number): IteratorResult<void, T> {
+function runSlice<T>(conversion: Conversion<T>, sliceMs: number): IteratorResult<void, T> & { busyMs: number } {
   const start = performance.now();
   for (;;) {
     const step = conversion.next();
-    if (step.done || performance.now() - start >= sliceMs) return step;
+    const busyMs = performance.now() - start;
+    if (step.done || busyMs >= sliceMs) return Object.assign(step, { busyMs });
   }
 }

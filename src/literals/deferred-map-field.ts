@@ -4,16 +4,18 @@
  * the last growth of its hash table takes a quarter of a second, and `Object.keys` of it about half a second,
  * because V8 sorts a dictionary object's keys by insertion order. Its 800 000 small values, decoded up front,
  * are millions of objects that all survive into the old generation, which is most of what garbage collection
- * then costs. So the sliced decoder keeps a large map as its keys and a way to decode each value, and the
- * conversion reads the entries from there, decoding each value as it converts it: the decoded value is
- * garbage a moment later. The map's object is built only if something else reads the field. A deferred field
+ * then costs. So the sliced decoder keeps a large map as the places of its entries in the request's bytes,
+ * and the conversion reads the entries from there, decoding each key and value as it converts it: the decoded
+ * value is garbage a moment later, and the key lives on only in the converted object. The map's object is built only if something else reads the field. A deferred field
  * reads, writes and encodes as the object `fromBinary` would have built; a value that does not decode throws
  * where it is read (`fromBinary` would have thrown at once).
  */
 
 /** The entries of a map field, in the object's order. */
 export interface MapEntries<V> {
-  readonly keys: readonly string[];
+  readonly size: number;
+  /** The key of entry `i`, `0 <= i < size`. */
+  keyAt(i: number): string;
   /** The value of entry `i`, decoded now if its decoding was deferred (it may then throw). */
   valueAt(i: number): V;
 }
@@ -39,12 +41,12 @@ export function deferMapField(message: Record<string, unknown>, localName: strin
     configurable: true,
     get() {
       const record: Record<string, unknown> = {};
-      const { keys } = entries;
-      for (let i = 0; i < keys.length; i++) {
+      for (let i = 0; i < entries.size; i++) {
+        const key = entries.keyAt(i);
         const value = entries.valueAt(i);
         // A "__proto__" key is an own entry, as protobuf-es's decoder makes it.
-        if (keys[i] === "__proto__") Object.defineProperty(record, "__proto__", { value, writable: true, enumerable: true, configurable: true });
-        else record[keys[i]!] = value;
+        if (key === "__proto__") Object.defineProperty(record, "__proto__", { value, writable: true, enumerable: true, configurable: true });
+        else record[key] = value;
       }
       settle(record);
       return record;
@@ -64,5 +66,5 @@ export function mapFieldEntries<V>(message: object, localName: string): MapEntri
   if (pending !== undefined) return pending as MapEntries<V>;
   const record = (message as Record<string, Record<string, V>>)[localName]!;
   const keys = Object.keys(record);
-  return { keys, valueAt: (i) => record[keys[i]!]! };
+  return { size: keys.length, keyAt: (i) => keys[i]!, valueAt: (i) => record[keys[i]!]! };
 }

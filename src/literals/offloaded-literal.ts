@@ -85,7 +85,7 @@ function* offloadedWithin(literal: Literal, steps: StepCounter): Conversion<bool
       return false;
     case "map": {
       const entries = mapFieldEntries<Literal>(v.value, "literals");
-      for (let i = 0; i < entries.keys.length; i++) {
+      for (let i = 0; i < entries.size; i++) {
         if (yield* offloadedWithin(entries.valueAt(i), steps)) return true;
         if (pauseDue(steps)) yield;
       }

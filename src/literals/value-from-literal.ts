@@ -199,12 +199,11 @@ function* readMap(literal: Literal, valueType: LiteralType, type: LiteralType, s
   // Own keys only (a "__proto__" entry must not make the map's prototype enumerable), and without building
   // the map's object when the sliced decoder deferred it.
   const entries = mapFieldEntries<Literal>(literal.value.value, "literals");
-  const { keys } = entries;
   const leaf = convertsAtOnce(valueType);
   let key = "";
   try {
-    for (let i = 0; i < keys.length; i++) {
-      key = keys[i]!;
+    for (let i = 0; i < entries.size; i++) {
+      key = entries.keyAt(i);
       const value = entries.valueAt(i);
       setEntry(out, key, leaf ? readLeaf(value, valueType) : yield* read(value, valueType, steps));
       if (pauseDue(steps)) yield;

@@ -23,6 +23,7 @@ import { createConnectorLimiter } from "./pipeline/connector-limits.js";
 import { clampDeadlineHeaders } from "./pipeline/deadline.js";
 import { createDrain } from "./pipeline/drain.js";
 import { createLargeRequestGate, gateLargeRequests } from "./pipeline/large-request/large-request-gate.js";
+import { LargeWorkShare } from "./pipeline/large-request/large-work-share.js";
 import { createLoadShedder } from "./pipeline/load-shedder.js";
 import { createServiceMetrics } from "./pipeline/metrics.js";
 import { logUnhandledRequests } from "./pipeline/rpc-log.js";
@@ -68,6 +69,11 @@ const SERVICES = [AsyncConnectorService, ConnectorMetadataService, ...FLYTE1_SER
 
 /** Responses smaller than this are sent uncompressed. */
 const COMPRESS_MIN_BYTES = 1024;
+/**
+ * Longest stretch of a large request's decoding or conversion between two pauses: a small call that arrives
+ * meanwhile waits at most this long (docs/operations.md, "Large requests").
+ */
+const LARGE_WORK_SLICE_MS = 2;
 
 /**
  * Builds the one-port service: gRPC (h2c, or TLS with ALPN), gRPC-Web and Connect (JSON and binary) for the
@@ -98,6 +104,8 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
     maxConcurrent: config.maxConcurrentLargeRequests,
     onRefused: () => metrics.shed("large_requests"),
   });
+  // Their decoding and conversion share the event loop with everything else, slice by slice.
+  const largeWork = new LargeWorkShare({ share: config.largeRequestCpuPercent / 100, sliceMs: LARGE_WORK_SLICE_MS });
   // NOT_SERVING while connector calls cannot be taken; ConnectorMetadataService and Health keep answering.
   const stopReadiness = watchReadiness({
     health,
@@ -127,6 +135,7 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
     recentTasks,
     serviceSecrets,
     onDeleteIgnored: metrics.deleteIgnored,
+    largeWork,
   });
   const metadataService = createMetadataService(registry);
   const healthService = createHealthService(health, drain.started, {
@@ -159,6 +168,7 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
         acceptCompression: ACCEPTED_COMPRESSIONS,
         largeRequests,
         largeRequestBytes: config.largeRequestBytes,
+        largeWork,
         log,
       }),
     );
@@ -204,6 +214,7 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
     writeMaxBytes: config.maxMessageBytes,
     compressMinBytes: COMPRESS_MIN_BYTES,
     largeRequestBytes: config.largeRequestBytes,
+    largeWork,
     largeRequests,
     shutdownSignal: drain.signal,
     log,

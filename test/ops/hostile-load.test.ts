@@ -17,23 +17,17 @@ import { percentile, startSteadyClients, STEADY_METHODS } from "../support/stead
  * prints the figures it saw.
  */
 const HOSTILE_MS = 12_000;
-/**
- * The service's message limit here, and so the size of the hostile client's maximum-size requests: a quarter of
- * the default 16 MiB, so that the test's CPU stays bounded when it runs after hundreds of others in one jest
- * worker (at 16 MiB it once needed more than two minutes there). `npm run bench hostile` sends the default's.
- */
-const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 let svc: RunningService;
 beforeAll(async () => {
-  // Production limits (defaults) but the message size, on the loopback interface so that `ss` sees the sockets.
-  svc = await startService({ config: { host: "127.0.0.1", maxMessageBytes: MAX_MESSAGE_BYTES } });
+  // Production limits (the defaults: 4 MiB messages), on the loopback interface so that `ss` sees the sockets.
+  svc = await startService({ config: { host: "127.0.0.1" } });
 });
 afterAll(async () => {
   await svc.close();
 });
 
 test("normal clients lose nothing beside a hostile client; in-flight returns to 0, no CLOSE-WAIT", async () => {
-  const hostile = hostileClientInChild(svc.url, { durationMs: HOSTILE_MS, maxMessageBytes: MAX_MESSAGE_BYTES });
+  const hostile = hostileClientInChild(svc.url, { durationMs: HOSTILE_MS });
   await hostile.started;
   const normal = await startSteadyClients(svc.address, { intervalMs: 20 });
   const result = await hostile.done;

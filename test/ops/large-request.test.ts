@@ -18,7 +18,7 @@ import { grpcFrame } from "../support/raw-clients.js";
 const MiB = 1024 * 1024;
 let svc: RunningService;
 beforeAll(async () => {
-  svc = await startService({ config: { maxConcurrentLargeRequests: 1, largeRequestBytes: MiB } });
+  svc = await startService({ config: { maxConcurrentLargeRequests: 1, largeRequestBytes: MiB, maxMessageBytes: 16 * MiB } });
 });
 afterAll(async () => {
   await svc.close();

@@ -63,9 +63,15 @@ test("small messages and odd encodings are plain fromBinary", async () => {
 const literalSchema = CreateTaskRequestSchema.field.inputs.message!.field.literals.message!.field.value.message!;
 type LiteralInit = Parameters<typeof create<typeof literalSchema>>[1];
 const primitive = fc.oneof(
-  fc.record({ case: fc.constant("integer" as const), value: fc.oneof(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.bigInt({ min: 0n, max: 300n })) }),
+  fc.record({
+    case: fc.constant("integer" as const),
+    value: fc.oneof(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.bigInt({ min: 0n, max: 300n })),
+  }),
   fc.record({ case: fc.constant("floatValue" as const), value: fc.double() }),
-  fc.record({ case: fc.constant("stringValue" as const), value: fc.oneof(fc.string(), fc.string({ unit: "grapheme", maxLength: 40 }), fc.string({ minLength: 100, maxLength: 200 })) }),
+  fc.record({
+    case: fc.constant("stringValue" as const),
+    value: fc.oneof(fc.string(), fc.string({ unit: "grapheme", maxLength: 40 }), fc.string({ minLength: 100, maxLength: 200 })),
+  }),
   fc.record({ case: fc.constant("boolean" as const), value: fc.boolean() }),
 );
 const mapKey = fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom("__proto__", "constructor", "", "ключ", "k".repeat(200)));
@@ -75,7 +81,10 @@ const { literal } = fc.letrec<{ literal: LiteralInit }>((tie) => ({
     fc.record(
       {
         value: fc.oneof(
-          fc.record({ case: fc.constant("scalar" as const), value: fc.record({ value: fc.record({ case: fc.constant("primitive" as const), value: fc.record({ value: primitive }) }) }) }),
+          fc.record({
+            case: fc.constant("scalar" as const),
+            value: fc.record({ value: fc.record({ case: fc.constant("primitive" as const), value: fc.record({ value: primitive }) }) }),
+          }),
           fc.record({ case: fc.constant("scalar" as const), value: fc.constant({ value: { case: "noneType" as const, value: {} } }) }),
         ),
         hash: fc.string({ maxLength: 8 }),
@@ -84,7 +93,9 @@ const { literal } = fc.letrec<{ literal: LiteralInit }>((tie) => ({
       { requiredKeys: ["value"] },
     ),
     fc.record({ value: fc.record({ case: fc.constant("collection" as const), value: fc.record({ literals: fc.array(tie("literal"), { maxLength: 5 }) }) }) }),
-    fc.record({ value: fc.record({ case: fc.constant("map" as const), value: fc.record({ literals: fc.dictionary(mapKey, tie("literal"), { maxKeys: 6 }) }) }) }),
+    fc.record({
+      value: fc.record({ case: fc.constant("map" as const), value: fc.record({ literals: fc.dictionary(mapKey, tie("literal"), { maxKeys: 6 }) }) }),
+    }),
   ) as fc.Arbitrary<LiteralInit>,
 }));
 
@@ -104,7 +115,10 @@ test.prop([literal], { numRuns: 300 })("any literal tree decodes as fromBinary d
 
 test("a map key sent twice keeps its first place and its last value, as protobuf's decoding does", async () => {
   const map = (entries: Record<string, bigint>) =>
-    toBinary(LiteralMapSchema, create(LiteralMapSchema, { literals: Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, intLiteral(v)])) as never }));
+    toBinary(
+      LiteralMapSchema,
+      create(LiteralMapSchema, { literals: Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, intLiteral(v)])) as never }),
+    );
   // Two encodings of one map field, one after the other, are one map on the wire with "b" twice.
   const bytes = new Uint8Array([...map({ a: 1n, b: 2n }), ...map({ b: 3n, c: 4n })]);
   const sliced = await decodeInSlices(LiteralMapSchema, bytes, { smallBytes: 1 });
@@ -115,7 +129,9 @@ test("a map key sent twice keeps its first place and its last value, as protobuf
 });
 
 describe("a large map's object is built only when something reads it", () => {
-  const bytes = requestWith({ value: { case: "map", value: { literals: Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`k${i}`, intLiteral(BigInt(i))])) } } });
+  const bytes = requestWith({
+    value: { case: "map", value: { literals: Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`k${i}`, intLiteral(BigInt(i))])) } },
+  });
   const iface = {
     inputs: { variables: [{ key: "m", value: { type: { type: { case: "mapValueType", value: INTEGER } } } }] },
   } as unknown as Parameters<typeof valuesFromInputs>[1];

@@ -28,9 +28,9 @@ export interface HostileOptions {
   /** A burst of HEADERS + RST_STREAM (rapid reset) this often, `resetStreams` streams on a fresh connection. */
   readonly resetEveryMs?: number;
   readonly resetStreams?: number;
-  /** A maximum-size CreateTask (16 MiB, an 800k-entry literal map) this often. */
+  /** A maximum-size CreateTask (4 MiB by default, a literal map of 200k entries) this often. */
   readonly maxSizeEveryMs?: number;
-  /** The service's message limit, when it is not the default 16 MiB: the "maximum size" sent is just under it. */
+  /** The service's message limit, when it is not the default 4 MiB: the "maximum size" sent is just under it. */
   readonly maxMessageBytes?: number;
 }
 
@@ -80,7 +80,7 @@ async function every(everyMs: number, until: number, once: () => Promise<void>):
 }
 
 /**
- * A hostile client, as issue 11 lists it, for `durationMs` from `onStarted` (building its 16 MiB request
+ * A hostile client, as issue 11 lists it, for `durationMs` from `onStarted` (building its maximum-size request
  * comes first): connections with SETTINGS_INITIAL_WINDOW_SIZE=0
  * whose GetTaskLogs streams it never reads (then it drops them), clients that leave with FIN and no GOAWAY,
  * rapid RST_STREAM bursts, and a maximum-size CreateTask every second. Every part runs at once.
@@ -159,7 +159,7 @@ export async function runHostileClient(url: string, options: HostileOptions, onS
 }
 
 /**
- * {@link runHostileClient} in a child process: its own CPU (building and sending 16 MiB a second, the
+ * {@link runHostileClient} in a child process: its own CPU (building and sending a maximum-size request a second, the
  * floods) is not the service's event loop's when the service runs in the test process. Resolves when it is
  * done; `started` resolves once it has built its request and begun.
  */

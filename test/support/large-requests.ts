@@ -2,6 +2,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { CreateTaskRequestSchema } from "#idl/flyteidl2/connector/connector_pb.js";
 import { LiteralMapSchema, LiteralSchema, PrimitiveSchema, ScalarSchema } from "#idl/flyteidl2/core/literals_pb.js";
 import { InputsSchema, NamedLiteralSchema } from "#idl/flyteidl2/task/common_pb.js";
+import { DEFAULT_CONFIG } from "../../src/config/config.js";
 import { createTaskRequest, INTEGER, intLiteral } from "./tasks.js";
 
 // Large CreateTask requests, for the tests of large-request handling on every path.
@@ -50,12 +51,12 @@ export interface MaxSizeRequest {
 }
 
 /**
- * A sleep CreateTask of just under `maxBytes` (default: 16 MiB, the service's message limit) whose input `m`
+ * A sleep CreateTask of just under `maxBytes` (default: just under the service's default message limit, 4 MiB) whose input `m`
  * is a literal map of small integers, declared by the task (`m: dict[str, int]`, `seconds: int` = 0): the
  * most a client may send, and the most decoding and conversion work per byte (issue 11's 900k-entry map).
  * Encoded by hand, entry by entry, so that building it costs the test little next to what the server does.
  */
-export function maxSizeMapCreateTask(maxBytes = 16 * 1024 * 1024 - 1024): MaxSizeRequest {
+export function maxSizeMapCreateTask(maxBytes = DEFAULT_CONFIG.maxMessageBytes - 1024): MaxSizeRequest {
   const base = create(
     CreateTaskRequestSchema,
     createTaskRequest({ type: "sleep", inputs: { seconds: { type: INTEGER, literal: intLiteral(0) }, m: { type: INT_MAP } } }),

@@ -1,6 +1,7 @@
 import { fromBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { decodeInSlices } from "./large-request/decode-in-slices.js";
+import type { LargeWorkShare } from "./large-request/large-work-share.js";
 
 /**
  * A request message that does not parse (garbage, a literal nested deeper than protobuf-es's recursion limit)
@@ -15,15 +16,17 @@ export function parseError(e: unknown): ConnectError {
 /**
  * Decodes one binary request message: `fromBinary` below `sliceFromBytes`, where it is fastest, and
  * {@link decodeInSlices} from there on, so that a maximum-size message gives the event loop back while it is
- * decoded. A message that does not parse throws (or rejects with) {@link parseError}.
+ * decoded, its slices taking their turns on `largeWork`. A message that does not parse throws (or rejects
+ * with) {@link parseError}.
  */
 export function decodeRequestMessage<Desc extends DescMessage>(
   schema: Desc,
   data: Uint8Array,
   sliceFromBytes: number,
+  largeWork?: LargeWorkShare,
 ): MessageShape<Desc> | Promise<MessageShape<Desc>> {
   if (data.byteLength >= sliceFromBytes) {
-    return decodeInSlices(schema, data).catch((e: unknown) => {
+    return decodeInSlices(schema, data, largeWork && { sliceMs: largeWork.sliceMs, pause: largeWork.pause }).catch((e: unknown) => {
       throw parseError(e);
     });
   }

@@ -12,6 +12,7 @@ import type { Connection } from "#idl/flyteidl2/core/security_pb.js";
 import { LogLineOriginator, type LogLineSchema } from "#idl/flyteidl2/logs/dataplane/payload_pb.js";
 import type { LogsPage, TaskCategory } from "../../connectors/connector.js";
 import { connectorInputsInSlices } from "../../connectors/connector-inputs.js";
+import type { LargeWorkShare } from "../pipeline/large-request/large-work-share.js";
 import { outputTypesOf } from "../../literals/convert.js";
 import type { Logger } from "../../log/logger.js";
 import type { ConnectorRegistry } from "../../registry/connector-registry.js";
@@ -51,6 +52,8 @@ export interface ConnectorServiceOptions {
   readonly serviceSecrets?: ServiceSecrets;
   /** A DeleteTask was answered OK with nothing to delete (it is logged too). */
   readonly onDeleteIgnored?: (taskType: string, reason: DeleteIgnoredReason) => void;
+  /** Where a long conversion of CreateTask inputs takes its turns between slices. */
+  readonly largeWork?: LargeWorkShare;
 }
 
 /** `flyteidl2.connector.AsyncConnectorService`, for both transports: the unary methods, and GetTaskLogs for connect. */
@@ -114,6 +117,8 @@ export function createConnectorService(options: ConnectorServiceOptions): Connec
         // that health and other calls are answered meanwhile; small inputs come back at once, no promise.
         const converted = connectorInputsInSlices(connector, req.inputs, template.interface, {
           signal,
+          sliceMs: options.largeWork?.sliceMs,
+          pause: options.largeWork?.pause,
           fetchOffloaded: (given) => fetchOffloadedInputs(given, storage, { maxBytes: storageConfig.maxOffloadedLiteralBytes, signal: abortSignalOf(signal) }),
         });
         inputs = converted instanceof Promise ? await converted : converted;

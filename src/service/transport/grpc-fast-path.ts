@@ -10,6 +10,7 @@ import type { Call, CallPipeline } from "../pipeline/call-pipeline.js";
 import { parseGrpcTimeoutMs } from "../pipeline/deadline.js";
 import { decodeRequestMessage } from "../pipeline/decode-request.js";
 import { LARGE_REQUEST_BUSY, type LargeRequestGate } from "../pipeline/large-request/large-request-gate.js";
+import type { LargeWorkShare } from "../pipeline/large-request/large-work-share.js";
 import { lengthDelimitedFieldBytes } from "../pipeline/wire-size.js";
 import type { CallSignal } from "../rpc/connector-invoker.js";
 import type { UnaryService } from "../rpc/rpc-handlers.js";
@@ -48,6 +49,8 @@ export interface GrpcFastPathOptions {
   readonly largeRequests?: LargeRequestGate;
   /** Messages at least this large take a gate slot before they are read and are decoded in slices. */
   readonly largeRequestBytes?: number;
+  /** Where the slices of large messages take their turns. */
+  readonly largeWork?: LargeWorkShare;
   /** Where requests refused before the call pipeline (framing, encoding, size, parse errors) are logged. */
   readonly log?: Logger;
 }
@@ -178,8 +181,7 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
       }
     };
     stream.on("data", onData);
-    stream.once("end", () => {
-      stream.removeListener("data", onData);
+    const finish = () => {
       if (failed || stream.destroyed) return;
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
       const decoded = decodeRequest(body, route.method.input, compression.request);
@@ -193,6 +195,14 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
       } else {
         invoke(stream, route, decoded, deadlineMs, responseEncoding, headers);
       }
+    };
+    stream.once("end", () => {
+      stream.removeListener("data", onData);
+      // node ends a stream the client reset before it closes it, and an empty body is an error to answer. So
+      // an empty one waits a moment (the RST_STREAM may be in the next packet): a reset stream is closed by
+      // then, and a rapid-reset flood costs no error, log line or response per stream.
+      if (received === 0) setTimeout(finish, EMPTY_BODY_GRACE_MS);
+      else finish();
     });
   }
 
@@ -218,7 +228,7 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
         return new ConnectError(`message size ${data.byteLength} is larger than configured readMaxBytes ${options.readMaxBytes}`, Code.ResourceExhausted);
       let message: unknown;
       try {
-        message = decodeRequestMessage(schema, data, largeRequestBytes);
+        message = decodeRequestMessage(schema, data, largeRequestBytes, options.largeWork);
       } catch (e) {
         return e as ConnectError;
       }
@@ -386,6 +396,9 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
     stream.resume();
   }
 }
+
+/** How long a request that ended without a body waits before it is answered with its error (see the "end" handler). */
+const EMPTY_BODY_GRACE_MS = 10;
 
 function ignore(): void {}
 

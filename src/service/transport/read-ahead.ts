@@ -4,6 +4,7 @@ import { compressionNegotiate, type Compression, type UniversalServerRequest } f
 import { decodeRequestMessage } from "../pipeline/decode-request.js";
 import { kDecodedRequest, type DecodedRequest } from "../pipeline/connect-interceptor.js";
 import { LARGE_REQUEST_BUSY } from "../pipeline/large-request/large-request-gate.js";
+import type { LargeWorkShare } from "../pipeline/large-request/large-work-share.js";
 
 /** Options of {@link readAhead}: the same limits and compressions connect's handlers are built with. */
 export interface ReadAheadOptions {
@@ -12,6 +13,8 @@ export interface ReadAheadOptions {
   readonly acceptCompression: readonly Compression[];
   /** Messages at least this large are decoded in slices, and go through `admitLarge` first. */
   readonly largeRequestBytes: number;
+  /** Where the slices of large messages take their turns. */
+  readonly largeWork?: LargeWorkShare;
 }
 
 /** What {@link readAhead} hands connect, and whether the client's upload was refused before its end. */
@@ -148,7 +151,7 @@ export async function readAhead(
 
   let decoded: DecodedRequest;
   try {
-    decoded = { message: await decodeRequestMessage(method.input, data, options.largeRequestBytes), bytes: data };
+    decoded = { message: await decodeRequestMessage(method.input, data, options.largeRequestBytes, options.largeWork), bytes: data };
   } catch (e) {
     if (!(e instanceof ConnectError)) throw e;
     decoded = { error: e };

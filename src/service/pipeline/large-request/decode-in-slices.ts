@@ -1,7 +1,8 @@
 import { create, fromBinary, ScalarType, type DescField, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
+import { nextTurn, type SlicePause } from "../../../literals/conversion-steps.js";
 import { deferMapField, type MapEntries } from "../../../literals/deferred-map-field.js";
-import { asciiString, decoderFor } from "./primitive-literal-decoder.js";
+import { asciiString, decoderFor, isAscii } from "./primitive-literal-decoder.js";
 
 /** Options of {@link decodeInSlices}. */
 export interface DecodeInSlicesOptions {
@@ -9,6 +10,8 @@ export interface DecodeInSlicesOptions {
   readonly sliceMs?: number;
   /** Parts smaller than this are decoded in one go; default 64 KiB. */
   readonly smallBytes?: number;
+  /** Gives the event loop back between slices; default one turn (see SliceOptions.pause). */
+  readonly pause?: SlicePause;
 }
 
 /**
@@ -38,8 +41,9 @@ export async function decodeInSlices<Desc extends DescMessage>(
   const smallBytes = options.smallBytes ?? 64 * 1024;
   let sliceStart = performance.now();
   const due = () => performance.now() - sliceStart >= sliceMs;
+  const yieldSlice = options.pause ?? nextTurn;
   const pause = async () => {
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await yieldSlice(performance.now() - sliceStart);
     sliceStart = performance.now();
   };
 
@@ -64,7 +68,8 @@ export async function decodeInSlices<Desc extends DescMessage>(
     // fromBinary's own limit; each small part gets what is left of it.
     if (depth > RECURSION_LIMIT) throw new Error(`cannot decode ${desc} from binary: maximum recursion depth of ${RECURSION_LIMIT} reached`);
     if (due()) await pause();
-    const byNumber = new Map<number, DescField>(desc.fields.map((f) => [f.number, f]));
+    // Only the fields decoded part by part; every other one goes to `rest`.
+    const byNumber = new Map<number, DescField>(desc.fields.filter(isMessageValued).map((f) => [f.number, f]));
     const rest: Uint8Array[] = [];
     const parts: Array<{ field: DescField; value: Record<string, unknown> }> = [];
     const maps = new Map<DescField & { fieldKind: "map" }, DeferredEntries>();
@@ -74,7 +79,7 @@ export async function decodeInSlices<Desc extends DescMessage>(
       const start = reader.pos;
       const [number, wireType] = reader.tag();
       const field = byNumber.get(number);
-      if (wireType !== WireType.LengthDelimited || !field || !isMessageValued(field)) {
+      if (wireType !== WireType.LengthDelimited || field === undefined) {
         reader.skip(wireType, number);
         rest.push(data.subarray(start, reader.pos));
         continue;
@@ -94,8 +99,11 @@ export async function decodeInSlices<Desc extends DescMessage>(
         if (field.mapKey !== ScalarType.STRING) return fromBinary(desc, data) as Record<string, unknown>;
         const entries = maps.get(field) ?? new DeferredEntries(field.message!, data, depth);
         maps.set(field, entries);
-        await entries.read(from, to);
-        if (due()) await pause();
+        // A promise only for a large value: one per entry would cost more than reading it.
+        const reading = entries.read(from, to);
+        if (reading !== undefined) await reading;
+        // The clock every 256 entries: reading it costs as much as reading a small entry.
+        if ((entries.size & 0xff) === 0 && due()) await pause();
       }
     }
     const message = fromBinary(desc, concat(rest)) as Record<string, unknown>;
@@ -110,15 +118,18 @@ export async function decodeInSlices<Desc extends DescMessage>(
   }
 
   /**
-   * The entries of one map-of-messages field (see deferMapField): keys read now, small values decoded when
-   * read (from their place in the request's bytes), large ones decoded now, in slices.
+   * The entries of one map-of-messages field (see deferMapField): where each key and value is in the data,
+   * decoded when read; a large value and a key or entry of an unusual encoding are decoded now.
    */
   class DeferredEntries implements MapEntries<Record<string, unknown>> {
-    readonly keys: string[] = [];
-    private readonly from: number[] = [];
-    private readonly to: number[] = [];
-    /** Values decoded up front (large ones, and default values of entries without one), by entry. */
-    private readonly decoded = new Map<number, Record<string, unknown>>();
+    size = 0;
+    private readonly keyFrom: number[] = [];
+    private readonly keyTo: number[] = [];
+    private readonly valueFrom: number[] = [];
+    private readonly valueTo: number[] = [];
+    /** Keys and values decoded up front, by entry. */
+    private readonly keys = new Map<number, string>();
+    private readonly values = new Map<number, Record<string, unknown>>();
 
     constructor(
       private readonly valueDesc: DescMessage,
@@ -126,18 +137,24 @@ export async function decodeInSlices<Desc extends DescMessage>(
       private readonly depth: number,
     ) {}
 
-    valueAt(i: number): Record<string, unknown> {
-      return this.decoded.get(i) ?? decodeSmall(this.valueDesc, this.data, this.from[i]!, this.to[i]!, this.depth);
+    keyAt(i: number): string {
+      return this.keys.get(i) ?? asciiString(this.data, this.keyFrom[i]!, this.keyTo[i]!)!;
     }
 
-    /** Reads the map entry at `from`..`to` of the data: `{1: key, 2: value}`, each optional, in any order. */
-    async read(from: number, to: number): Promise<void> {
+    valueAt(i: number): Record<string, unknown> {
+      return this.values.get(i) ?? decodeSmall(this.valueDesc, this.data, this.valueFrom[i]!, this.valueTo[i]!, this.depth);
+    }
+
+    /**
+     * Reads the map entry at `from`..`to` of the data: `{1: key, 2: value}`, each optional, in any order.
+     * Returns a promise only when the value is large and is decoded now, in slices.
+     */
+    read(from: number, to: number): Promise<void> | undefined {
       const { data } = this;
-      // The usual entry, parsed by hand: a key tag, a one-byte length, an ASCII key, a value tag, a one-byte length.
+      // The usual entry, checked by hand: a key tag, a one-byte length, an ASCII key, a value tag, a one-byte length.
       const keyEnd = from + 2 + (data[from + 1] ?? 0x80);
       if (data[from] === KEY_TAG && data[from + 1]! < 0x80 && data[keyEnd] === VALUE_TAG && data[keyEnd + 1]! < 0x80 && keyEnd + 2 + data[keyEnd + 1]! === to) {
-        const key = asciiString(data, from + 2, keyEnd);
-        if (key !== undefined) return this.add(key, keyEnd + 2, to);
+        if (isAscii(data, from + 2, keyEnd)) return this.add(from + 2, keyEnd, undefined, keyEnd + 2, to);
       }
       const reader = new BinaryReader(data.subarray(from, to));
       let key = "";
@@ -153,22 +170,29 @@ export async function decodeInSlices<Desc extends DescMessage>(
         } else reader.skip(wt, n);
       }
       // An entry without a value holds the message's default, as fromBinary decodes it.
-      if (value === undefined) this.addDecoded(key, create(this.valueDesc) as Record<string, unknown>);
-      else await this.add(key, value[0], value[1]);
+      if (value !== undefined) return this.add(0, 0, key, value[0], value[1]);
+      this.keys.set(this.size, key);
+      this.values.set(this.size, create(this.valueDesc) as Record<string, unknown>);
+      this.push(0, 0, 0, 0);
+      return undefined;
     }
 
-    private async add(key: string, from: number, to: number): Promise<void> {
-      if (to - from >= smallBytes) return this.addDecoded(key, await decodePart(this.valueDesc, this.data, from, to, this.depth));
-      this.keys.push(key);
-      this.from.push(from);
-      this.to.push(to);
+    private add(keyFrom: number, keyTo: number, key: string | undefined, from: number, to: number): Promise<void> | undefined {
+      const i = this.size;
+      if (key !== undefined) this.keys.set(i, key);
+      this.push(keyFrom, keyTo, from, to);
+      if (to - from < smallBytes) return undefined;
+      return decodePart(this.valueDesc, this.data, from, to, this.depth).then((value) => {
+        this.values.set(i, value);
+      });
     }
 
-    private addDecoded(key: string, value: Record<string, unknown>): void {
-      this.decoded.set(this.keys.length, value);
-      this.keys.push(key);
-      this.from.push(0);
-      this.to.push(0);
+    private push(keyFrom: number, keyTo: number, valueFrom: number, valueTo: number): void {
+      this.keyFrom.push(keyFrom);
+      this.keyTo.push(keyTo);
+      this.valueFrom.push(valueFrom);
+      this.valueTo.push(valueTo);
+      this.size++;
     }
   }
 

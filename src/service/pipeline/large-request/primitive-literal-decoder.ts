@@ -119,9 +119,14 @@ function smallVarint(data: Uint8Array, at: number, to: number): number | undefin
 
 const utf8 = new TextDecoder();
 
+export function isAscii(data: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (data[i]! >= 0x80) return false;
+  return true;
+}
+
 /** The bytes `from` to `to` as a string when they are all ASCII (so UTF-8 and Latin-1 agree), else undefined. */
 export function asciiString(data: Uint8Array, from: number, to: number): string | undefined {
-  for (let i = from; i < to; i++) if (data[i]! >= 0x80) return undefined;
+  if (!isAscii(data, from, to)) return undefined;
   if (to - from > 24) return utf8.decode(data.subarray(from, to));
   let s = "";
   for (let i = from; i < to; i++) s += String.fromCharCode(data[i]!);
