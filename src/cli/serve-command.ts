@@ -63,6 +63,7 @@ Options:
   --readiness-max-event-loop-delay-ms <n>  event-loop delay that makes health NOT_SERVING (default 2000; 0 off)
   --large-request-bytes <n>      bodies this large count as large (default 1048576)
   --max-concurrent-large-requests <n>  large bodies taken at once; more get RESOURCE_EXHAUSTED (default 2; 0 no limit)
+  --large-request-cpu-percent <n>  share of the event loop large requests' decoding and conversion take (default 50)
   --secrets-dir <dir>            directory of secret files, one per secret (a mounted Kubernetes Secret)
   --secrets-env-prefix <prefix>  environment variables holding secrets (default FLYTE_CONNECT_SECRET_; "" none)
   --secrets-cache-ttl-ms <n>     how long a secret file is reused before it is read again (default 5000)

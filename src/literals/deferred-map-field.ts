@@ -18,6 +18,20 @@ export interface MapEntries<V> {
   keyAt(i: number): string;
   /** The value of entry `i`, decoded now if its decoding was deferred (it may then throw). */
   valueAt(i: number): V;
+  /**
+   * When entry `i`'s value is a literal of one primitive and nothing else (`Literal{scalar{primitive}}`, what a
+   * large map is mostly made of), writes the primitive's oneof into `out` without building the value's three
+   * messages, and returns true; otherwise false, and `valueAt` is the way. Readers that keep no part of the
+   * literal (a conversion to an int, float, string or bool) use it: a maximum-size map then allocates little
+   * more than its converted values, and garbage collection has little to do while it is converted.
+   */
+  readPrimitive?(i: number, out: PrimitiveOneof): boolean;
+}
+
+/** A `Primitive`'s oneof, as {@link MapEntries.readPrimitive} writes it: `{case: "integer", value: 42n}` and so on. */
+export interface PrimitiveOneof {
+  case: string | undefined;
+  value: unknown;
 }
 
 const deferred = new WeakMap<object, Map<string, MapEntries<unknown>>>();

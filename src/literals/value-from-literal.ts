@@ -1,4 +1,4 @@
-import { mapFieldEntries } from "./deferred-map-field.js";
+import { mapFieldEntries, type MapEntries, type PrimitiveOneof } from "./deferred-map-field.js";
 import type { Literal } from "#idl/flyteidl2/core/literals_pb.js";
 import { SimpleType, type LiteralType } from "#idl/flyteidl2/core/types_pb.js";
 import { describeLiteral, describeType, describeValue } from "./describe.js";
@@ -113,35 +113,47 @@ function readSimple(literal: Literal, simple: SimpleType, type: LiteralType): un
   const scalar = scalarOf(literal);
   if (scalar?.case === "binary" && scalar.value.tag === MSGPACK_TAG) return primitiveFromMsgpack(scalar.value.value, simple, type);
   if (scalar !== undefined) {
-    let value: unknown;
-    switch (simple) {
-      case SimpleType.INTEGER:
-        value = integerFromScalar(scalar);
-        break;
-      case SimpleType.FLOAT:
-        value = floatFromScalar(scalar);
-        break;
-      case SimpleType.STRING:
-        value = stringFromScalar(scalar);
-        break;
-      case SimpleType.BOOLEAN:
-        value = booleanFromScalar(scalar);
-        break;
-      case SimpleType.DATETIME:
-        value = datetimeFromScalar(scalar);
-        break;
-      case SimpleType.DURATION:
-        value = timedeltaFromScalar(scalar);
-        break;
-      case SimpleType.NONE:
-        value = noneFromScalar(scalar);
-        break;
-      default:
-        throw new LiteralError(`${describeType(type)} inputs are not supported`);
-    }
+    const value = simpleFromScalar(scalar, simple, type);
     if (value !== undefined) return value;
   }
   throw mismatch(describeType(type), literal);
+}
+
+type ScalarValue = Extract<Literal["value"], { case: "scalar" }>["value"]["value"];
+
+/** A scalar read as a simple type other than STRUCT and BINARY; undefined when it is not of a kind the type takes. */
+function simpleFromScalar(scalar: ScalarValue, simple: SimpleType, type: LiteralType): unknown {
+  switch (simple) {
+    case SimpleType.INTEGER:
+      return integerFromScalar(scalar);
+    case SimpleType.FLOAT:
+      return floatFromScalar(scalar);
+    case SimpleType.STRING:
+      return stringFromScalar(scalar);
+    case SimpleType.BOOLEAN:
+      return booleanFromScalar(scalar);
+    case SimpleType.DATETIME:
+      return datetimeFromScalar(scalar);
+    case SimpleType.DURATION:
+      return timedeltaFromScalar(scalar);
+    case SimpleType.NONE:
+      return noneFromScalar(scalar);
+    default:
+      throw new LiteralError(`${describeType(type)} inputs are not supported`);
+  }
+}
+
+/** Simple types whose values keep nothing of their literal: read from a map's primitives without building them. */
+const PRIMITIVE_TYPES: ReadonlySet<SimpleType> = new Set([SimpleType.INTEGER, SimpleType.FLOAT, SimpleType.STRING, SimpleType.BOOLEAN]);
+
+/**
+ * One scalar, reused by every entry of a map of primitives that {@link MapEntries.readPrimitive} fills in:
+ * the readers above take a scalar and return a bigint, number, string or boolean, keeping no part of it.
+ */
+function primitiveScratch(): { scalar: ScalarValue; oneof: PrimitiveOneof } {
+  const oneof: PrimitiveOneof = { case: undefined, value: undefined };
+  const scalar = { case: "primitive", value: { $typeName: "flyteidl2.core.Primitive", value: oneof } } as unknown as ScalarValue;
+  return { scalar, oneof };
 }
 
 /**
@@ -200,12 +212,20 @@ function* readMap(literal: Literal, valueType: LiteralType, type: LiteralType, s
   // the map's object when the sliced decoder deferred it.
   const entries = mapFieldEntries<Literal>(literal.value.value, "literals");
   const leaf = convertsAtOnce(valueType);
+  const simple = valueType.type.case === "simple" && PRIMITIVE_TYPES.has(valueType.type.value) ? valueType.type.value : undefined;
+  const primitive = simple !== undefined && entries.readPrimitive !== undefined ? primitiveScratch() : undefined;
   let key = "";
   try {
     for (let i = 0; i < entries.size; i++) {
       key = entries.keyAt(i);
-      const value = entries.valueAt(i);
-      setEntry(out, key, leaf ? readLeaf(value, valueType) : yield* read(value, valueType, steps));
+      // A primitive that the type does not take (a string for an int) goes the long way, for its error.
+      const fast = primitive !== undefined && entries.readPrimitive!(i, primitive.oneof) ? simpleFromScalar(primitive.scalar, simple!, valueType) : undefined;
+      if (fast !== undefined) {
+        setEntry(out, key, fast);
+      } else {
+        const value = entries.valueAt(i);
+        setEntry(out, key, leaf ? readLeaf(value, valueType) : yield* read(value, valueType, steps));
+      }
       if (pauseDue(steps)) yield;
     }
   } catch (err) {

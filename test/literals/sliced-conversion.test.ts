@@ -159,7 +159,7 @@ test("an offloaded literal deep in an Optional list is reported as unfetched (th
   expect(isUnfetchedOffloadedLiteral(sync)).toBe(true);
   expect(isUnfetchedOffloadedLiteral(inSlices)).toBe(true);
   expect(inSlices.message).toBe(sync.message);
-  expect(inSlices.message).toMatch(/^input 'xs'\[4108\]: offloaded literal at s3:\/\/bucket\/x was not fetched/);
+  expect(inSlices.message.startsWith(`input 'xs'[${2 * COPIES - 2}]: offloaded literal at s3://bucket/x was not fetched`)).toBe(true);
   // Any other bad literal is not mistaken for one.
   expect(
     isUnfetchedOffloadedLiteral(errorOf(() => valuesFromInputs(inputs({ xs: listWithBad(5, P({ stringValue: "x" })) }), iface({ xs: optionalList })))),

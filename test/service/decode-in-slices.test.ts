@@ -162,3 +162,44 @@ describe("a large map's object is built only when something reads it", () => {
     expect(() => fromBinary(CreateTaskRequestSchema, broken)).toThrow();
   });
 });
+
+// Maps of primitives are converted from the request's bytes without building their literals
+// (MapEntries.readPrimitive): every simple type and every primitive against it, values and errors alike.
+describe("a large map of primitives converts as fromBinary's map does", () => {
+  const prims = {
+    int: { value: { case: "integer", value: 12n } },
+    negative: { value: { case: "integer", value: -3n } },
+    huge: { value: { case: "integer", value: 2n ** 62n } },
+    whole: { value: { case: "floatValue", value: 4 } },
+    half: { value: { case: "floatValue", value: 0.5 } },
+    text: { value: { case: "stringValue", value: 'x"y' } },
+    unicode: { value: { case: "stringValue", value: "ключ" } },
+    yes: { value: { case: "boolean", value: true } },
+  } as const;
+  const simpleTypes = { INTEGER: 1, FLOAT: 2, STRING: 3, BOOLEAN: 4 } as const;
+  const outcome = (f: () => unknown) => {
+    try {
+      return { value: f() };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  };
+  test.each(Object.entries(simpleTypes))("declared %s", async (_name, simple) => {
+    const iface = {
+      inputs: { variables: [{ key: "m", value: { type: { type: { case: "mapValueType", value: { type: { case: "simple", value: simple } } } } } }] },
+    } as unknown as Parameters<typeof valuesFromInputs>[1];
+    for (const [kind, primitive] of Object.entries(prims)) {
+      const literals = Object.fromEntries(
+        Array.from({ length: 600 }, (_, i) => [
+          `k${i}`,
+          i === 599 ? { value: { case: "scalar", value: { value: { case: "primitive", value: primitive } } } } : intLiteral(BigInt(i)),
+        ]),
+      );
+      if (simple !== 1) for (let i = 0; i < 599; i++) literals[`k${i}`] = literals["k599"];
+      const bytes = requestWith({ value: { case: "map", value: { literals } } } as LiteralInit);
+      const sliced = await decodeInSlices(CreateTaskRequestSchema, bytes, { smallBytes: 1024 });
+      const expected = outcome(() => valuesFromInputs(fromBinary(CreateTaskRequestSchema, bytes).inputs, iface));
+      expect([kind, outcome(() => valuesFromInputs(sliced.inputs, iface))]).toEqual([kind, expected]);
+    }
+  });
+});

@@ -39,7 +39,8 @@ beforeAll(async () => {
   s3 = await startS3Server(["flyte-data"]);
   svc = await startService({
     registry: createConnectorRegistry([new EchoConnector()]),
-    config: { storage: { s3Endpoint: s3.endpoint, s3ForcePathStyle: true } },
+    // Inputs above the 4 MiB default, so that the output is too large to answer inline (maxResponseBytes, 4 MiB).
+    config: { storage: { s3Endpoint: s3.endpoint, s3ForcePathStyle: true }, maxMessageBytes: 16 * 1024 * 1024 },
   });
 });
 afterAll(async () => {

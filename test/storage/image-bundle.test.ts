@@ -41,6 +41,8 @@ beforeAll(async () => {
     FLYTE_CONNECT_GCS_ENDPOINT: gcs.endpoint,
     AZURE_STORAGE_CONNECTION_STRING: azuriteConnectionString(azurite.port),
     FLYTE_CONNECT_DASHBOARD: "false",
+    // Inputs above the 4 MiB default, so that the output is too large to answer inline.
+    FLYTE_CONNECT_MAX_MESSAGE_BYTES: String(16 * 1024 * 1024),
   });
 }, 120_000);
 afterAll(async () => {

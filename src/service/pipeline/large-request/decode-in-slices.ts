@@ -1,8 +1,8 @@
 import { create, fromBinary, ScalarType, type DescField, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import { nextTurn, type SlicePause } from "../../../literals/conversion-steps.js";
-import { deferMapField, type MapEntries } from "../../../literals/deferred-map-field.js";
-import { asciiString, decoderFor, isAscii } from "./primitive-literal-decoder.js";
+import { deferMapField, type MapEntries, type PrimitiveOneof } from "../../../literals/deferred-map-field.js";
+import { asciiString, decoderFor, isAscii, type PrimitiveLiteralDecoder } from "./primitive-literal-decoder.js";
 
 /** Options of {@link decodeInSlices}. */
 export interface DecodeInSlicesOptions {
@@ -52,7 +52,7 @@ export async function decodeInSlices<Desc extends DescMessage>(
    * `fromBinary`, with what is left of the recursion limit below `parentDepth`.
    */
   function decodeSmall(desc: DescMessage, data: Uint8Array, from: number, to: number, parentDepth: number): Record<string, unknown> {
-    const primitive = parentDepth + PRIMITIVE_LITERAL_DEPTH <= RECURSION_LIMIT ? decoderFor(desc)?.(data, from, to) : undefined;
+    const primitive = parentDepth + PRIMITIVE_LITERAL_DEPTH <= RECURSION_LIMIT ? decoderFor(desc)?.decode(data, from, to) : undefined;
     return primitive ?? (fromBinary(desc, data.subarray(from, to), { recursionLimit: RECURSION_LIMIT - parentDepth }) as Record<string, unknown>);
   }
 
@@ -130,12 +130,15 @@ export async function decodeInSlices<Desc extends DescMessage>(
     /** Keys and values decoded up front, by entry. */
     private readonly keys = new Map<number, string>();
     private readonly values = new Map<number, Record<string, unknown>>();
+    private readonly primitives: PrimitiveLiteralDecoder | undefined;
 
     constructor(
       private readonly valueDesc: DescMessage,
       private readonly data: Uint8Array,
       private readonly depth: number,
-    ) {}
+    ) {
+      this.primitives = decoderFor(valueDesc);
+    }
 
     keyAt(i: number): string {
       return this.keys.get(i) ?? asciiString(this.data, this.keyFrom[i]!, this.keyTo[i]!)!;
@@ -143,6 +146,11 @@ export async function decodeInSlices<Desc extends DescMessage>(
 
     valueAt(i: number): Record<string, unknown> {
       return this.values.get(i) ?? decodeSmall(this.valueDesc, this.data, this.valueFrom[i]!, this.valueTo[i]!, this.depth);
+    }
+
+    readPrimitive(i: number, out: PrimitiveOneof): boolean {
+      if (this.values.has(i) || this.depth + PRIMITIVE_LITERAL_DEPTH > RECURSION_LIMIT) return false;
+      return this.primitives?.read(this.data, this.valueFrom[i]!, this.valueTo[i]!, out) ?? false;
     }
 
     /**

@@ -1,4 +1,5 @@
 import { create, type DescField, type DescMessage } from "@bufbuild/protobuf";
+import type { PrimitiveOneof } from "../../../literals/deferred-map-field.js";
 
 /**
  * Decodes a literal that is one primitive (`Literal{scalar{primitive{integer|float_value|string_value|
@@ -11,7 +12,12 @@ import { create, type DescField, type DescMessage } from "@bufbuild/protobuf";
  * `decoderFor(schema)` gives the decoder for a Literal schema (Flyte 2's and Flyte 1's have the same shape)
  * and `undefined` for any other message.
  */
-export type PrimitiveLiteralDecoder = (data: Uint8Array, from: number, to: number) => Record<string, unknown> | undefined;
+export interface PrimitiveLiteralDecoder {
+  /** The literal's messages, as fromBinary builds them, or undefined. */
+  decode(data: Uint8Array, from: number, to: number): Record<string, unknown> | undefined;
+  /** Only the primitive's oneof (`{case: "integer", value: 42n}`), written into `out`: true when it is one. */
+  read(data: Uint8Array, from: number, to: number, out: PrimitiveOneof): boolean;
+}
 
 const decoders = new WeakMap<DescMessage, PrimitiveLiteralDecoder | null>();
 
@@ -62,45 +68,53 @@ function buildDecoder(literal: DescMessage): PrimitiveLiteralDecoder | undefined
   const primitiveName = primitive!.typeName;
   const view = new DataView(new ArrayBuffer(8));
 
-  return (data, from, to) => {
+  const read = (data: Uint8Array, from: number, to: number, out: PrimitiveOneof): boolean => {
     // Literal: scalar tag, scalar length, then Scalar: primitive tag, primitive length, then Primitive.
     const n = to - from;
-    if (n < 5 || data[from] !== scalarTag || data[from + 1] !== n - 2 || data[from + 2] !== primitiveTag || data[from + 3] !== n - 4) return undefined;
+    if (n < 5 || data[from] !== scalarTag || data[from + 1] !== n - 2 || data[from + 2] !== primitiveTag || data[from + 3] !== n - 4) return false;
     const tag = data[from + 4];
     const at = from + 5;
-    let value: unknown;
-    let kind: string;
     if (tag === integerTag) {
       const int = smallVarint(data, at, to);
-      if (int === undefined) return undefined;
-      value = BigInt(int);
-      kind = integer.localName;
+      if (int === undefined) return false;
+      out.case = integer.localName;
+      out.value = BigInt(int);
     } else if (tag === floatTag) {
-      if (n !== 13) return undefined;
+      if (n !== 13) return false;
       for (let i = 0; i < 8; i++) view.setUint8(i, data[at + i]!);
-      value = view.getFloat64(0, true);
-      kind = float.localName;
+      out.case = float.localName;
+      out.value = view.getFloat64(0, true);
     } else if (tag === stringTag) {
-      if (data[at] !== n - 6) return undefined;
-      value = asciiString(data, at + 1, to);
-      if (value === undefined) return undefined;
-      kind = string.localName;
+      if (data[at] !== n - 6) return false;
+      const value = asciiString(data, at + 1, to);
+      if (value === undefined) return false;
+      out.case = string.localName;
+      out.value = value;
     } else if (tag === booleanTag) {
-      if (n !== 6 || data[at]! > 1) return undefined;
-      value = data[at] === 1;
-      kind = boolean.localName;
+      if (n !== 6 || data[at]! > 1) return false;
+      out.case = boolean.localName;
+      out.value = data[at] === 1;
     } else {
-      return undefined;
+      return false;
     }
-    const message = blank();
-    message[literalOneof] = {
-      case: scalarField.localName,
-      value: {
-        $typeName: scalarName,
-        [scalarOneof]: { case: primitiveField.localName, value: { $typeName: primitiveName, [primitiveOneof]: { case: kind, value } } },
-      },
-    };
-    return message;
+    return true;
+  };
+
+  return {
+    read,
+    decode(data, from, to) {
+      const oneof: PrimitiveOneof = { case: undefined, value: undefined };
+      if (!read(data, from, to, oneof)) return undefined;
+      const message = blank();
+      message[literalOneof] = {
+        case: scalarField.localName,
+        value: {
+          $typeName: scalarName,
+          [scalarOneof]: { case: primitiveField.localName, value: { $typeName: primitiveName, [primitiveOneof]: oneof } },
+        },
+      };
+      return message;
+    },
   };
 }
 
