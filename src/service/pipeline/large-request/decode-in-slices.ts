@@ -90,13 +90,13 @@ export async function decodeInSlices<Desc extends DescMessage>(
       if (to > reader.len) throw new RangeError("premature EOF");
       reader.pos = to;
       if (field.fieldKind === "message") {
-        if (seenSingular.has(number)) return fromBinary(desc, data) as Record<string, unknown>;
+        if (seenSingular.has(number)) return fromBinary(desc, data, { recursionLimit: RECURSION_LIMIT - depth + 1 }) as Record<string, unknown>;
         seenSingular.add(number);
         parts.push({ field, value: await decodePart(field.message, data, from, to, depth) });
       } else if (field.fieldKind === "list") {
         parts.push({ field, value: await decodePart(field.message!, data, from, to, depth) });
       } else if (field.fieldKind === "map") {
-        if (field.mapKey !== ScalarType.STRING) return fromBinary(desc, data) as Record<string, unknown>;
+        if (field.mapKey !== ScalarType.STRING) return fromBinary(desc, data, { recursionLimit: RECURSION_LIMIT - depth + 1 }) as Record<string, unknown>;
         const entries = maps.get(field) ?? new DeferredEntries(field.message!, data, depth);
         maps.set(field, entries);
         // A promise only for a large value: one per entry would cost more than reading it.
@@ -106,7 +106,7 @@ export async function decodeInSlices<Desc extends DescMessage>(
         if ((entries.size & 0xff) === 0 && due()) await pause();
       }
     }
-    const message = fromBinary(desc, concat(rest)) as Record<string, unknown>;
+    const message = fromBinary(desc, concat(rest), { recursionLimit: RECURSION_LIMIT - depth + 1 }) as Record<string, unknown>;
     for (const { field, value } of parts) {
       if (field.fieldKind === "list") (message[field.localName] as unknown[]).push(value);
       else if (field.oneof) message[field.oneof.localName] = { case: field.localName, value };
