@@ -14,10 +14,11 @@ const STORAGE_SDKS = ["@aws-sdk/client-s3", "@google-cloud/storage", "@azure/sto
 const bundleStorageSdks = process.env.FLYTE_CONNECT_BUNDLE_STORAGE_SDKS === "1";
 
 await build({
-  entryPoints: ["src/cli/main.ts"],
+  // The large-request worker thread's entry (src/service/large-calls/large-call-worker.ts) shares the chunks.
+  entryPoints: { "flyte-connect": "src/cli/main.ts", "flyte-connect-worker": "src/service/large-calls/worker-main.ts" },
   // Tests bundle into a directory of their own, so that nothing shared is touched.
   outdir: process.env.FLYTE_CONNECT_BUNDLE_DIR ?? "dist/bin",
-  entryNames: "flyte-connect",
+  entryNames: "[name]",
   chunkNames: "chunks/[name]-[hash]",
   outExtension: { ".js": ".mjs" },
   splitting: true,

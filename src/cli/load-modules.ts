@@ -4,7 +4,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { AnyConnector } from "../connectors/connector.js";
 import { CodedError } from "../errors/coded-error.js";
 import { AsyncConnector } from "../connectors/connector.js";
-import type { ConnectorRegistry } from "../registry/connector-registry.js";
+import { builtinConnectors } from "../connectors/builtins.js";
+import { createConnectorRegistry, type ConnectorRegistry } from "../registry/connector-registry.js";
 import { resolvePackageEntry } from "./resolve-package.js";
 
 /** A module given to `--modules` that has no usable `connectors` export. */
@@ -15,6 +16,28 @@ export class ConnectorModuleError extends CodedError {
 /** Looks like a file path rather than a package name. */
 function isPath(spec: string): boolean {
   return spec.startsWith(".") || isAbsolute(spec) || /\.(m?js|cjs|m?ts)$/.test(spec);
+}
+
+/** Where a service's connectors come from: the built-ins or not, and `--modules`, resolved from `cwd`. */
+export interface ConnectorSource {
+  readonly builtins: boolean;
+  readonly modules: readonly string[];
+  readonly cwd: string;
+}
+
+/**
+ * The registry `flyte-connect serve` serves: the built-ins (unless turned off), then each module's
+ * connectors. The large-request worker builds its own from the same source.
+ */
+export async function connectorRegistryFrom(source: ConnectorSource): Promise<ConnectorRegistry> {
+  const registry = createConnectorRegistry(source.builtins ? builtinConnectors() : []);
+  try {
+    await loadConnectorModules(source.modules, registry, source.cwd);
+  } catch (e) {
+    await registry.close();
+    throw e;
+  }
+  return registry;
 }
 
 /**

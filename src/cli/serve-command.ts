@@ -1,13 +1,11 @@
 import { parseArgs } from "node:util";
-import { builtinConnectors } from "../connectors/builtins.js";
 import type { Config } from "../config/config.js";
 import { loadConfig, type ConfigSources } from "../config/load-config.js";
 import { settingsParseArgsOptions } from "../config/settings.js";
 import { createLogger } from "../log/logger.js";
-import { createConnectorRegistry } from "../registry/connector-registry.js";
 import { createServer } from "../service/create-server.js";
 import { connectorTable } from "./banner.js";
-import { loadConnectorModules } from "./load-modules.js";
+import { connectorRegistryFrom } from "./load-modules.js";
 import { startupError } from "./startup-error.js";
 
 export const SERVE_USAGE = `Usage: flyte-connect serve [options]
@@ -64,6 +62,7 @@ Options:
   --large-request-bytes <n>      bodies this large count as large (default 1048576)
   --max-concurrent-large-requests <n>  large bodies taken at once; more get RESOURCE_EXHAUSTED (default 2; 0 no limit)
   --large-request-cpu-percent <n>  share of the event loop large requests' decoding and conversion take (default 50)
+  --no-large-request-worker      run large requests' connector calls on the event loop, in slices, not on a worker thread
   --secrets-dir <dir>            directory of secret files, one per secret (a mounted Kubernetes Secret)
   --secrets-env-prefix <prefix>  environment variables holding secrets (default FLYTE_CONNECT_SECRET_; "" none)
   --secrets-cache-ttl-ms <n>     how long a secret file is reused before it is read again (default 5000)
@@ -90,9 +89,9 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
   }
   const config = configFromServeArgs(argv);
   const log = createLogger({ level: config.logLevel });
-  const registry = createConnectorRegistry(config.builtins ? builtinConnectors() : []);
-  await loadConnectorModules(config.modules, registry);
-  const server = await createServer(config, registry, { log }).catch((e: unknown) => {
+  const connectors = { builtins: config.builtins, modules: config.modules, cwd: process.cwd() };
+  const registry = await connectorRegistryFrom(connectors);
+  const server = await createServer(config, registry, { log, connectors }).catch((e: unknown) => {
     throw startupError(e, config, "create") ?? e;
   });
   const address = await server.listen().catch(async (e: unknown) => {

@@ -119,6 +119,12 @@ export interface Config {
    * 100: slices follow each other with one event-loop turn between them (docs/operations.md, "Large requests").
    */
   readonly largeRequestCpuPercent: number;
+  /**
+   * Connector calls with a large request run on a worker thread, off the event loop, when the service knows
+   * where its connectors came from (`flyte-connect serve` does). false: on the event loop, in slices
+   * (docs/operations.md, "Large requests").
+   */
+  readonly largeRequestWorker: boolean;
 
   /** A directory of secret files, one per secret, as Kubernetes mounts a Secret. Empty: none (docs/secrets.md). */
   readonly secretsDir: string;
@@ -168,6 +174,7 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   largeRequestBytes: MiB,
   maxConcurrentLargeRequests: 2,
   largeRequestCpuPercent: 50,
+  largeRequestWorker: true,
   secretsDir: "",
   secretsEnvPrefix: "FLYTE_CONNECT_SECRET_",
   secretsCacheTtlMs: 5000,
@@ -224,6 +231,7 @@ export function parseConfig(input: ConfigInput = {}): Config {
   if (typeof merged.builtins !== "boolean") problems.push("builtins must be true or false");
   if (typeof merged.dashboard !== "boolean") problems.push("dashboard must be true or false");
   if (typeof merged.grpcFastPath !== "boolean") problems.push("grpcFastPath must be true or false");
+  if (typeof merged.largeRequestWorker !== "boolean") problems.push("largeRequestWorker must be true or false");
   operationsProblems(merged, problems, int);
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({

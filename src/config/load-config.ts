@@ -201,6 +201,7 @@ function configInputFrom(s: Settings, origins: Map<keyof Settings, Origin>, cwd:
     largeRequestBytes: s.largeRequestBytes,
     maxConcurrentLargeRequests: s.maxConcurrentLargeRequests,
     largeRequestCpuPercent: s.largeRequestCpuPercent,
+    largeRequestWorker: s.largeRequestWorker,
     secretsCacheTtlMs: s.secretsCacheTtlMs,
   };
 }

@@ -56,6 +56,7 @@ export interface Settings {
   largeRequestBytes?: number;
   maxConcurrentLargeRequests?: number;
   largeRequestCpuPercent?: number;
+  largeRequestWorker?: boolean;
   secretsDir?: string;
   secretsEnvPrefix?: string;
   secretsCacheTtlMs?: number;
@@ -121,6 +122,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: "largeRequestBytes", kind: "int", env: `${E}LARGE_REQUEST_BYTES`, flag: "large-request-bytes" },
   { key: "maxConcurrentLargeRequests", kind: "int", env: `${E}MAX_CONCURRENT_LARGE_REQUESTS`, flag: "max-concurrent-large-requests" },
   { key: "largeRequestCpuPercent", kind: "int", env: `${E}LARGE_REQUEST_CPU_PERCENT`, flag: "large-request-cpu-percent" },
+  { key: "largeRequestWorker", kind: "bool", env: `${E}LARGE_REQUEST_WORKER`, flag: "no-large-request-worker", negatedFlag: true },
   { key: "secretsDir", kind: "string", env: `${E}SECRETS_DIR`, flag: "secrets-dir" },
   { key: "secretsEnvPrefix", kind: "string", env: `${E}SECRETS_ENV_PREFIX`, flag: "secrets-env-prefix" },
   { key: "secretsCacheTtlMs", kind: "int", env: `${E}SECRETS_CACHE_TTL_MS`, flag: "secrets-cache-ttl-ms" },

@@ -81,3 +81,13 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 export function silentLogger(): Logger {
   return pino({ level: "silent" });
 }
+
+/** The level a logger writes from: a worker thread's logger is made to match its parent's. */
+export function levelOf(log: Logger): LogLevel {
+  return ((log as Partial<PinoLogger>).level as LogLevel | undefined) ?? "info";
+}
+
+/** Writes out what the logger has gathered; a worker thread does this before it ends. */
+export function flushLogger(log: Logger): void {
+  (log as Partial<PinoLogger>).flush?.();
+}

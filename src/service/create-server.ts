@@ -7,10 +7,10 @@ import { fastify, type FastifyInstance } from "fastify";
 import { AsyncConnectorService, ConnectorMetadataService } from "#idl/flyteidl2/connector/service_pb.js";
 import type { Config } from "../config/config.js";
 import { Health } from "../gen/health/v1/health_pb.js";
-import { silentLogger, type Logger } from "../log/logger.js";
+import { levelOf, silentLogger, type Logger } from "../log/logger.js";
 import type { ConnectorRegistry } from "../registry/connector-registry.js";
-import { secretEnvironment } from "../config/secret-env.js";
-import { createServiceSecrets } from "../secrets/service-secrets.js";
+import type { ConnectorSource } from "../cli/load-modules.js";
+import { LargeCallWorker } from "./large-calls/large-call-worker.js";
 import { dashboardPlugin } from "./ops/dashboard-plugin.js";
 import { createMetricsServer, type MetricsServer } from "./ops/metrics-server.js";
 import { watchReadiness } from "./ops/readiness.js";
@@ -27,7 +27,7 @@ import { LargeWorkShare } from "./pipeline/large-request/large-work-share.js";
 import { createLoadShedder } from "./pipeline/load-shedder.js";
 import { createServiceMetrics } from "./pipeline/metrics.js";
 import { logUnhandledRequests } from "./pipeline/rpc-log.js";
-import { createConnectorService } from "./rpc/connector-service.js";
+import { configuredConnectorService } from "./rpc/configured-connector-service.js";
 import { createHealthService, createHealthStatus, type HealthStatus } from "./rpc/health-service.js";
 import { createFlyte1Services, FLYTE1_SERVICES } from "./rpc/flyte1/flyte1-services.js";
 import { createMetadataService } from "./rpc/metadata-service.js";
@@ -40,11 +40,16 @@ import { gateHttp2Streams } from "./transport/http2-stream-gate.js";
 import { installFastPath } from "./transport/install-fast-path.js";
 import { createOnePortServer, type OnePortServer } from "./transport/one-port.js";
 import { tlsServerOptions } from "./transport/tls-options.js";
-import { createStorage } from "../storage/storage.js";
 
 /** Options of {@link createServer} beyond the configuration. */
 export interface CreateServerOptions {
   readonly log?: Logger;
+  /**
+   * Where the registry's connectors came from. Given, connector calls with a large request run on a worker
+   * thread that loads the same connectors (config `largeRequestWorker`); without it, a registry built in code
+   * cannot be rebuilt there, and large requests are decoded and converted on the event loop, in slices.
+   */
+  readonly connectors?: ConnectorSource;
 }
 
 /** A connector service, built but not yet listening. */
@@ -114,29 +119,16 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
     maxInFlight: config.maxConcurrentCalls,
     maxEventLoopDelayMs: config.readinessMaxEventLoopDelayMs,
   });
-  // Secrets from the service's own sources (a mounted directory, the environment), behind each task's connection.
-  const serviceSecrets = createServiceSecrets({
-    dir: config.secretsDir,
-    envPrefix: config.secretsEnvPrefix,
-    env: secretEnvironment(config.secretsEnvPrefix),
-    cacheTtlMs: config.secretsCacheTtlMs,
-  });
+  // Large connector calls run on a worker thread with connectors of its own, when they can be loaded again.
+  const largeCalls =
+    config.largeRequestWorker && options.connectors !== undefined
+      ? new LargeCallWorker({ init: { config, logLevel: levelOf(log), connectors: options.connectors }, log, onDeleteIgnored: metrics.deleteIgnored })
+      : undefined;
 
   // The RPC services, one implementation each for both transports.
   const recentTasks = config.dashboard ? createRecentTasks() : undefined;
-  const connectorService = createConnectorService({
-    registry,
-    log,
-    maxResponseBytes: config.maxResponseBytes,
-    maxResourceMetaBytes: config.maxResourceMetaBytes,
-    // Cloud SDKs load on the first URI of their scheme, not here.
-    storage: createStorage(config.storage),
-    storageConfig: config.storage,
-    recentTasks,
-    serviceSecrets,
-    onDeleteIgnored: metrics.deleteIgnored,
-    largeWork,
-  });
+  const connectorService = configuredConnectorService(config, registry, log, { recentTasks, onDeleteIgnored: metrics.deleteIgnored, largeWork, largeCalls });
+  const largeDecoding = { share: largeWork, worker: largeCalls };
   const metadataService = createMetadataService(registry);
   const healthService = createHealthService(health, drain.started, {
     maxWatchStreams: config.maxWatchStreams,
@@ -168,7 +160,7 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
         acceptCompression: ACCEPTED_COMPRESSIONS,
         largeRequests,
         largeRequestBytes: config.largeRequestBytes,
-        largeWork,
+        largeDecoding,
         log,
       }),
     );
@@ -214,7 +206,7 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
     writeMaxBytes: config.maxMessageBytes,
     compressMinBytes: COMPRESS_MIN_BYTES,
     largeRequestBytes: config.largeRequestBytes,
-    largeWork,
+    largeDecoding,
     largeRequests,
     shutdownSignal: drain.signal,
     log,
@@ -258,6 +250,7 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
           await app.close();
         } finally {
           drain.finish();
+          await largeCalls?.close();
           stopReadiness();
           shedder.stop();
           // Last, so that the drain can be watched on the metrics port to its end.

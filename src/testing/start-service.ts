@@ -1,13 +1,21 @@
-import { builtinConnectors } from "../connectors/builtins.js";
+import { connectorRegistryFrom, type ConnectorSource } from "../cli/load-modules.js";
 import { parseConfig, type ConfigInput } from "../config/config.js";
 import { silentLogger, type Logger } from "../log/logger.js";
-import { createConnectorRegistry, type ConnectorRegistry } from "../registry/connector-registry.js";
+import type { ConnectorRegistry } from "../registry/connector-registry.js";
 import { createServer, type ConnectorServer } from "../service/create-server.js";
 
 /** Options of {@link startService}. */
 export interface StartServiceOptions {
-  /** The connectors to serve; by default a registry with the built-ins. */
+  /**
+   * The connectors to serve, built in code. Connector calls of large requests then run on the event loop:
+   * a registry built in code cannot be rebuilt on the large-request worker thread.
+   */
   readonly registry?: ConnectorRegistry;
+  /**
+   * Or where the connectors come from, as `flyte-connect serve` takes them (the built-ins, `--modules`); the
+   * default is the built-ins. The large-request worker loads the same ones.
+   */
+  readonly connectors?: ConnectorSource;
   /** Overrides of the configuration; host, port and metrics port default to 127.0.0.1 and free ports. */
   readonly config?: ConfigInput;
   readonly log?: Logger;
@@ -36,11 +44,15 @@ export interface RunningService {
  * try { ... call svc.url ... } finally { await svc.close(); }
  */
 export async function startService(options: StartServiceOptions = {}): Promise<RunningService> {
-  const registry = options.registry ?? createConnectorRegistry(builtinConnectors());
+  let { registry, connectors } = options;
+  if (registry === undefined) {
+    connectors ??= { builtins: true, modules: [], cwd: process.cwd() };
+    registry = await connectorRegistryFrom(connectors);
+  }
   // Event-loop stalls are not watched unless asked for: test machines run many suites at once, and a stall
   // there would turn health NOT_SERVING under tests that are about something else.
   const config = parseConfig({ host: "127.0.0.1", port: 0, metricsPort: 0, drainTimeoutMs: 2_000, readinessMaxEventLoopDelayMs: 0, ...options.config });
-  const server = await createServer(config, registry, { log: options.log ?? silentLogger() });
+  const server = await createServer(config, registry, { log: options.log ?? silentLogger(), connectors });
   const { port, url, metricsUrl } = await server.listen();
   const close = async (): Promise<void> => {
     await server.close();

@@ -13,6 +13,8 @@ import { LogLineOriginator, type LogLineSchema } from "#idl/flyteidl2/logs/datap
 import type { LogsPage, TaskCategory } from "../../connectors/connector.js";
 import { connectorInputsInSlices } from "../../connectors/connector-inputs.js";
 import type { LargeWorkShare } from "../pipeline/large-request/large-work-share.js";
+import type { LargeCallWorker } from "../large-calls/large-call-worker.js";
+import { runLargeCallsOnWorker } from "../large-calls/run-on-worker.js";
 import { outputTypesOf } from "../../literals/convert.js";
 import type { Logger } from "../../log/logger.js";
 import type { ConnectorRegistry } from "../../registry/connector-registry.js";
@@ -54,6 +56,8 @@ export interface ConnectorServiceOptions {
   readonly onDeleteIgnored?: (taskType: string, reason: DeleteIgnoredReason) => void;
   /** Where a long conversion of CreateTask inputs takes its turns between slices. */
   readonly largeWork?: LargeWorkShare;
+  /** Runs the calls whose request came as a large request's head (decode-request.ts). */
+  readonly largeCalls?: LargeCallWorker;
 }
 
 /** `flyteidl2.connector.AsyncConnectorService`, for both transports: the unary methods, and GetTaskLogs for connect. */
@@ -102,7 +106,7 @@ export function createConnectorService(options: ConnectorServiceOptions): Connec
     }
   };
 
-  const handlers: ConnectorService["handlers"] = {
+  const onLoop: ConnectorService["handlers"] = {
     async createTask(req, signal) {
       const template = req.template;
       if (!template) throw new ConnectError("template is required", Code.InvalidArgument);
@@ -209,6 +213,10 @@ export function createConnectorService(options: ConnectorServiceOptions): Connec
       return { results: results.map((r) => ({ metric: r.metric, data: r.data })) };
     },
   };
+
+  const handlers = options.largeCalls
+    ? runLargeCallsOnWorker(onLoop, options.largeCalls, (head, resourceMeta) => options.recentTasks?.record(head, resourceMeta))
+    : onLoop;
 
   function ignoredDelete(taskType: string, reason: DeleteIgnoredReason): void {
     log.warn({ rpc: "DeleteTask", taskType, reason }, "DeleteTask answered OK with nothing to delete");

@@ -6,7 +6,7 @@ import * as http2 from "node:http2";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "../../log/logger.js";
 import type { LargeRequestGate } from "../pipeline/large-request/large-request-gate.js";
-import type { LargeWorkShare } from "../pipeline/large-request/large-work-share.js";
+import type { LargeRequestDecoding } from "../pipeline/decode-request.js";
 import { framingOf, readAhead, type AdmitLarge } from "./read-ahead.js";
 
 /** Options of {@link connectRoutes}. */
@@ -16,9 +16,9 @@ export interface ConnectRoutesOptions extends Pick<ConnectRouterOptions, "interc
   readonly acceptCompression: readonly Compression[];
   /** The largest request message, after decompression. */
   readonly readMaxBytes: number;
-  /** Binary messages at least this large are decoded in slices, taking their turns on `largeWork`. */
+  /** Binary messages at least this large are decoded in slices, taking their turns on its share, or run on the large-request worker. */
   readonly largeRequestBytes: number;
-  readonly largeWork?: LargeWorkShare;
+  readonly largeDecoding?: LargeRequestDecoding;
   /**
    * The large-request gate, for binary bodies sent without `content-length` (gRPC clients on HTTP/2), which
    * its `onRequest` hook cannot count: they take a slot once the message's declared length is known.

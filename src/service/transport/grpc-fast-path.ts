@@ -8,9 +8,8 @@ import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { connectorOperationOf, decodedCall } from "../pipeline/call-info.js";
 import type { Call, CallPipeline } from "../pipeline/call-pipeline.js";
 import { parseGrpcTimeoutMs } from "../pipeline/deadline.js";
-import { decodeRequestMessage } from "../pipeline/decode-request.js";
+import { decodeRequestMessage, type LargeRequestDecoding } from "../pipeline/decode-request.js";
 import { LARGE_REQUEST_BUSY, type LargeRequestGate } from "../pipeline/large-request/large-request-gate.js";
-import type { LargeWorkShare } from "../pipeline/large-request/large-work-share.js";
 import { lengthDelimitedFieldBytes } from "../pipeline/wire-size.js";
 import type { CallSignal } from "../rpc/connector-invoker.js";
 import type { UnaryService } from "../rpc/rpc-handlers.js";
@@ -50,7 +49,7 @@ export interface GrpcFastPathOptions {
   /** Messages at least this large take a gate slot before they are read and are decoded in slices. */
   readonly largeRequestBytes?: number;
   /** Where the slices of large messages take their turns. */
-  readonly largeWork?: LargeWorkShare;
+  readonly largeDecoding?: LargeRequestDecoding;
   /** Where requests refused before the call pipeline (framing, encoding, size, parse errors) are logged. */
   readonly log?: Logger;
 }
@@ -228,7 +227,7 @@ export function createGrpcFastPath(options: GrpcFastPathOptions): GrpcFastPath {
         return new ConnectError(`message size ${data.byteLength} is larger than configured readMaxBytes ${options.readMaxBytes}`, Code.ResourceExhausted);
       let message: unknown;
       try {
-        message = decodeRequestMessage(schema, data, largeRequestBytes, options.largeWork);
+        message = decodeRequestMessage(schema, data, largeRequestBytes, options.largeDecoding);
       } catch (e) {
         return e as ConnectError;
       }

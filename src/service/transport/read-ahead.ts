@@ -1,10 +1,9 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import { compressionNegotiate, type Compression, type UniversalServerRequest } from "@connectrpc/connect/protocol";
-import { decodeRequestMessage } from "../pipeline/decode-request.js";
+import { decodeRequestMessage, type LargeRequestDecoding } from "../pipeline/decode-request.js";
 import { kDecodedRequest, type DecodedRequest } from "../pipeline/connect-interceptor.js";
 import { LARGE_REQUEST_BUSY } from "../pipeline/large-request/large-request-gate.js";
-import type { LargeWorkShare } from "../pipeline/large-request/large-work-share.js";
 
 /** Options of {@link readAhead}: the same limits and compressions connect's handlers are built with. */
 export interface ReadAheadOptions {
@@ -14,7 +13,7 @@ export interface ReadAheadOptions {
   /** Messages at least this large are decoded in slices, and go through `admitLarge` first. */
   readonly largeRequestBytes: number;
   /** Where the slices of large messages take their turns. */
-  readonly largeWork?: LargeWorkShare;
+  readonly largeDecoding?: LargeRequestDecoding;
 }
 
 /** What {@link readAhead} hands connect, and whether the client's upload was refused before its end. */
@@ -151,7 +150,7 @@ export async function readAhead(
 
   let decoded: DecodedRequest;
   try {
-    decoded = { message: await decodeRequestMessage(method.input, data, options.largeRequestBytes, options.largeWork), bytes: data };
+    decoded = { message: await decodeRequestMessage(method.input, data, options.largeRequestBytes, options.largeDecoding), bytes: data };
   } catch (e) {
     if (!(e instanceof ConnectError)) throw e;
     decoded = { error: e };
