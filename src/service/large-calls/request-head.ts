@@ -6,8 +6,13 @@ import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
  * reduced to its own head). Routing fields (a task type, a connection, an output prefix) are far smaller.
  */
 const HEAD_FIELD_BYTES = 64 * 1024;
-/** The head holds at most this much of the request, however many small fields it has. */
+/**
+ * The head holds at most this much of the request's singular fields, and at most `HEAD_LIST_BYTES` of
+ * elements of lists and maps, however many small ones there are: thousands of small inputs (a list field)
+ * cannot crowd out the template's task type (a singular one).
+ */
 const HEAD_BYTES = 256 * 1024;
+const HEAD_LIST_BYTES = 64 * 1024;
 /** Nesting followed into large singular messages (CreateTaskRequest.template.custom is two levels down). */
 const HEAD_DEPTH = 4;
 
@@ -24,7 +29,7 @@ const requestBytes = new WeakMap<object, Uint8Array>();
  * decodes the whole message as it would without a worker, which reports the fault exactly as always.
  */
 export function requestHead<Desc extends DescMessage>(schema: Desc, bytes: Uint8Array): MessageShape<Desc> | undefined {
-  const budget = { left: HEAD_BYTES };
+  const budget: Budget = { singular: HEAD_BYTES, elements: HEAD_LIST_BYTES };
   const kept = headOf(schema, bytes, budget, 0);
   if (kept === undefined) return undefined;
   let head: MessageShape<Desc>;
@@ -42,8 +47,17 @@ export function requestBytesOf(message: object): Uint8Array | undefined {
   return requestBytes.get(message);
 }
 
-/** The encoded fields of `bytes` that go into the head, or undefined if the bytes cannot be walked. */
-function headOf(schema: DescMessage, bytes: Uint8Array, budget: { left: number }, depth: number): Uint8Array | undefined {
+/** What is left of the head's size, for singular fields and for list and map elements. */
+interface Budget {
+  singular: number;
+  elements: number;
+}
+
+/**
+ * The encoded fields of `bytes` that go into the head, or undefined if the bytes cannot be walked. Fields
+ * this schema does not know are left out: the head is read for known fields only.
+ */
+function headOf(schema: DescMessage, bytes: Uint8Array, budget: Budget, depth: number): Uint8Array | undefined {
   const head = new BinaryWriter();
   const reader = new BinaryReader(bytes);
   try {
@@ -51,6 +65,7 @@ function headOf(schema: DescMessage, bytes: Uint8Array, budget: { left: number }
       const start = reader.pos;
       const [number, wireType] = reader.tag();
       if (wireType === WireType.StartGroup || wireType === WireType.EndGroup) return undefined;
+      const field = fieldsOf(schema).get(number);
       if (wireType === WireType.LengthDelimited) {
         const length = reader.uint32();
         const contentStart = reader.pos;
@@ -58,21 +73,22 @@ function headOf(schema: DescMessage, bytes: Uint8Array, budget: { left: number }
         if (end > reader.len) return undefined;
         reader.pos = end;
         if (length > HEAD_FIELD_BYTES) {
-          const field = fieldsOf(schema).get(number);
           if (field?.fieldKind !== "message" || depth >= HEAD_DEPTH) continue;
           const inner = headOf(field.message, bytes.subarray(contentStart, end), budget, depth + 1);
           if (inner === undefined) return undefined;
           head.tag(number, WireType.LengthDelimited).bytes(inner);
-          budget.left -= inner.byteLength;
+          budget.singular -= inner.byteLength;
           continue;
         }
       } else {
         reader.skip(wireType, number);
       }
+      if (field === undefined) continue;
       const size = reader.pos - start;
-      if (size <= budget.left) {
+      const kind = field.fieldKind === "list" || field.fieldKind === "map" ? "elements" : "singular";
+      if (size <= budget[kind]) {
         head.raw(bytes.subarray(start, reader.pos));
-        budget.left -= size;
+        budget[kind] -= size;
       }
     }
   } catch {
