@@ -3,7 +3,7 @@
  * stays within 2x of a run without it. One flyte-connect process (the built CLI, default configuration, so
  * production limits); normal clients in this process (health Check, GetTask, CreateTask, each over its own
  * connection, a call every INTERVAL ms); the hostile client in a child process (zero-window GetTaskLogs
- * streams, FIN without GOAWAY, rapid resets, a 16 MiB CreateTask every second: test/support/hostile-client.ts).
+ * streams, FIN without GOAWAY, rapid resets, a maximum-size CreateTask every second: test/support/hostile-client.ts).
  * Rounds interleave A (normal alone) and B (normal + hostile), A/B/A/B, so that a change of the machine's load
  * hits both; the ratio is of the medians over rounds. test/ops/hostile-load.test.ts checks that nothing is lost.
  *
@@ -78,7 +78,7 @@ export async function runHostileBench(): Promise<HostileBenchResult> {
     row["calls"] = STEADY_METHODS.reduce((n, m) => n + run.tallies[m].sent, 0);
     row["lost"] = lost(run);
     const h = run.hostileResult;
-    row["16 MiB CreateTasks (OK/sent)"] = h ? `${h.maxSizeAnswers["0"] ?? 0}/${h.maxSizeSent}` : "";
+    row["maximum-size CreateTasks (OK/sent)"] = h ? `${h.maxSizeAnswers["0"] ?? 0}/${h.maxSizeSent}` : "";
     return row;
   });
   const alone = runs.filter((r) => !r.hostile);

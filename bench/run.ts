@@ -30,6 +30,6 @@ if (want("storage")) {
 if (only.includes("hostile")) {
   // Not in the default set: it takes a minute and more, and it is about abuse, not speed.
   const { runs, summary, notes } = await runHostileBench();
-  printTable("Normal clients beside a hostile client (zero-window streams, FIN without GOAWAY, rapid resets, a 16 MiB CreateTask a second)", runs, notes);
+  printTable("Normal clients beside a hostile client (zero-window streams, FIN without GOAWAY, rapid resets, a maximum-size CreateTask a second)", runs, notes);
   printTable("Normal clients' latency with the hostile client, next to without it", summary);
 }

@@ -8,5 +8,5 @@ export type { Config, TlsConfig } from "./config/config.js";
 export { createLogger, silentLogger } from "./log/logger.js";
 export type { Logger, LoggerOptions, LogLevel } from "./log/logger.js";
 export { builtinConnectors } from "./connectors/builtins.js";
-export { connectorRegistryFrom, loadConnectorModules } from "./cli/load-modules.js";
-export type { ConnectorSource } from "./cli/load-modules.js";
+export { connectorRegistryFrom, loadConnectorModules } from "./registry/load-modules.js";
+export type { ConnectorSource } from "./registry/load-modules.js";

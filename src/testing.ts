@@ -1,7 +1,7 @@
 // Helpers for testing connectors against the real service: flyte-connect/testing.
 export { startService } from "./testing/start-service.js";
 export type { RunningService, StartServiceOptions } from "./testing/start-service.js";
-export type { ConnectorSource } from "./cli/load-modules.js";
+export type { ConnectorSource } from "./registry/load-modules.js";
 export { runConnector } from "./runner/run-connector.js";
 export type { RunConnectorOptions, RunProgress, RunResult } from "./runner/run-connector.js";
 export { connectorContext } from "./testing/connector-context.js";

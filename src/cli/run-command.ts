@@ -11,7 +11,7 @@ import { LiteralError } from "../literals/errors.js";
 import { localTaskFrom } from "../runner/local-task.js";
 import { printableJson } from "../runner/printable-json.js";
 import { runConnector, type RunProgress, type RunResult } from "../runner/run-connector.js";
-import { loadConnectorModules } from "./load-modules.js";
+import { loadConnectorModules } from "../registry/load-modules.js";
 
 export const RUN_USAGE = `Usage: flyte-connect run --task-type <type> [options]
 

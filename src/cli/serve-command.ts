@@ -5,7 +5,7 @@ import { settingsParseArgsOptions } from "../config/settings.js";
 import { createLogger } from "../log/logger.js";
 import { createServer } from "../service/create-server.js";
 import { connectorTable } from "./banner.js";
-import { connectorRegistryFrom } from "./load-modules.js";
+import { connectorRegistryFrom } from "../registry/load-modules.js";
 import { startupError } from "./startup-error.js";
 
 export const SERVE_USAGE = `Usage: flyte-connect serve [options]

@@ -9,7 +9,7 @@ import type { Config } from "../config/config.js";
 import { Health } from "../gen/health/v1/health_pb.js";
 import { levelOf, silentLogger, type Logger } from "../log/logger.js";
 import type { ConnectorRegistry } from "../registry/connector-registry.js";
-import type { ConnectorSource } from "../cli/load-modules.js";
+import type { ConnectorSource } from "../registry/load-modules.js";
 import { LargeCallWorker } from "./large-calls/large-call-worker.js";
 import { dashboardPlugin } from "./ops/dashboard-plugin.js";
 import { createMetricsServer, type MetricsServer } from "./ops/metrics-server.js";

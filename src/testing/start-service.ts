@@ -1,4 +1,4 @@
-import { connectorRegistryFrom, type ConnectorSource } from "../cli/load-modules.js";
+import { connectorRegistryFrom, type ConnectorSource } from "../registry/load-modules.js";
 import { parseConfig, type ConfigInput } from "../config/config.js";
 import { silentLogger, type Logger } from "../log/logger.js";
 import type { ConnectorRegistry } from "../registry/connector-registry.js";

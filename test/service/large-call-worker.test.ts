@@ -11,7 +11,7 @@ import { AsyncConnectorService } from "#idl/flyteidl2/connector/service_pb.js";
 import { LiteralSchema } from "#idl/flyteidl2/core/literals_pb.js";
 import { InputsSchema, NamedLiteralSchema } from "#idl/flyteidl2/task/common_pb.js";
 import { SimpleType } from "#idl/flyteidl2/core/types_pb.js";
-import { connectorRegistryFrom } from "../../src/cli/load-modules.js";
+import { connectorRegistryFrom } from "../../src/registry/load-modules.js";
 import { startService, type RunningService } from "../../src/testing/start-service.js";
 import { scrape } from "../support/prometheus-text.js";
 import { grpcFrame, rawGrpcCall } from "../support/raw-clients.js";

@@ -5,7 +5,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { readlinkSync } from "node:fs";
 import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
-import { connectorRegistryFrom } from "../../cli/load-modules.js";
+import { connectorRegistryFrom } from "../../registry/load-modules.js";
 import { createLogger, flushLogger } from "../../log/logger.js";
 import { decodeRequestMessage } from "../pipeline/decode-request.js";
 import { configuredConnectorService } from "../rpc/configured-connector-service.js";

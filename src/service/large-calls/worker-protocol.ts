@@ -1,6 +1,6 @@
 import type { Config } from "../../config/config.js";
 import type { LogLevel } from "../../log/logger.js";
-import type { ConnectorSource } from "../../cli/load-modules.js";
+import type { ConnectorSource } from "../../registry/load-modules.js";
 import type { DeleteIgnoredReason } from "../pipeline/metrics.js";
 
 /** The unary connector methods a large request of can run on the worker, by their handler names. */

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConnectorModuleError, loadConnectorModules } from "../../src/cli/load-modules.js";
+import { ConnectorModuleError, loadConnectorModules } from "../../src/registry/load-modules.js";
 import { createConnectorRegistry } from "../../src/registry/connector-registry.js";
 
 // `--modules` resolves packages and paths from the working directory, the user's project, and says where it

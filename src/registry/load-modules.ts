@@ -5,7 +5,7 @@ import type { AnyConnector } from "../connectors/connector.js";
 import { CodedError } from "../errors/coded-error.js";
 import { AsyncConnector } from "../connectors/connector.js";
 import { builtinConnectors } from "../connectors/builtins.js";
-import { createConnectorRegistry, type ConnectorRegistry } from "../registry/connector-registry.js";
+import { createConnectorRegistry, type ConnectorRegistry } from "./connector-registry.js";
 import { resolvePackageEntry } from "./resolve-package.js";
 
 /** A module given to `--modules` that has no usable `connectors` export. */
