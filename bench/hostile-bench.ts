@@ -8,7 +8,8 @@
  * hits both; the ratio is of the medians over rounds. test/ops/hostile-load.test.ts checks that nothing is lost.
  *
  * `npm run bench hostile`; ROUNDS (default 2), DURATION (ms per run, default 10000), INTERVAL (default 20),
- * PARTS (which abuse, default all: zeroWindow,fin,reset,maxSize), to see what costs what.
+ * PARTS (which abuse, default all: zeroWindow,fin,reset,maxSize), to see what costs what; HOSTILE_NICE (default
+ * 0) runs the hostile client at that nice value, to see what its own CPU costs the service on a small machine.
  */
 import { join } from "node:path";
 import { HOSTILE_PARTS, hostileClientInChild, type HostilePart, type HostileResult } from "../test/support/hostile-client.js";
@@ -43,6 +44,7 @@ export async function runHostileBench(): Promise<HostileBenchResult> {
   const durationMs = Number(process.env["DURATION"] ?? 10_000);
   const intervalMs = Number(process.env["INTERVAL"] ?? 20);
   const parts = (process.env["PARTS"]?.split(",") ?? HOSTILE_PARTS) as HostilePart[];
+  const hostileNice = Number(process.env["HOSTILE_NICE"] ?? 0);
   const server = await startFlyteConnect({ grpcFastPath: true });
   const url = `http://${server.address}`;
   const runs: Run[] = [];
@@ -52,7 +54,7 @@ export async function runHostileBench(): Promise<HostileBenchResult> {
         let child: ReturnType<typeof hostileClientInChild> | undefined;
         if (hostile) {
           // The hostile client outlasts the measured window on both sides.
-          child = hostileClientInChild(url, { durationMs: durationMs + 2_000, parts }, join(ROOT, "test/support/hostile-cli.ts"));
+          child = hostileClientInChild(url, { durationMs: durationMs + 2_000, parts }, join(ROOT, "test/support/hostile-cli.ts"), hostileNice);
           await child.started;
           await new Promise((r) => setTimeout(r, 1_000));
         }
@@ -100,7 +102,7 @@ export async function runHostileBench(): Promise<HostileBenchResult> {
   });
   const stale = staleBuildWarning();
   const notes = [
-    `${rounds} rounds of ${durationMs / 1000} s each, A/B interleaved; normal clients call every ${intervalMs} ms each; hostile parts: ${parts.join(", ")}; ratios are of the medians over rounds.`,
+    `${rounds} rounds of ${durationMs / 1000} s each, A/B interleaved; normal clients call every ${intervalMs} ms each; hostile parts: ${parts.join(", ")}${hostileNice > 0 ? ` at nice ${hostileNice}` : ""}; ratios are of the medians over rounds.`,
     ...(stale ? [stale] : []),
   ];
   return { runs: rows, summary, notes };

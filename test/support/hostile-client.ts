@@ -168,10 +168,15 @@ export function hostileClientInChild(
   options: HostileOptions,
   // An ES module (the benchmarks) has no __dirname and passes the path.
   cli: string = path.join(__dirname, "hostile-cli.ts"),
+  nice = 0,
 ): { started: Promise<void>; done: Promise<HostileResult> } {
-  const child = spawn(process.execPath, ["--import", "tsx", cli, url, JSON.stringify(options)], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const args = ["--import", "tsx", cli, url, JSON.stringify(options)];
+  // `nice` > 0 runs the attacker below the service's CPU priority, as if it ran on another machine: on a
+  // machine of two cores its own CPU otherwise competes with the service it attacks (docs/operations.md).
+  const child =
+    nice > 0
+      ? spawn("nice", ["-n", String(nice), process.execPath, ...args], { stdio: ["ignore", "pipe", "inherit"] })
+      : spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   let markStarted: () => void = () => {};
   const started = new Promise<void>((r) => (markStarted = r));
