@@ -40,13 +40,14 @@ function lowerThisThreadsPriority(): void {
 }
 
 function errorMessage(id: number, e: unknown): FromWorker {
-  const err = ConnectError.from(e);
+  // As the event loop answers them: what is not a ConnectError is INTERNAL.
+  const err = ConnectError.from(e, Code.Internal);
   return { kind: "error", id, code: err.code, message: err.rawMessage, metadata: [...err.metadata] };
 }
 
 try {
   const registry = await connectorRegistryFrom(init.connectors);
-  // Decoded whole, in one go: nothing else waits on this thread's loop but other large calls.
+  // No share of the loop to wait for: this thread serves only other large calls and their aborts.
   const service = configuredConnectorService(init.config, registry, log, {
     onDeleteIgnored: (taskType, reason) => send({ kind: "deleteIgnored", taskType, reason }),
   });
