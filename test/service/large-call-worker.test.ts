@@ -132,11 +132,13 @@ test("a cancelled large call aborts the connector's signal on the worker", async
   const controller = new AbortController();
   const call = createClient(AsyncConnectorService, createGrpcTransport({ baseUrl: svc.url })).createTask(req, { signal: controller.signal });
   // The call reaches the connector (the worker is started and the request decoded), then is cancelled.
-  await new Promise((r) => setTimeout(r, 1_500));
+  const markerSays = () => (existsSync(marker) ? readFileSync(marker, "utf8") : "");
+  for (let i = 0; i < 300 && markerSays() === ""; i++) await new Promise((r) => setTimeout(r, 50));
+  expect(markerSays()).toBe("waiting on worker");
   controller.abort();
   await expect(call).rejects.toMatchObject({ code: Code.Canceled });
-  for (let i = 0; i < 50 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 100));
-  expect(readFileSync(marker, "utf8")).toBe("aborted on worker");
+  for (let i = 0; i < 50 && markerSays() !== "aborted on worker"; i++) await new Promise((r) => setTimeout(r, 100));
+  expect(markerSays()).toBe("aborted on worker");
   const { text } = await scrape(svc.metricsUrl!);
   expect(text).toMatch(/flyte_connector_requests_in_flight(\{[^}]*\})? 0\b/);
 });
