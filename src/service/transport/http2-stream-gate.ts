@@ -13,7 +13,8 @@ export interface Http2StreamGateOptions {
 /** How long a stream whose body has not started waits before it is handed to the handler anyway. */
 const DISPATCH_ANYWAY_MS = 100;
 
-type StreamListener = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[]) => void;
+/** A listener of the HTTP/2 server's 'stream' event. */
+export type StreamListener = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[]) => void;
 
 /** What is counted per connection. */
 interface SessionCounts {
@@ -29,7 +30,9 @@ interface SessionCounts {
  * per short connection, reset or merely abandoned, queued tens of seconds of work that health had to wait
  * behind. Here a stream reaches the handler only once its request has started: END_STREAM on the HEADERS
  * (a GET, a Connect unary GET), or the first DATA. A stream reset or abandoned before that costs nothing
- * but node's own bookkeeping, so the work queued for it is dropped. On top, per connection:
+ * but node's own bookkeeping, so the work queued for it is dropped. Streams whose request has started are
+ * handed on one per turn of the event loop ({@link fairDispatch}), so that one client's burst does not hold
+ * up everyone else's calls. On top, per connection:
  * - more than `maxStreamsPerSecond` new streams within a second → GOAWAY ENHANCE_YOUR_CALM, then the
  *   connection is destroyed (the HTTP/2 rapid-reset defence);
  * - `maxStreamsPerConnection` streams over its life → GOAWAY NO_ERROR: the streams in flight finish and the
@@ -49,6 +52,7 @@ export function gateHttp2Streams(server: http2.Http2Server | http2.Http2SecureSe
   const dispatch: StreamListener = (stream, headers, flags, rawHeaders) => {
     for (const handler of handlers) handler.call(server, stream, headers, flags, rawHeaders);
   };
+  const dispatchInTurn = fairDispatch(dispatch);
   // Counted on the session: a stream reset in the same read as its HEADERS has already lost its session
   // when the server sees it.
   const limited = new WeakSet<http2.ServerHttp2Stream>();
@@ -77,7 +81,10 @@ export function gateHttp2Streams(server: http2.Http2Server | http2.Http2SecureSe
       stream.removeListener("readable", open);
       stream.removeListener("close", onClose);
       if (stream.destroyed || stream.closed) return;
-      dispatch(stream, headers, flags, rawHeaders);
+      // A body that has ended with nothing in it ends the stream on the next tick (see above): it is handed
+      // on now. Any other waits for its turn: its bytes stay buffered until the handler reads them.
+      if (stream.readableLength === 0) dispatch(stream, headers, flags, rawHeaders);
+      else dispatchInTurn(stream, headers, flags, rawHeaders);
     };
     stream.on("readable", open);
     // A client may wait for the response headers before it sends anything (a bidi stream): a stream whose
@@ -113,4 +120,36 @@ export function gateHttp2Streams(server: http2.Http2Server | http2.Http2SecureSe
     }
     return false;
   }
+}
+
+/**
+ * One stream handed on per turn of the event loop; the rest of a burst waits for the next turns (in order).
+ * The streams of one socket read are handed on in one go otherwise, each costing connect about a millisecond:
+ * ten GetTaskLogs opened at once by one client held the loop for 10–20 ms, and every other connection's calls
+ * (health, the executor's GetTask on the fast path) waited behind them. Between two turns node reads the
+ * other sockets, so their calls go first; a burst takes as long as before, spread out.
+ */
+export function fairDispatch(dispatch: StreamListener): StreamListener {
+  const waiting: Array<Parameters<StreamListener>> = [];
+  let turnTaken = false;
+  const nextTurn = () => {
+    for (let next = waiting.shift(); next !== undefined; next = waiting.shift()) {
+      const [stream] = next;
+      // Reset or cut while it waited: nothing to hand on.
+      if (stream.destroyed || stream.closed) continue;
+      setImmediate(nextTurn);
+      dispatch(...next);
+      return;
+    }
+    turnTaken = false;
+  };
+  return (...args) => {
+    if (turnTaken) {
+      waiting.push(args);
+      return;
+    }
+    turnTaken = true;
+    setImmediate(nextTurn);
+    dispatch(...args);
+  };
 }
