@@ -91,7 +91,9 @@ function firstLine<T>(child: ChildProcess, test: (line: string) => T | undefined
 export async function startFlyteConnect(options: { grpcFastPath: boolean }): Promise<BenchServer> {
   const port = await freePort();
   const t0 = performance.now();
-  const child = spawn(process.execPath, [CLI, "serve", "--host", "127.0.0.1", "--port", String(port), "--metrics-port", "0"], {
+  // SERVICE_NODE_ARGS: node options for the service alone (say `--v8-pool-size=1`), not for the bench's clients.
+  const nodeArgs = process.env["SERVICE_NODE_ARGS"]?.split(" ").filter((a) => a !== "") ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, CLI, "serve", "--host", "127.0.0.1", "--port", String(port), "--metrics-port", "0"], {
     cwd: ROOT,
     env: { ...process.env, FLYTE_CONNECT_GRPC_FAST_PATH: String(options.grpcFastPath) },
     stdio: ["ignore", "ignore", "inherit"],
