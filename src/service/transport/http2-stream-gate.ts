@@ -130,10 +130,22 @@ export function gateHttp2Streams(server: http2.Http2Server | http2.Http2SecureSe
  * other sockets, so their calls go first; a burst takes as long as before, spread out.
  */
 export function fairDispatch(dispatch: StreamListener): StreamListener {
-  const waiting: Array<Parameters<StreamListener>> = [];
+  // A queue read from `head`: shift() moves every element, which a flood's thousands of streams would pay for each.
+  let waiting: Array<Parameters<StreamListener>> = [];
+  let head = 0;
   let turnTaken = false;
+  const take = (): Parameters<StreamListener> | undefined => {
+    if (head === waiting.length) {
+      if (head > 0) waiting = [];
+      head = 0;
+      return undefined;
+    }
+    const next = waiting[head]!;
+    waiting[head++] = undefined as never;
+    return next;
+  };
   const nextTurn = () => {
-    for (let next = waiting.shift(); next !== undefined; next = waiting.shift()) {
+    for (let next = take(); next !== undefined; next = take()) {
       const [stream] = next;
       // Reset or cut while it waited: nothing to hand on.
       if (stream.destroyed || stream.closed) continue;
