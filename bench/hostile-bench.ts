@@ -10,7 +10,7 @@
  * `npm run bench hostile`; ROUNDS (default 2), DURATION (ms per run, default 10000), INTERVAL (default 20),
  * PARTS (which abuse, default all: zeroWindow,fin,reset,maxSize), to see what costs what; HOSTILE_NICE (default
  * 0) runs the hostile client at that nice value, to see what its own CPU costs the service on a small machine;
- * SERVICE_NODE_ARGS passes node options to the service alone (`--v8-pool-size=1`, docs/operations.md).
+ * the service runs with `npm start`'s node options; SERVICE_NODE_ARGS replaces them (`SERVICE_NODE_ARGS=` for node's defaults).
  */
 import { join } from "node:path";
 import { HOSTILE_PARTS, hostileClientInChild, type HostilePart, type HostileResult } from "../test/support/hostile-client.js";

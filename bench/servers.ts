@@ -9,6 +9,7 @@ import { execFileSync } from "node:child_process";
 import { Health, HealthCheckResponse_ServingStatus } from "../src/gen/health/v1/health_pb.js";
 import { grpcJsClient } from "../test/helpers/grpc-js-client.js";
 import { harnessDir, SYSTEM_PYTHON, type Lookup } from "../test/interop/harness.js";
+import { startNodeOptions } from "../scripts/start-node-options.js";
 
 export const ROOT = resolve(import.meta.dirname, "..");
 const CLI = resolve(ROOT, "dist/bin/flyte-connect.mjs");
@@ -91,8 +92,9 @@ function firstLine<T>(child: ChildProcess, test: (line: string) => T | undefined
 export async function startFlyteConnect(options: { grpcFastPath: boolean }): Promise<BenchServer> {
   const port = await freePort();
   const t0 = performance.now();
-  // SERVICE_NODE_ARGS: node options for the service alone (say `--v8-pool-size=1`), not for the bench's clients.
-  const nodeArgs = process.env["SERVICE_NODE_ARGS"]?.split(" ").filter((a) => a !== "") ?? [];
+  // The service runs with npm start's node options, as deployed; SERVICE_NODE_ARGS replaces them (`""`: node's
+  // defaults), for the service alone, not for the bench's clients.
+  const nodeArgs = process.env["SERVICE_NODE_ARGS"]?.split(" ").filter((a) => a !== "") ?? startNodeOptions(ROOT);
   const child = spawn(process.execPath, [...nodeArgs, CLI, "serve", "--host", "127.0.0.1", "--port", String(port), "--metrics-port", "0"], {
     cwd: ROOT,
     env: { ...process.env, FLYTE_CONNECT_GRPC_FAST_PATH: String(options.grpcFastPath) },

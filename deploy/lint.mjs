@@ -23,6 +23,7 @@ import { parseAllDocuments } from "yaml";
 import { builtinConnectors } from "../src/connectors/builtins.js";
 import { ConfigError } from "../src/config/config.js";
 import { loadConfig } from "../src/config/load-config.js";
+import { startNodeOptions } from "../scripts/start-node-options.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
@@ -68,9 +69,13 @@ const exposed = runtime.filter((i) => i.op === "EXPOSE").flatMap((i) => i.rest.s
 for (const port of ["8000", "9090"]) if (!exposed.includes(port)) problem("Dockerfile", `the runtime stage must EXPOSE ${port}`);
 const entrypoint = runtime.find((i) => i.op === "ENTRYPOINT")?.rest;
 if (!entrypoint?.startsWith("[")) problem("Dockerfile", "ENTRYPOINT must be in exec form, so that SIGTERM reaches node");
+const entrypointArgs = entrypoint?.startsWith("[") ? JSON.parse(entrypoint) : [];
+const entrypointOptions = entrypointArgs.slice(1, entrypointArgs.indexOf("dist/bin/flyte-connect.mjs"));
+if (entrypointOptions.join(" ") !== startNodeOptions(ROOT).join(" "))
+  problem("Dockerfile", `ENTRYPOINT runs node with [${entrypointOptions.join(" ")}], npm start with [${startNodeOptions(ROOT).join(" ")}]: they must match`);
 if (!runtime.some((i) => i.op === "COPY" && i.rest.startsWith("--from="))) problem("Dockerfile", "the runtime stage must copy its files from the build stage");
 if (runtime.some((i) => i.op === "RUN")) problem("Dockerfile", "the runtime stage must not RUN anything (a distroless image has no shell)");
-check("Dockerfile: multi-stage, pinned bases, numeric non-root user, exec-form entrypoint, ports 8000 and 9090");
+check("Dockerfile: multi-stage, pinned bases, numeric non-root user, exec-form entrypoint with npm start's node options, ports 8000 and 9090");
 const dockerUser = user && /^\d+(:\d+)?$/.test(user) ? Number(user.split(":")[0]) : undefined;
 
 // ---- YAML --------------------------------------------------------------------------------------------

@@ -58,7 +58,7 @@ test("deploy/ passes every check", () => {
 
 test("the linter finds what is wrong in a broken copy", () => {
   const dir = brokenCopy({
-    Dockerfile: (t) => t.replace("USER 65532:65532", "USER root").replace("node:20.20.2-bookworm-slim", "node:latest"),
+    Dockerfile: (t) => t.replace("USER 65532:65532", "USER root").replace("node:20.20.2-bookworm-slim", "node:latest").replace('"--v8-pool-size=1", ', ""),
     "k8s/deployment.yaml": (t) =>
       t
         .replace("imagePullPolicy: IfNotPresent", "imagePullPolicy: IfNotPresent\n          imagee: typo")
@@ -74,6 +74,7 @@ test("the linter finds what is wrong in a broken copy", () => {
   const expected = [
     /Dockerfile: base image node:latest must be pinned/,
     /Dockerfile: the runtime stage must end as a numeric non-root USER, got root/,
+    /Dockerfile: ENTRYPOINT runs node with \[\], npm start with \[--v8-pool-size=1\]: they must match/,
     /deployment\.yaml#0 \(type check\): .*'"imagee"' does not exist in type 'IContainer'/,
     /terminationGracePeriodSeconds must cover preStop \(5 s\) \+ drainTimeoutMs \(20 s\)/,
     /the grpc port must declare appProtocol kubernetes\.io\/h2c/,
