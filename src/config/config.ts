@@ -101,6 +101,11 @@ export interface Config {
   readonly http2MaxStreamsPerConnection: number;
   /** HTTP/2: new streams one connection may open per second; more: GOAWAY ENHANCE_YOUR_CALM, connection cut. 0: no limit. */
   readonly http2MaxStreamsPerSecond: number;
+  /**
+   * HTTP/2: streams a connection's client may reset before sending their request, once they are also over half
+   * of its streams; more: the connection is cut (the rapid-reset attack). 0: no limit.
+   */
+  readonly http2MaxPrematureResets: number;
   /** Health Watch streams open at once across all connections; more get RESOURCE_EXHAUSTED. 0: no limit. */
   readonly maxWatchStreams: number;
   /**
@@ -169,6 +174,7 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   http2MaxConcurrentStreams: 1000,
   http2MaxStreamsPerConnection: 100_000,
   http2MaxStreamsPerSecond: 50_000,
+  http2MaxPrematureResets: 20,
   maxWatchStreams: 100,
   readinessMaxEventLoopDelayMs: 2000,
   largeRequestBytes: MiB,
@@ -301,6 +307,7 @@ function operationsProblems(c: Config, problems: string[], int: (name: keyof Con
   int("http2MaxConcurrentStreams", 1, 2 ** 31 - 1);
   int("http2MaxStreamsPerConnection", 0, 2 ** 31 - 1);
   int("http2MaxStreamsPerSecond", 0, 1_000_000);
+  int("http2MaxPrematureResets", 0, 2 ** 31 - 1);
   int("maxWatchStreams", 0, 1_000_000);
   int("readinessMaxEventLoopDelayMs", 0, 600_000);
   int("largeRequestBytes", 1024, 2 ** 31 - 1);

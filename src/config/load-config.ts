@@ -193,6 +193,7 @@ function configInputFrom(s: Settings, origins: Map<keyof Settings, Origin>, cwd:
     http2MaxConcurrentStreams: s.http2MaxConcurrentStreams,
     http2MaxStreamsPerConnection: s.http2MaxStreamsPerConnection,
     http2MaxStreamsPerSecond: s.http2MaxStreamsPerSecond,
+    http2MaxPrematureResets: s.http2MaxPrematureResets,
     maxWatchStreams: s.maxWatchStreams,
     readinessMaxEventLoopDelayMs: s.readinessMaxEventLoopDelayMs,
     // A relative directory is the working directory's, as every other path setting.

@@ -51,6 +51,7 @@ export interface Settings {
   http2MaxConcurrentStreams?: number;
   http2MaxStreamsPerConnection?: number;
   http2MaxStreamsPerSecond?: number;
+  http2MaxPrematureResets?: number;
   maxWatchStreams?: number;
   readinessMaxEventLoopDelayMs?: number;
   largeRequestBytes?: number;
@@ -117,6 +118,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: "http2MaxConcurrentStreams", kind: "int", env: `${E}HTTP2_MAX_CONCURRENT_STREAMS`, flag: "http2-max-concurrent-streams" },
   { key: "http2MaxStreamsPerConnection", kind: "int", env: `${E}HTTP2_MAX_STREAMS_PER_CONNECTION`, flag: "http2-max-streams-per-connection" },
   { key: "http2MaxStreamsPerSecond", kind: "int", env: `${E}HTTP2_MAX_STREAMS_PER_SECOND`, flag: "http2-max-streams-per-second" },
+  { key: "http2MaxPrematureResets", kind: "int", env: `${E}HTTP2_MAX_PREMATURE_RESETS`, flag: "http2-max-premature-resets" },
   { key: "maxWatchStreams", kind: "int", env: `${E}MAX_WATCH_STREAMS`, flag: "max-watch-streams" },
   { key: "readinessMaxEventLoopDelayMs", kind: "int", env: `${E}READINESS_MAX_EVENT_LOOP_DELAY_MS`, flag: "readiness-max-event-loop-delay-ms" },
   { key: "largeRequestBytes", kind: "int", env: `${E}LARGE_REQUEST_BYTES`, flag: "large-request-bytes" },

@@ -146,6 +146,7 @@ export async function createServer(config: Config, registry: ConnectorRegistry, 
   gateHttp2Streams(http2Server, {
     maxStreamsPerConnection: config.http2MaxStreamsPerConnection,
     maxStreamsPerSecond: config.http2MaxStreamsPerSecond,
+    maxPrematureResets: config.http2MaxPrematureResets,
     onLimit: metrics.shed,
   });
   if (config.grpcFastPath) {

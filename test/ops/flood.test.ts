@@ -3,9 +3,10 @@ import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../.
 import { startService, type RunningService } from "../../src/testing/start-service.js";
 import { grpcJsClient, type GrpcJsClient } from "../helpers/grpc-js-client.js";
 import { Code } from "@connectrpc/connect";
+import * as http2 from "node:http2";
 import { headersFloodInChild } from "../support/flood.js";
 import { watchingClient, type WatchingClient } from "../support/half-open.js";
-import { grpcFrame, H2_PREFACE_AND_SETTINGS, h2Request, rawExchange } from "../support/raw-clients.js";
+import { grpcFrame, H2_PREFACE_AND_SETTINGS, h2Request, rawExchange, rawGrpcCall } from "../support/raw-clients.js";
 
 /**
  * Cheap floods: 900 HEADERS per short connection for 5 s, with and without RST_STREAM after each. The issue
@@ -58,7 +59,8 @@ describe.each([
 });
 
 test("a connection opening more streams per second than allowed gets GOAWAY ENHANCE_YOUR_CALM and is cut", async () => {
-  const strict = await startService({ config: { http2MaxStreamsPerSecond: 100 } });
+  // Its resets would otherwise trip the premature-reset limit first (below).
+  const strict = await startService({ config: { http2MaxStreamsPerSecond: 100, http2MaxPrematureResets: 0 } });
   const probe = grpcJsClient(Health, strict.address);
   try {
     const result = await headersFloodInChild(strict.url, {
@@ -80,6 +82,75 @@ test("a connection opening more streams per second than allowed gets GOAWAY ENHA
     probe.close();
     await strict.close();
   }
+});
+
+/** A client session on `url` that is open once this resolves. */
+async function connectedSession(url: string): Promise<http2.ClientHttp2Session> {
+  const session = http2.connect(url);
+  session.on("error", () => {});
+  await new Promise((resolve) => session.once("connect", resolve));
+  return session;
+}
+
+/** `count` GetTask streams, each reset (CANCEL) right after its HEADERS, or after its request when `withRequest`. */
+function resetStreams(session: http2.ClientHttp2Session, count: number, withRequest = false): void {
+  for (let i = 0; i < count; i++) {
+    const req = session.request({ ":method": "POST", ...GET_TASK }, { endStream: false });
+    req.on("error", () => {});
+    // node's client drops what it has not written yet when it resets a stream: reset once the request is out.
+    if (withRequest) req.write(grpcFrame(new Uint8Array(0)), () => req.close(http2.constants.NGHTTP2_CANCEL));
+    else req.close(http2.constants.NGHTTP2_CANCEL);
+  }
+}
+
+const shedCount = async (service: RunningService, reason: string): Promise<number> => {
+  const exposition = await (await fetch(service.metricsUrl!)).text();
+  return Number(new RegExp(`^flyte_connect_calls_shed_total\\{reason="${reason}"\\} (\\d+)`, "m").exec(exposition)?.[1] ?? 0);
+};
+
+describe("premature resets (streams the client resets before sending their request)", () => {
+  let guarded: RunningService;
+  beforeAll(async () => {
+    guarded = await startService({ config: { http2MaxPrematureResets: 20 } });
+  });
+  afterAll(async () => {
+    await guarded.close();
+  });
+
+  test("a rapid-reset burst on a fresh connection is cut by the server, and health answers", async () => {
+    const before = await shedCount(guarded, "premature_resets");
+    const session = await connectedSession(guarded.url);
+    const closed = new Promise<number>((resolve) => session.once("close", () => resolve(Date.now())));
+    const sent = Date.now();
+    resetStreams(session, 200);
+    // The client would keep the connection for good: it is the server that ends it.
+    const closedAt = await Promise.race([closed, new Promise<number>((resolve) => setTimeout(() => resolve(Number.NaN), 5_000))]);
+    session.destroy();
+    expect(closedAt - sent).toBeLessThan(5_000);
+    expect(await shedCount(guarded, "premature_resets")).toBe(before + 1);
+    const probe = grpcJsClient(Health, guarded.address);
+    try {
+      expect((await probe.check({ service: "" }, { timeoutMs: 5_000 })).status).toBe(ServingStatus.SERVING);
+    } finally {
+      probe.close();
+    }
+  });
+
+  test("a connection with resets below the limit, or after the request was sent, stays open and serves", async () => {
+    const before = await shedCount(guarded, "premature_resets");
+    const session = await connectedSession(guarded.url);
+    try {
+      resetStreams(session, 15);
+      // Cancelled calls whose request went out with the HEADERS, as a client's deadline cancels them.
+      resetStreams(session, 100, true);
+      const answer = await rawGrpcCall(session, `/${Health.typeName}/Check`, grpcFrame(new Uint8Array(0)));
+      expect(answer.trailers["grpc-status"] ?? answer.headers["grpc-status"]).toBe("0");
+      expect(session.closed || session.destroyed).toBe(false);
+      expect(await shedCount(guarded, "premature_resets")).toBe(before);
+    } finally {
+      session.destroy();
+    }
+  });
 });
 
 test("a connection reaching its lifetime stream limit is closed gracefully: its calls succeed, the client reconnects", async () => {

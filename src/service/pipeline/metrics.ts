@@ -78,6 +78,7 @@ export type ShedReason =
   | "connector_concurrency"
   | "streams_per_second"
   | "streams_per_connection"
+  | "premature_resets"
   | "watch_streams"
   | "large_requests";
 

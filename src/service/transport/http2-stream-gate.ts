@@ -6,8 +6,13 @@ export interface Http2StreamGateOptions {
   readonly maxStreamsPerConnection: number;
   /** New streams one connection may open within a second; more: GOAWAY ENHANCE_YOUR_CALM and the connection is cut. 0: no limit. */
   readonly maxStreamsPerSecond: number;
+  /**
+   * Streams the client may reset before their request started (premature resets), once they are also more
+   * than half of the connection's streams; more: the connection is cut at once. 0: no limit.
+   */
+  readonly maxPrematureResets: number;
   /** Called when a connection is cut or closed by these limits. */
-  readonly onLimit?: (reason: "streams_per_second" | "streams_per_connection") => void;
+  readonly onLimit?: (reason: "streams_per_second" | "streams_per_connection" | "premature_resets") => void;
 }
 
 /** How long a stream whose body has not started waits before it is handed to the handler anyway. */
@@ -21,6 +26,9 @@ interface SessionCounts {
   total: number;
   windowStart: number;
   inWindow: number;
+  prematureResets: number;
+  /** The connection's latest stream: by the time the next one's HEADERS are read, a reset of it has been too. */
+  latest: http2.ServerHttp2Stream | undefined;
   cut: boolean;
 }
 
@@ -36,7 +44,15 @@ interface SessionCounts {
  * - more than `maxStreamsPerSecond` new streams within a second → GOAWAY ENHANCE_YOUR_CALM, then the
  *   connection is destroyed (the HTTP/2 rapid-reset defence);
  * - `maxStreamsPerConnection` streams over its life → GOAWAY NO_ERROR: the streams in flight finish and the
- *   client reconnects, as grpc-go does transparently.
+ *   client reconnects, as grpc-go does transparently;
+ * - more than `maxPrematureResets` streams reset by the client before their request started, and more than
+ *   half of its streams → cut. A rapid-reset burst comes on a fresh connection, in one socket read that node
+ *   would otherwise turn into hundreds of streams (about 40 µs each) before anything else runs; nghttp2's own
+ *   limit on resets is per connection and starts at 1000. No client we serve resets a stream before sending
+ *   its request: gRPC and Connect send the request with the HEADERS.
+ * A connection is cut by destroying its session from within the 'stream' event, which stops node from reading
+ * the rest of what has arrived; the final GOAWAY says ENHANCE_YOUR_CALM, though a client still writing may see
+ * only the reset of its socket.
  *
  * The gate needs the request handler's own listeners of the server's 'stream' event: node's compatibility
  * layer, which turns a stream into a request and a response for the handler, is one (node adds it with the
@@ -56,16 +72,18 @@ export function gateHttp2Streams(server: http2.Http2Server | http2.Http2SecureSe
   // Counted on the session: a stream reset in the same read as its HEADERS has already lost its session
   // when the server sees it.
   const limited = new WeakSet<http2.ServerHttp2Stream>();
+  const started = new WeakSet<http2.ServerHttp2Stream>();
   server.on("session", (session: http2.ServerHttp2Session) => {
-    const c: SessionCounts = { total: 0, windowStart: Date.now(), inWindow: 0, cut: false };
+    const c: SessionCounts = { total: 0, windowStart: Date.now(), inWindow: 0, prematureResets: 0, latest: undefined, cut: false };
     session.prependListener("stream", (stream: http2.ServerHttp2Stream) => {
-      if (overLimit(session, c)) limited.add(stream);
+      if (overLimit(session, c, stream)) limited.add(stream);
     });
   });
 
   server.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[]) => {
     if (limited.has(stream) || stream.destroyed || stream.closed) return;
     if ((flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0 || stream.endAfterHeaders) {
+      started.add(stream);
       dispatch(stream, headers, flags, rawHeaders);
       return;
     }
@@ -77,6 +95,7 @@ export function gateHttp2Streams(server: http2.Http2Server | http2.Http2SecureSe
     const open = () => {
       if (opened) return;
       opened = true;
+      started.add(stream);
       clearTimeout(fallback);
       stream.removeListener("readable", open);
       stream.removeListener("close", onClose);
@@ -95,7 +114,14 @@ export function gateHttp2Streams(server: http2.Http2Server | http2.Http2SecureSe
     stream.once("close", onClose);
   });
 
-  function overLimit(session: http2.Http2Session, c: SessionCounts): boolean {
+  // No rstCode: still open; 0 (NO_ERROR): ended normally. A body read in the same socket read as the reset is
+  // buffered but its 'readable' event has not come yet.
+  function resetBeforeItsRequest(stream: http2.ServerHttp2Stream): boolean {
+    return (stream.rstCode ?? 0) !== 0 && !started.has(stream) && stream.readableLength === 0;
+  }
+
+  function overLimit(session: http2.Http2Session, c: SessionCounts, stream: http2.ServerHttp2Stream): boolean {
+    if (c.cut) return true;
     const now = Date.now();
     c.total++;
     if (now - c.windowStart >= 1_000) {
@@ -103,14 +129,14 @@ export function gateHttp2Streams(server: http2.Http2Server | http2.Http2SecureSe
       c.inWindow = 0;
     }
     c.inWindow++;
-    if (options.maxStreamsPerSecond > 0 && c.inWindow > options.maxStreamsPerSecond) {
-      if (!c.cut) {
-        c.cut = true;
-        options.onLimit?.("streams_per_second");
-        // GOAWAY first, so that the client learns why; the socket goes once it has been written.
-        session.goaway(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
-        setImmediate(() => session.destroy());
-      }
+    const previous = c.latest;
+    c.latest = stream;
+    if (previous !== undefined && resetBeforeItsRequest(previous)) c.prematureResets++;
+    const prematureCut = options.maxPrematureResets > 0 && c.prematureResets > options.maxPrematureResets && c.prematureResets * 2 > c.total;
+    if (prematureCut || (options.maxStreamsPerSecond > 0 && c.inWindow > options.maxStreamsPerSecond)) {
+      c.cut = true;
+      options.onLimit?.(prematureCut ? "premature_resets" : "streams_per_second");
+      session.destroy(undefined, http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
       return true;
     }
     if (options.maxStreamsPerConnection > 0 && c.total >= options.maxStreamsPerConnection && !session.closed) {
