@@ -57,7 +57,7 @@ Options:
   --http2-max-concurrent-streams <n>  streams per HTTP/2 connection (default 1000)
   --http2-max-streams-per-connection <n>  streams over a connection's life, then GOAWAY (default 100000; 0 no limit)
   --http2-max-streams-per-second <n>  new streams per connection per second, then it is cut (default 50000; 0 no limit)
-  --http2-max-premature-resets <n>  streams reset before their request, then the connection is cut (default 20; 0 no limit)
+  --http2-max-premature-resets <n>  streams reset within 1 s, unanswered, then the connection is cut (default 20; 0 no limit)
   --max-watch-streams <n>        health Watch streams open at once (default 100; 0 no limit)
   --readiness-max-event-loop-delay-ms <n>  event-loop delay that makes health NOT_SERVING (default 2000; 0 off)
   --large-request-bytes <n>      bodies this large count as large (default 1048576)

@@ -102,8 +102,8 @@ export interface Config {
   /** HTTP/2: new streams one connection may open per second; more: GOAWAY ENHANCE_YOUR_CALM, connection cut. 0: no limit. */
   readonly http2MaxStreamsPerSecond: number;
   /**
-   * HTTP/2: streams a connection's client may reset before sending their request, once they are also over half
-   * of its streams; more: the connection is cut (the rapid-reset attack). 0: no limit.
+   * HTTP/2: streams a connection's client may reset within a second of opening them and before they were
+   * answered, once they are also over half of its streams; more: the connection is cut (rapid reset). 0: no limit.
    */
   readonly http2MaxPrematureResets: number;
   /** Health Watch streams open at once across all connections; more get RESOURCE_EXHAUSTED. 0: no limit. */

@@ -60,7 +60,9 @@ function pythonNumber(n: number): string {
   if (Number.isNaN(n)) return "NaN";
   if (n === Infinity) return "Infinity";
   if (n === -Infinity) return "-Infinity";
-  if (Number.isInteger(n) && Math.abs(n) < 1e16) return String(n);
+  // A JS number past 2^53 is a float whose integer digits are not all its own: Python reads it as a float too,
+  // and it reads back as the same number (an integer literal that large reads back as a bigint).
+  if (Number.isSafeInteger(n)) return String(n);
   return pythonFloatRepr(n);
 }
 

@@ -41,6 +41,13 @@ describe("parsePythonJson", () => {
     expect(() => parsePythonJson(text)).toThrow(PythonJsonSyntaxError);
   });
 
+  test("a whole number past 2^53 is written as a float and reads back as the same number, not a bigint", () => {
+    // fast-check's counterexample: it used to be written 9007199254740992 and read back as 9007199254740992n.
+    expect(stringifyPythonJson([2 ** 53, -(2 ** 60)])).toBe("[9007199254740992.0, -1.152921504606847e+18]");
+    expect(parsePythonJson(stringifyPythonJson({ "": [2 ** 53] }))).toEqual({ "": [2 ** 53] });
+    expect(stringifyPythonJson(Number.MAX_SAFE_INTEGER)).toBe("9007199254740991");
+  });
+
   test("a __proto__ key is data, not a prototype", () => {
     const v = parsePythonJson('{"__proto__": {"polluted": true}}') as Record<string, unknown>;
     expect(Object.getPrototypeOf(v)).toBe(Object.prototype);

@@ -7,13 +7,17 @@ export interface Http2StreamGateOptions {
   /** New streams one connection may open within a second; more: GOAWAY ENHANCE_YOUR_CALM and the connection is cut. 0: no limit. */
   readonly maxStreamsPerSecond: number;
   /**
-   * Streams the client may reset before their request started (premature resets), once they are also more
-   * than half of the connection's streams; more: the connection is cut at once. 0: no limit.
+   * Streams the client may reset before they were answered and within a second of opening them (premature
+   * resets), once they are also more than half of the connection's streams; more: the connection is cut at
+   * once. 0: no limit.
    */
   readonly maxPrematureResets: number;
   /** Called when a connection is cut or closed by these limits. */
   readonly onLimit?: (reason: "streams_per_second" | "streams_per_connection" | "premature_resets") => void;
 }
+
+/** A client's reset of a stream it opened less than this long ago, before it was answered, is premature. */
+const PREMATURE_RESET_MS = 1_000;
 
 /** How long a stream whose body has not started waits before it is handed to the handler anyway. */
 const DISPATCH_ANYWAY_MS = 100;
@@ -29,6 +33,7 @@ interface SessionCounts {
   prematureResets: number;
   /** The connection's latest stream: by the time the next one's HEADERS are read, a reset of it has been too. */
   latest: http2.ServerHttp2Stream | undefined;
+  latestAt: number;
   cut: boolean;
 }
 
@@ -45,11 +50,12 @@ interface SessionCounts {
  *   connection is destroyed (the HTTP/2 rapid-reset defence);
  * - `maxStreamsPerConnection` streams over its life → GOAWAY NO_ERROR: the streams in flight finish and the
  *   client reconnects, as grpc-go does transparently;
- * - more than `maxPrematureResets` streams reset by the client before their request started, and more than
- *   half of its streams → cut. A rapid-reset burst comes on a fresh connection, in one socket read that node
- *   would otherwise turn into hundreds of streams (about 40 µs each) before anything else runs; nghttp2's own
- *   limit on resets is per connection and starts at 1000. No client we serve resets a stream before sending
- *   its request: gRPC and Connect send the request with the HEADERS.
+ * - more than `maxPrematureResets` streams reset by the client within a second of opening them and before
+ *   they were answered (Envoy's "premature resets"), and more than half of its streams → cut. A rapid-reset
+ *   burst comes on a fresh connection, in one socket read that node would otherwise turn into hundreds of
+ *   streams (about 40 µs each) before anything else runs; nghttp2's own limit on resets is per connection and
+ *   starts at 1000. The clients we serve cancel a call at its deadline (the executor's are 10 s) or after
+ *   its answer has started (a Watch), and most of their calls are never cancelled.
  * A connection is cut by destroying its session from within the 'stream' event, which stops node from reading
  * the rest of what has arrived; the final GOAWAY says ENHANCE_YOUR_CALM, though a client still writing may see
  * only the reset of its socket.
@@ -72,9 +78,8 @@ export function gateHttp2Streams(server: http2.Http2Server | http2.Http2SecureSe
   // Counted on the session: a stream reset in the same read as its HEADERS has already lost its session
   // when the server sees it.
   const limited = new WeakSet<http2.ServerHttp2Stream>();
-  const started = new WeakSet<http2.ServerHttp2Stream>();
   server.on("session", (session: http2.ServerHttp2Session) => {
-    const c: SessionCounts = { total: 0, windowStart: Date.now(), inWindow: 0, prematureResets: 0, latest: undefined, cut: false };
+    const c: SessionCounts = { total: 0, windowStart: Date.now(), inWindow: 0, prematureResets: 0, latest: undefined, latestAt: 0, cut: false };
     session.prependListener("stream", (stream: http2.ServerHttp2Stream) => {
       if (overLimit(session, c, stream)) limited.add(stream);
     });
@@ -83,7 +88,6 @@ export function gateHttp2Streams(server: http2.Http2Server | http2.Http2SecureSe
   server.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[]) => {
     if (limited.has(stream) || stream.destroyed || stream.closed) return;
     if ((flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0 || stream.endAfterHeaders) {
-      started.add(stream);
       dispatch(stream, headers, flags, rawHeaders);
       return;
     }
@@ -95,7 +99,6 @@ export function gateHttp2Streams(server: http2.Http2Server | http2.Http2SecureSe
     const open = () => {
       if (opened) return;
       opened = true;
-      started.add(stream);
       clearTimeout(fallback);
       stream.removeListener("readable", open);
       stream.removeListener("close", onClose);
@@ -114,10 +117,11 @@ export function gateHttp2Streams(server: http2.Http2Server | http2.Http2SecureSe
     stream.once("close", onClose);
   });
 
-  // No rstCode: still open; 0 (NO_ERROR): ended normally. A body read in the same socket read as the reset is
-  // buffered but its 'readable' event has not come yet.
-  function resetBeforeItsRequest(stream: http2.ServerHttp2Stream): boolean {
-    return (stream.rstCode ?? 0) !== 0 && !started.has(stream) && stream.readableLength === 0;
+  // No rstCode: still open; 0 (NO_ERROR): ended normally. The stream is checked when the next one opens, so a
+  // reset of it came before `now`. (The fast path, not this gate, reads gRPC streams: what either has read
+  // of a request cannot be told here, but whether it was answered can.)
+  function resetPrematurely(stream: http2.ServerHttp2Stream, openedAt: number, now: number): boolean {
+    return (stream.rstCode ?? 0) !== 0 && !stream.headersSent && now - openedAt < PREMATURE_RESET_MS;
   }
 
   function overLimit(session: http2.Http2Session, c: SessionCounts, stream: http2.ServerHttp2Stream): boolean {
@@ -129,9 +133,9 @@ export function gateHttp2Streams(server: http2.Http2Server | http2.Http2SecureSe
       c.inWindow = 0;
     }
     c.inWindow++;
-    const previous = c.latest;
+    if (c.latest !== undefined && resetPrematurely(c.latest, c.latestAt, now)) c.prematureResets++;
     c.latest = stream;
-    if (previous !== undefined && resetBeforeItsRequest(previous)) c.prematureResets++;
+    c.latestAt = now;
     const prematureCut = options.maxPrematureResets > 0 && c.prematureResets > options.maxPrematureResets && c.prematureResets * 2 > c.total;
     if (prematureCut || (options.maxStreamsPerSecond > 0 && c.inWindow > options.maxStreamsPerSecond)) {
       c.cut = true;
