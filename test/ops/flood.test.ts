@@ -58,6 +58,12 @@ describe.each([
   });
 });
 
+/** The service's count of calls shed or connections cut for `reason`. */
+const shedCount = async (service: RunningService, reason: string): Promise<number> => {
+  const exposition = await (await fetch(service.metricsUrl!)).text();
+  return Number(new RegExp(`^flyte_connect_calls_shed_total\\{reason="${reason}"\\} (\\d+)`, "m").exec(exposition)?.[1] ?? 0);
+};
+
 test("a connection opening more streams per second than allowed gets GOAWAY ENHANCE_YOUR_CALM and is cut", async () => {
   // Its resets would otherwise trip the premature-reset limit first (below).
   const strict = await startService({ config: { http2MaxStreamsPerSecond: 100, http2MaxPrematureResets: 0 } });
@@ -73,9 +79,7 @@ test("a connection opening more streams per second than allowed gets GOAWAY ENHA
     });
     // Most flooding clients drop their connection before the GOAWAY reaches them, so whether one saw it is
     // timing; the server's own count of connections it cut is not.
-    const exposition = await (await fetch(strict.metricsUrl!)).text();
-    const cut = /^flyte_connect_calls_shed_total\{reason="streams_per_second"\} (\d+)/m.exec(exposition);
-    expect(Number(cut?.[1] ?? 0)).toBeGreaterThan(0);
+    expect(await shedCount(strict, "streams_per_second")).toBeGreaterThan(0);
     expect(result.streams).toBeGreaterThan(0);
     expect((await probe.check({ service: "" }, { timeoutMs: 5_000 })).status).toBe(ServingStatus.SERVING);
   } finally {
@@ -113,11 +117,6 @@ async function watchThenCancel(session: http2.ClientHttp2Session): Promise<void>
   // Closed before the next stream opens, so that the server reads the reset first and counts it, if it did.
   await new Promise((resolve) => req.close(http2.constants.NGHTTP2_CANCEL, () => resolve(undefined)));
 }
-
-const shedCount = async (service: RunningService, reason: string): Promise<number> => {
-  const exposition = await (await fetch(service.metricsUrl!)).text();
-  return Number(new RegExp(`^flyte_connect_calls_shed_total\\{reason="${reason}"\\} (\\d+)`, "m").exec(exposition)?.[1] ?? 0);
-};
 
 describe("premature resets (streams the client resets within a second, before they are answered)", () => {
   let guarded: RunningService;
