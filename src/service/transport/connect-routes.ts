@@ -1,7 +1,7 @@
 import { Code, ConnectError, createConnectRouter, type ConnectRouter, type ConnectRouterOptions, type ContextValues } from "@connectrpc/connect";
 import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
 import type { Compression } from "@connectrpc/connect/protocol";
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import * as http2 from "node:http2";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "../../log/logger.js";
@@ -69,7 +69,7 @@ export async function connectRoutes(app: FastifyInstance, options: ConnectRoutes
       } catch (e) {
         const line = { err: e instanceof Error ? e.message : String(e), rpc: `${method.parent.typeName}/${method.name}` };
         // A response that could not be written because the client went away is no fault of the service.
-        if (ConnectError.from(e).code === Code.Aborted || reply.raw.destroyed) options.log.debug(line, "rpc response not written: the client left");
+        if (ConnectError.from(e).code === Code.Aborted || clientLeft(reply.raw)) options.log.debug(line, "rpc response not written: the client left");
         else options.log.error(line, "rpc handler failed");
       }
     });
@@ -86,6 +86,16 @@ export async function connectRoutes(app: FastifyInstance, options: ConnectRoutes
       return true;
     };
   }
+}
+
+/**
+ * Whether the response's stream or socket is gone. The stream's state, not the error, decides: connect-node
+ * tells a write to a destroyed HTTP/2 stream (ERR_HTTP2_INVALID_STREAM) from a fault by `instanceof Error`,
+ * which is false for node's own errors when the service runs in another realm (a jest test using
+ * flyte-connect/testing), and an `Http2ServerResponse` has no `destroyed` of its own.
+ */
+function clientLeft(raw: ServerResponse | http2.Http2ServerResponse): boolean {
+  return raw instanceof http2.Http2ServerResponse ? raw.stream.destroyed : raw.destroyed;
 }
 
 /** Every content type an RPC protocol uses; fastify's own JSON parser must not take `application/json`. */
