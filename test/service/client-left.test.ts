@@ -1,8 +1,7 @@
-import * as http2 from "node:http2";
 import { Health } from "../../src/gen/health/v1/health_pb.js";
 import { startService, type RunningService } from "../../src/testing/start-service.js";
 import { captureLogs } from "../support/log-capture.js";
-import { grpcFrame } from "../support/raw-clients.js";
+import { grpcFrame, h2Request } from "../support/raw-clients.js";
 
 /**
  * A client that leaves while its stream is being answered is logged as leaving (debug), never as a handler
@@ -31,24 +30,15 @@ const DEADLINES: ReadonlyArray<Record<string, string>> = [{}, { "grpc-timeout": 
 
 /** A health Watch on its own connection, which the client drops 90–119 ms later, about when a 100 ms deadline ends it. */
 async function watchThenLeave(i: number): Promise<void> {
-  const session = http2.connect(svc.url);
-  session.on("error", () => {});
   const contentType = CONTENT_TYPES[i % CONTENT_TYPES.length]!;
   const frame = grpcFrame(contentType.includes("json") ? Buffer.from("{}") : new Uint8Array(0));
   const headers = {
-    ":method": "POST",
     ":path": `/${Health.typeName}/Watch`,
     "content-type": contentType,
     te: "trailers",
     ...DEADLINES[Math.floor(i / CONTENT_TYPES.length) % DEADLINES.length],
   };
-  const req = session.request(headers);
-  req.on("error", () => {});
-  req.on("data", () => {});
-  req.end(contentType.endsWith("-text") ? Buffer.from(frame.toString("base64")) : frame);
-  await new Promise((resolve) => setTimeout(resolve, 90 + ((i * 7) % 30)));
-  req.close();
-  session.destroy();
+  await h2Request(svc.url, headers, { chunks: [contentType.endsWith("-text") ? Buffer.from(frame.toString("base64")) : frame] }, 90 + ((i * 7) % 30));
 }
 
 test("Watch streams whose clients leave mid-answer, in every protocol: logged as the client leaving, not as failures", async () => {
